@@ -1,0 +1,80 @@
+"""The ``seislearn`` command: a thin argparse layer over the library.
+
+Each command group lives in its own module ``seislearn.cli.<group>`` and exposes
+``add_parser(subparsers)``. Those modules import only the standard library at
+module level, so ``seislearn --help`` answers without loading torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from seislearn import __version__
+from seislearn.errors import SeislearnError
+
+#: Command groups in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "seislearn.cli.demo",
+    "seislearn.cli.data",
+    "seislearn.cli.azimuth",
+    "seislearn.cli.cluster",
+    "seislearn.cli.classify",
+    "seislearn.cli.explain",
+    "seislearn.cli.images",
+    "seislearn.cli.papers",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full argument parser (cheap: no heavy imports)."""
+    parser = argparse.ArgumentParser(
+        prog="seislearn",
+        description=(
+            "Deep learning on seismic signals: read waveforms (SeisBench HDF5, STEAD, "
+            "NPZ, MiniSEED/SAC), embed, cluster, classify and explain them, and explore "
+            "the deep-learning seismology literature."
+        ),
+        epilog="Run 'seislearn COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"seislearn {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a workflow not installed in this build
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``seislearn`` command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2 if args.command is None else 0
+    try:
+        result = args.func(args)
+    except SeislearnError as exc:
+        print(f"seislearn: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("seislearn: interrupted; finished results were kept", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Train/dev/test splits by event, by time, or random, and k-fold by event.
+
+Splitting by trace lets one event's recordings (or a time-ordered sequence's
+neighbours) sit on both sides and overstates accuracy; the default here is by
+event (``source_id``), so every trace of one event lands in the same split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.errors import DataError
+
+SplitMethod = Literal["event", "time", "random"]
+
+
+def _event_ids(metadata: pd.DataFrame) -> np.ndarray:
+    if schema.SOURCE_ID in metadata.columns and metadata[schema.SOURCE_ID].notna().all():
+        return metadata[schema.SOURCE_ID].astype(str).to_numpy()
+    if schema.SOURCE_ORIGIN_TIME in metadata.columns:
+        return metadata[schema.SOURCE_ORIGIN_TIME].astype(str).to_numpy()
+    raise DataError(
+        "cannot split by event: metadata has neither 'source_id' nor 'source_origin_time'; "
+        "use split='time' or 'random'"
+    )
+
+
+def _time_key(metadata: pd.DataFrame) -> pd.Series:
+    for column in (schema.SOURCE_ORIGIN_TIME, schema.START_TIME):
+        if column in metadata.columns:
+            parsed = pd.to_datetime(metadata[column], utc=True, errors="coerce", format="mixed")
+            if parsed.notna().all():
+                return parsed
+            bad = metadata.loc[parsed.isna(), schema.TRACE_NAME].head(3).tolist()
+            raise DataError(
+                f"cannot split by time: unreadable times in {column!r} for traces {bad}"
+            )
+    raise DataError("cannot split by time: no 'source_origin_time' or 'trace_start_time' column")
+
+
+def assign_splits(
+    metadata: pd.DataFrame,
+    method: SplitMethod = "event",
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+) -> pd.Series:
+    """Return a ``split`` column (train/dev/test) for ``metadata``.
+
+    Parameters
+    ----------
+    metadata : DataFrame
+    method : {"event", "time", "random"}
+        ``event``: events shuffled (seeded) and assigned whole;
+        ``time``: the earliest events train, the latest test;
+        ``random``: traces shuffled (only for data without events).
+    fractions : tuple of 3 floats
+        Train, dev and test fractions (of events, or traces for ``random``).
+    seed : int
+    """
+    frac = np.asarray(fractions, dtype=float)
+    if frac.shape != (3,) or (frac < 0).any() or frac.sum() <= 0:
+        raise ValueError(f"fractions must be three non-negative numbers; got {fractions}")
+    frac = frac / frac.sum()
+    rng = np.random.default_rng(seed)
+    if method == "random":
+        groups = np.arange(len(metadata)).astype(str)
+        order = rng.permutation(np.unique(groups))
+    elif method == "event":
+        groups = _event_ids(metadata)
+        order = rng.permutation(np.unique(groups))
+    elif method == "time":
+        groups = (
+            _event_ids(metadata)
+            if schema.SOURCE_ID in metadata.columns
+            else np.arange(len(metadata)).astype(str)
+        )
+        first = pd.Series(_time_key(metadata).to_numpy()).groupby(groups).min().sort_values()
+        order = first.index.to_numpy()
+    else:
+        raise ValueError(f"unknown split method {method!r}")
+    bounds = np.round(np.cumsum(frac) * len(order)).astype(int)
+    label_of = {}
+    for k, g in enumerate(order):
+        label_of[g] = schema.SPLITS[int(np.searchsorted(bounds, k, side="right"))]
+    return pd.Series([label_of[g] for g in groups], index=metadata.index, name=schema.SPLIT)
+
+
+def kfold_by_event(
+    metadata: pd.DataFrame, k: int = 5, seed: int = 0
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(train_idx, test_idx)`` position arrays for k folds, whole events per fold."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = _event_ids(metadata)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(metadata))
+    for train, test in GroupKFold(n_splits=k).split(perm, groups=groups[perm]):
+        yield np.sort(perm[train]), np.sort(perm[test])
+
+
+def check_no_event_leak(metadata: pd.DataFrame) -> None:
+    """Raise :class:`DataError` if one event has traces in more than one split."""
+    if schema.SPLIT not in metadata.columns:
+        return
+    groups = _event_ids(metadata)
+    n_splits = pd.Series(metadata[schema.SPLIT].to_numpy()).groupby(groups).nunique()
+    leaked = n_splits[n_splits > 1]
+    if len(leaked):
+        raise DataError(
+            f"{len(leaked)} events have traces in more than one split (e.g. {list(leaked.index[:3])}); "
+            "re-split by event"
+        )

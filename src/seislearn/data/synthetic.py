@@ -1,0 +1,297 @@
+"""Physics-shaped synthetic local earthquakes (3 components, ZNE).
+
+The generator is the embedded default for the demo and most tests. It is
+simple but shaped by the physics a model should learn:
+
+* **Geometry.** A station at a reference point; a source at epicentral
+  distance ``d`` (km) and back-azimuth ``baz`` (degrees clockwise from north,
+  station to source) and depth ``h`` (km). Labels are recomputed from the
+  coordinates with :func:`obspy.geodetics.gps2dist_azimuth`, so
+  ``path_back_azimuth_deg`` always agrees with the coordinates.
+* **Travel times.** Straight rays in a half-space, ``vp`` = 6.0 km/s,
+  ``vs`` = 3.5 km/s: the S-P time grows with hypocentral distance.
+* **Polarization.** P moves along the ray. With incidence ``i`` (degrees from
+  vertical at the station, after refraction into slower near-surface rock) a
+  compressional first motion is *up* on Z and *away from the source* on the
+  horizontals: ``Z = cos(i) s(t)``, ``N = -sin(i) cos(baz) s(t)``,
+  ``E = -sin(i) sin(baz) s(t)``. So rotating N/E to R/T with ObsPy's
+  :func:`obspy.signal.rotate.rotate_ne_rt` and the true back-azimuth puts the
+  P energy on R (positive, away from the source) and almost none on T, and Z
+  and R of the P onset are correlated positively. The source polarity is
+  random (either sign of ``s``), as for real focal mechanisms. S is a mix of
+  SH (transverse) and SV (in the ray plane, perpendicular to the ray).
+* **Source spectrum.** Brune omega-squared: the displacement pulse has the
+  spectrum ``1 / (1 + i f / fc)^2``, with corner frequency
+  ``fc = 0.49 beta (stress_drop / M0)^(1/3)`` from magnitude and a stress drop
+  drawn per *source population* (e.g. low and high stress drop, for
+  classification), then anelastic attenuation ``exp(-pi f t*)``.
+* **Amplitude** from magnitude and distance (a local-magnitude-like
+  attenuation law), S about 1.7 times P.
+* **Coda** of scattered, randomly polarized energy with an exponential decay.
+* **Noise.** Coloured noise (red spectrum plus a microseism peak) scaled to a
+  target SNR: ``snr_db = 20 log10(rms(signal, first second after P) / rms(noise))``,
+  all three components together. Noise-only traces have category ``noise``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.data.dataset import ArrayLoader, WaveformDataset
+
+VP_KM_S = 6.0
+VS_KM_S = 3.5
+#: Near-surface P velocity: rays refract towards the vertical on their way up.
+VP_SURFACE_KM_S = 4.0
+BETA_M_S = 3500.0
+KM_PER_DEG = 111.19
+
+
+@dataclass
+class SyntheticConfig:
+    """Parameters of :func:`make_events`.
+
+    Attributes
+    ----------
+    sampling_rate : float, Hz
+    duration_s : float, seconds, trace length
+    p_time_range_s : tuple, seconds, P arrival time after the trace start
+    distance_range_km : tuple, epicentral distance, km
+    depth_range_km : tuple, km
+    magnitude_range : tuple, uniform in magnitude
+    snr_db_range : tuple, dB, uniform
+    populations : dict, population name -> (log10 stress drop in MPa, its standard deviation)
+    noise_fraction : float, fraction of traces that are noise only
+    stations_per_event : int, stations recording each event (each its own trace)
+    split_fractions : tuple, train/dev/test fractions, assigned per event
+    station_latitude_deg, station_longitude_deg : float, reference station position
+    """
+
+    sampling_rate: float = 100.0
+    duration_s: float = 60.0
+    p_time_range_s: tuple[float, float] = (8.0, 15.0)
+    distance_range_km: tuple[float, float] = (5.0, 80.0)
+    depth_range_km: tuple[float, float] = (2.0, 20.0)
+    magnitude_range: tuple[float, float] = (1.0, 3.5)
+    snr_db_range: tuple[float, float] = (0.0, 20.0)
+    populations: Mapping[str, tuple[float, float]] = field(
+        default_factory=lambda: {"low_stress": (-0.7, 0.15), "high_stress": (1.3, 0.15)}
+    )
+    noise_fraction: float = 0.0
+    stations_per_event: int = 1
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    station_latitude_deg: float = 46.0
+    station_longitude_deg: float = 8.0
+
+
+def corner_frequency_hz(magnitude: np.ndarray, stress_drop_mpa: np.ndarray) -> np.ndarray:
+    """Brune corner frequency, Hz, from moment magnitude and stress drop (MPa)."""
+    m0 = 10.0 ** (1.5 * np.asarray(magnitude) + 9.1)  # N m
+    return 0.49 * BETA_M_S * (np.asarray(stress_drop_mpa) * 1e6 / m0) ** (1.0 / 3.0)
+
+
+def peak_velocity_nm_s(magnitude: np.ndarray, hypocentral_km: np.ndarray) -> np.ndarray:
+    """Peak P-wave ground velocity, nm/s, from an ML-like attenuation law."""
+    r = np.maximum(np.asarray(hypocentral_km), 1.0)
+    return 10.0 ** (np.asarray(magnitude) + 2.5 - 1.1 * np.log10(r / 10.0) - 0.002 * (r - 10.0))
+
+
+def _pulse_spectrum(freqs: np.ndarray, fc: float, t_star: float, delay_s: float) -> np.ndarray:
+    """Spectrum of a unit Brune velocity pulse delayed by ``delay_s`` seconds."""
+    w = 2j * np.pi * freqs
+    wc = 2 * np.pi * fc
+    displacement = wc**2 / (wc + w) ** 2
+    return w * displacement * np.exp(-np.pi * freqs * t_star) * np.exp(-w * delay_s)
+
+
+def _coloured_noise(rng: np.random.Generator, n: int, sr: float, channels: int = 3) -> np.ndarray:
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
+    shape = 1.0 / np.sqrt(1.0 + (freqs / 2.0) ** 2)  # red above 2 Hz
+    shape += 3.0 * np.exp(-0.5 * ((freqs - 0.2) / 0.08) ** 2)  # microseism
+    shape[0] = 0.0
+    spec = rng.standard_normal((channels, freqs.size)) + 1j * rng.standard_normal(
+        (channels, freqs.size)
+    )
+    noise = np.fft.irfft(spec * shape, n=n, axis=-1)
+    return noise / noise.std(axis=-1, keepdims=True)
+
+
+def _phase(
+    rng: np.random.Generator,
+    n: int,
+    sr: float,
+    onset_s: float,
+    fc: float,
+    t_star: float,
+    coda_decay_s: float,
+    coda_ratio: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One phase: a polarized Brune pulse (1D) and randomly polarized coda (3, n)."""
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
+    pulse = np.fft.irfft(_pulse_spectrum(freqs, fc, t_star, onset_s), n=n)
+    peak = np.abs(pulse).max()
+    pulse /= peak
+    t = np.arange(n) / sr - onset_s
+    envelope = np.where(t > 0, (1 - np.exp(-t / 0.3)) * np.exp(-np.maximum(t, 0) / coda_decay_s), 0)
+    filt = np.abs(_pulse_spectrum(freqs, fc, t_star, 0.0))
+    spec = rng.standard_normal((3, freqs.size)) + 1j * rng.standard_normal((3, freqs.size))
+    coda = np.fft.irfft(spec * filt, n=n, axis=-1)
+    coda = coda / (np.abs(coda).max() + 1e-12) * envelope * coda_ratio
+    return pulse, coda
+
+
+def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) -> WaveformDataset:
+    """Generate ``n`` synthetic 3-component traces in memory.
+
+    Parameters
+    ----------
+    n : int
+        Number of traces (events times stations; noise traces included).
+    seed : int
+        Seed of the random generator: the same seed gives the same data.
+    config : SyntheticConfig, optional
+
+    Returns
+    -------
+    WaveformDataset
+        Waveforms float32 ``(3, N)`` in ZNE order, nm/s; metadata with SeisBench
+        columns, ``source_type`` (the population) and ``split`` (by event).
+    """
+    from obspy.geodetics import gps2dist_azimuth
+
+    cfg = config or SyntheticConfig()
+    rng = np.random.default_rng(seed)
+    sr = cfg.sampling_rate
+    npts = round(cfg.duration_s * sr)
+    pops = list(cfg.populations)
+    n_noise = round(n * cfg.noise_fraction)
+    n_event_traces = n - n_noise
+    n_events = int(np.ceil(n_event_traces / cfg.stations_per_event)) if n_event_traces else 0
+    split_names = np.array(schema.SPLITS)
+    waveforms: dict[str, np.ndarray] = {}
+    rows: list[dict] = []
+    t0 = pd.Timestamp("2020-01-01T00:00:00Z")
+    event_times = np.sort(rng.uniform(0, 365 * 86400, n_events + n_noise))
+
+    for ev in range(n_events):
+        population = pops[int(rng.integers(len(pops)))]
+        log_sd, sd_sigma = cfg.populations[population]
+        stress_drop = 10 ** rng.normal(log_sd, sd_sigma)
+        magnitude = rng.uniform(*cfg.magnitude_range)
+        depth = rng.uniform(*cfg.depth_range_km)
+        split = split_names[np.searchsorted(np.cumsum(cfg.split_fractions), rng.uniform())]
+        split = split if split in schema.SPLITS else "test"
+        # Epicentre placed relative to the reference station.
+        ev_dist = rng.uniform(*cfg.distance_range_km)
+        ev_az = rng.uniform(0, 360)
+        src_lat = cfg.station_latitude_deg + ev_dist * np.cos(np.radians(ev_az)) / KM_PER_DEG
+        src_lon = cfg.station_longitude_deg + ev_dist * np.sin(np.radians(ev_az)) / (
+            KM_PER_DEG * np.cos(np.radians(cfg.station_latitude_deg))
+        )
+        origin = t0 + pd.Timedelta(seconds=float(event_times[ev]))
+        for st in range(cfg.stations_per_event):
+            if len(rows) >= n_event_traces:
+                break
+            if st == 0:
+                sta_lat, sta_lon = cfg.station_latitude_deg, cfg.station_longitude_deg
+            else:  # other stations scattered around the source
+                d = rng.uniform(*cfg.distance_range_km)
+                a = rng.uniform(0, 360)
+                sta_lat = src_lat + d * np.cos(np.radians(a)) / KM_PER_DEG
+                sta_lon = src_lon + d * np.sin(np.radians(a)) / (
+                    KM_PER_DEG * np.cos(np.radians(src_lat))
+                )
+            dist_m, _, baz = gps2dist_azimuth(src_lat, src_lon, sta_lat, sta_lon)
+            dist_km = dist_m / 1000.0
+            hypo = float(np.hypot(dist_km, depth))
+            ray_incidence = np.degrees(np.arctan2(dist_km, depth))
+            incidence = float(
+                np.degrees(np.arcsin(np.sin(np.radians(ray_incidence)) * VP_SURFACE_KM_S / VP_KM_S))
+            )
+            tp = rng.uniform(*cfg.p_time_range_s)
+            ts = tp + hypo / VS_KM_S - hypo / VP_KM_S
+            fc = float(corner_frequency_hz(magnitude, stress_drop))
+            fc = min(fc, 0.45 * sr)
+            amp_p = float(peak_velocity_nm_s(magnitude, hypo))
+            p_pulse, p_coda = _phase(rng, npts, sr, tp, fc, hypo / VP_KM_S / 800 + 0.01, 1.5, 0.25)
+            s_pulse, s_coda = _phase(
+                rng, npts, sr, ts, fc / 1.5, hypo / VS_KM_S / 500 + 0.01, 4.0, 0.4
+            )
+            inc, b = np.radians(incidence), np.radians(baz)
+            polarity = 1.0 if rng.uniform() < 0.5 else -1.0
+            p_dir = np.array([np.cos(inc), -np.sin(inc) * np.cos(b), -np.sin(inc) * np.sin(b)])
+            sv_dir = np.array([np.sin(inc), np.cos(inc) * np.cos(b), np.cos(inc) * np.sin(b)])
+            sh_dir = np.array([0.0, -np.sin(b), np.cos(b)])
+            mix = rng.uniform(0, 2 * np.pi)
+            s_dir = np.cos(mix) * sv_dir + np.sin(mix) * sh_dir
+            signal = amp_p * (polarity * p_dir[:, None] * p_pulse + p_coda)
+            signal += 1.7 * amp_p * (s_dir[:, None] * s_pulse + s_coda)
+            snr_db = rng.uniform(*cfg.snr_db_range)
+            i0, i1 = int(tp * sr), int(tp * sr + sr)
+            rms_signal = np.sqrt(np.mean(signal[:, i0:i1] ** 2))
+            noise = _coloured_noise(rng, npts, sr) * rms_signal / 10 ** (snr_db / 20)
+            name = f"synth_{len(rows):06d}"
+            waveforms[name] = (signal + noise).astype(np.float32)
+            rows.append(
+                {
+                    schema.TRACE_NAME: name,
+                    schema.SOURCE_ID: f"ev{ev:06d}",
+                    schema.SOURCE_ORIGIN_TIME: origin.isoformat(),
+                    schema.START_TIME: (
+                        origin + pd.Timedelta(seconds=hypo / VP_KM_S - tp)
+                    ).isoformat(),
+                    schema.SAMPLING_RATE: sr,
+                    schema.P_ARRIVAL: tp * sr,
+                    schema.S_ARRIVAL: ts * sr,
+                    schema.SOURCE_LATITUDE: src_lat,
+                    schema.SOURCE_LONGITUDE: src_lon,
+                    schema.SOURCE_DEPTH: depth,
+                    schema.SOURCE_MAGNITUDE: magnitude,
+                    "source_magnitude_type": "Mw",
+                    "source_stress_drop_mpa": stress_drop,
+                    "source_corner_frequency_hz": fc,
+                    "source_polarity": int(polarity),
+                    "source_type": population,
+                    schema.STATION_NETWORK: "XS",
+                    schema.STATION_CODE: f"S{st:03d}",
+                    schema.STATION_LATITUDE: sta_lat,
+                    schema.STATION_LONGITUDE: sta_lon,
+                    schema.BACK_AZIMUTH: baz,
+                    schema.INCIDENCE: incidence,
+                    schema.EP_DISTANCE: dist_km,
+                    schema.SNR_DB: snr_db,
+                    schema.CATEGORY: "earthquake",
+                    schema.SPLIT: split,
+                }
+            )
+    for k in range(n_noise):
+        name = f"synth_{len(rows):06d}"
+        amp = 10 ** rng.uniform(1, 3)
+        waveforms[name] = (_coloured_noise(rng, npts, sr) * amp).astype(np.float32)
+        start = t0 + pd.Timedelta(seconds=float(event_times[n_events + k]))
+        split = split_names[np.searchsorted(np.cumsum(cfg.split_fractions), rng.uniform())]
+        rows.append(
+            {
+                schema.TRACE_NAME: name,
+                schema.SOURCE_ID: f"noise{k:06d}",
+                schema.START_TIME: start.isoformat(),
+                schema.SAMPLING_RATE: sr,
+                schema.P_ARRIVAL: np.nan,
+                schema.S_ARRIVAL: np.nan,
+                schema.STATION_NETWORK: "XS",
+                schema.STATION_CODE: "S000",
+                schema.STATION_LATITUDE: cfg.station_latitude_deg,
+                schema.STATION_LONGITUDE: cfg.station_longitude_deg,
+                "source_type": "noise",
+                schema.CATEGORY: "noise",
+                schema.SPLIT: split if split in schema.SPLITS else "test",
+            }
+        )
+    metadata = pd.DataFrame(rows)
+    metadata[schema.COMPONENT_ORDER] = "ZNE"
+    return WaveformDataset(metadata, ArrayLoader(waveforms), name=f"synthetic(seed={seed})")

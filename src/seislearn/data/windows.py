@@ -1,0 +1,267 @@
+"""Windows around a phase pick, and waveform preprocessing (ObsPy/SciPy based).
+
+Small composable callables, each usable on its own:
+
+* :func:`cut_window` cuts ``before_s`` seconds before and ``after_s`` after a
+  pick, with an explicit policy for windows that run past the trace edges.
+* :class:`Preprocess` detrends, tapers, bandpasses, resamples and normalizes a
+  ``(C, N)`` array.
+* :func:`extract_windows` does both for a whole :class:`WaveformDataset`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.data.dataset import WaveformDataset
+from seislearn.errors import DataError
+
+PadPolicy = Literal["zeros", "edge", "raise"]
+PHASE_COLUMNS = {"P": schema.P_ARRIVAL, "S": schema.S_ARRIVAL}
+
+
+def cut_window(
+    waveform: np.ndarray,
+    pick_sample: float,
+    before: int,
+    after: int,
+    pad: PadPolicy = "zeros",
+) -> tuple[np.ndarray, int]:
+    """Cut ``waveform[:, pick - before : pick + after]``.
+
+    Parameters
+    ----------
+    waveform : ndarray, shape (C, N)
+    pick_sample : float
+        Pick position, samples from the trace start (rounded to the nearest sample).
+    before, after : int
+        Samples before and after the pick.
+    pad : {"zeros", "edge", "raise"}
+        What to do where the window runs past the trace: pad with zeros, repeat
+        the edge sample, or raise :class:`DataError`.
+
+    Returns
+    -------
+    window : ndarray, shape (C, before + after)
+    n_padded : int
+        How many samples were padded (0 when the window lies inside the trace).
+    """
+    if not np.isfinite(pick_sample):
+        raise DataError("pick is missing (NaN)")
+    pick = round(float(pick_sample))
+    start, stop = pick - before, pick + after
+    n = waveform.shape[-1]
+    lo, hi = max(start, 0), min(stop, n)
+    if hi <= lo:
+        raise DataError(
+            f"pick at sample {pick} puts the window [{start}, {stop}) outside the trace of {n} samples"
+        )
+    n_padded = (lo - start) + (stop - hi)
+    window = waveform[:, lo:hi]
+    if n_padded:
+        if pad == "raise":
+            raise DataError(
+                f"window [{start}, {stop}) runs past the trace of {n} samples by {n_padded} samples"
+            )
+        mode = "constant" if pad == "zeros" else "edge"
+        window = np.pad(window, ((0, 0), (lo - start, stop - hi)), mode=mode)
+    return np.ascontiguousarray(window, dtype=np.float32), n_padded
+
+
+def pad_mode(pad: PadPolicy) -> Literal["zeros", "edge"]:
+    """The padding used for the filter margin: ``edge`` where the user asked for it, else zeros."""
+    return "edge" if pad == "edge" else "zeros"
+
+
+def cosine_taper(npts: int, fraction: float = 0.05) -> np.ndarray:
+    """A cosine (Tukey) taper of ``npts`` samples, ``fraction`` tapered at each end."""
+    from scipy.signal.windows import tukey
+
+    return tukey(npts, alpha=min(1.0, 2 * fraction)).astype(np.float32)
+
+
+@dataclass
+class Preprocess:
+    """Detrend, taper, bandpass, resample and normalize a ``(C, N)`` waveform.
+
+    Parameters
+    ----------
+    sampling_rate : float, Hz
+        Rate of the input.
+    target_rate : float, optional, Hz
+        Resample to this rate (polyphase, anti-aliased).
+    freqmin, freqmax : float, optional, Hz
+        Butterworth bandpass corners (zero-phase); either may be ``None`` for a
+        highpass or lowpass.
+    corners : int
+        Filter order (applied forward and backward).
+    detrend : bool
+        Remove a linear trend per channel.
+    taper_fraction : float
+        Cosine taper at each end, fraction of the length (0 for none).
+    normalize : {"peak", "std", None}
+        Divide by the peak absolute value or the standard deviation.
+    normalize_per_channel : bool
+        Normalize each channel alone (True) or all channels by one value (False,
+        keeps the amplitude ratios between components, which carry polarization).
+    """
+
+    sampling_rate: float
+    target_rate: float | None = None
+    freqmin: float | None = None
+    freqmax: float | None = None
+    corners: int = 4
+    detrend: bool = True
+    taper_fraction: float = 0.05
+    normalize: Literal["peak", "std"] | None = None
+    normalize_per_channel: bool = False
+
+    @property
+    def output_rate(self) -> float:
+        """Sampling rate of the output, Hz."""
+        return self.target_rate or self.sampling_rate
+
+    def __call__(self, waveform: np.ndarray) -> np.ndarray:
+        from scipy import signal
+
+        x = np.asarray(waveform, dtype=np.float64)
+        if self.detrend:
+            x = signal.detrend(x, axis=-1, type="linear")
+        if self.taper_fraction > 0:
+            x = x * cosine_taper(x.shape[-1], self.taper_fraction)
+        sr = self.sampling_rate
+        nyquist = sr / 2
+        fmin = self.freqmin if self.freqmin else None
+        fmax = self.freqmax if self.freqmax and self.freqmax < nyquist else None
+        if self.target_rate and self.target_rate < sr:
+            # Lowpass below the new Nyquist before decimating.
+            fmax = min(fmax or np.inf, 0.45 * self.target_rate)
+        if fmin and fmax:
+            sos = signal.butter(self.corners, [fmin, fmax], btype="bandpass", fs=sr, output="sos")
+        elif fmin:
+            sos = signal.butter(self.corners, fmin, btype="highpass", fs=sr, output="sos")
+        elif fmax:
+            sos = signal.butter(self.corners, fmax, btype="lowpass", fs=sr, output="sos")
+        else:
+            sos = None
+        if sos is not None:
+            x = signal.sosfiltfilt(sos, x, axis=-1)
+        if self.target_rate and self.target_rate != sr:
+            ratio = Fraction(self.target_rate / sr).limit_denominator(1000)
+            x = signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
+        if self.normalize:
+            axis = -1 if self.normalize_per_channel else None
+            scale = (
+                np.abs(x).max(axis=axis, keepdims=True)
+                if self.normalize == "peak"
+                else x.std(axis=axis, keepdims=True)
+            )
+            x = x / np.where(scale > 0, scale, 1.0)
+        return x.astype(np.float32)
+
+
+def extract_windows(
+    dataset: WaveformDataset,
+    phase: Literal["P", "S"] = "P",
+    before_s: float = 1.0,
+    after_s: float = 4.0,
+    preprocess: Preprocess | None = None,
+    pad: PadPolicy = "zeros",
+    on_error: Literal["raise", "skip"] = "raise",
+    preprocess_margin_s: float = 5.0,
+) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
+    """Cut preprocessed windows around a phase for every trace of a dataset.
+
+    The filter runs on a longer stretch (``preprocess_margin_s`` on each side)
+    before the window is cut, so filter edge effects stay out of the window.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset
+    phase : {"P", "S"}
+    before_s, after_s : float, seconds
+    preprocess : Preprocess, optional
+        Its ``sampling_rate`` is replaced by each trace's own rate.
+    pad : {"zeros", "edge", "raise"}
+    on_error : {"raise", "skip"}
+        ``skip`` leaves out traces with a missing pick or a bad waveform and
+        lists them in the returned messages.
+    preprocess_margin_s : float, seconds
+
+    Returns
+    -------
+    windows : ndarray, float32, shape (n, C, samples)
+    metadata : DataFrame
+        The rows kept, with ``window_padded_samples`` added.
+    skipped : list of str
+        One message per trace left out.
+    """
+    column = PHASE_COLUMNS[phase]
+    meta = dataset.metadata
+    if column not in meta.columns:
+        raise DataError(f"dataset has no {phase} picks (column {column!r})", path=dataset.name)
+    out: list[np.ndarray] = []
+    keep: list[int] = []
+    padded: list[int] = []
+    skipped: list[str] = []
+    expected: int | None = None
+    for i in range(len(dataset)):
+        name = str(meta[schema.TRACE_NAME].iloc[i])
+        try:
+            sr = dataset.sampling_rate(i)
+            pick = float(meta[column].iloc[i])
+            if not np.isfinite(pick):
+                raise DataError(f"no {phase} pick", trace=name)
+            wave = dataset.get_waveform(i)
+            if not np.all(np.isfinite(wave)):
+                raise DataError("waveform holds NaN or inf", path=dataset.name, trace=name)
+            margin = round(preprocess_margin_s * sr)
+            before_n, after_n = round(before_s * sr), round(after_s * sr)
+            # Padding that reaches into the window itself (beyond the filter margin).
+            inner_pad = max(0, before_n - round(pick)) + max(
+                0, round(pick) + after_n - wave.shape[-1]
+            )
+            if inner_pad and pad == "raise":
+                raise DataError(
+                    f"window around {phase} runs past the trace by {inner_pad} samples",
+                    path=dataset.name,
+                    trace=name,
+                )
+            seg, _ = cut_window(wave, pick, before_n + margin, after_n + margin, pad_mode(pad))
+            out_sr = sr
+            if preprocess is not None:
+                pp = Preprocess(**{**preprocess.__dict__, "sampling_rate": sr})
+                seg = pp(seg)
+                out_sr = pp.output_rate
+            out_margin = round(preprocess_margin_s * out_sr)
+            before = round(before_s * out_sr)
+            window, _ = cut_window(seg, out_margin + before, before, round(after_s * out_sr))
+            if expected is None:
+                expected = window.shape[-1]
+            if window.shape[-1] != expected:
+                raise DataError(
+                    f"window has {window.shape[-1]} samples, others {expected}: mixed sampling rates?",
+                    path=dataset.name,
+                    trace=name,
+                )
+        except DataError as exc:
+            if exc.trace is None:
+                exc = DataError(exc.reason, path=dataset.name, trace=name)
+            if on_error == "skip":
+                skipped.append(str(exc))
+                continue
+            raise exc from None
+        out.append(window)
+        keep.append(i)
+        padded.append(inner_pad)
+    rows = meta.iloc[keep].reset_index(drop=True).copy()
+    rows["window_padded_samples"] = padded
+    if not out:
+        raise DataError("no window could be cut from the dataset", path=dataset.name)
+    return np.stack(out), rows, skipped

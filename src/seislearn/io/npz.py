@@ -1,0 +1,134 @@
+"""PhaseNet-style NPZ folders: an index CSV plus one ``.npz`` per trace.
+
+The index has ``fname, itp, its, channels``; each file holds ``data`` of shape
+``(N, 3)`` (samples, channels), the picks ``itp`` and ``its``, and the channel
+names. Traces with fewer real channels than columns (e.g. ``channels`` =
+``EHZ``, the horizontals stored as zeros) are flagged in
+``trace_available_components``, so the zeros are never taken for signal.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.data.dataset import WaveformDataset
+from seislearn.errors import DataError
+
+#: The PhaseNet demo data's channel order in ``data`` columns.
+NPZ_COMPONENT_ORDER = "ENZ"
+
+
+def _components(channels: str) -> str:
+    """Component letters of a PhaseNet ``channels`` field such as ``EHE_EHN_EHZ``."""
+    letters = {c.strip()[-1].upper() for c in str(channels).split("_") if c.strip()}
+    letters = {"N" if c == "1" else "E" if c == "2" else c for c in letters}
+    return "".join(c for c in "ZNE" if c in letters)
+
+
+class NpzLoader:
+    """Reads one ``.npz`` per trace (``allow_pickle=False``: nothing is unpickled)."""
+
+    def __init__(
+        self, folder: Path, file_order: str = NPZ_COMPONENT_ORDER, target_order: str = "ZNE"
+    ) -> None:
+        self.folder = folder
+        self.permutation = [file_order.index(c) for c in target_order]
+
+    def load(self, row: pd.Series) -> np.ndarray:
+        path = self.folder / str(row["trace_file"])
+        name = str(row[schema.TRACE_NAME])
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                data = np.asarray(npz["data"], dtype=np.float32)
+        except FileNotFoundError:
+            raise DataError("metadata row has no waveform file", path, name) from None
+        except KeyError:
+            raise DataError("npz file has no 'data' array", path, name) from None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise DataError(f"cannot read npz file: {exc}", path, name) from None
+        if data.ndim != 2 or 3 not in data.shape:
+            raise DataError(f"'data' has shape {data.shape}, expected (N, 3)", path, name)
+        if data.shape[1] != 3:
+            data = data.T
+        return np.ascontiguousarray(data.T[self.permutation])
+
+
+def read_npz_folder(
+    path: str | os.PathLike,
+    index: str | os.PathLike | None = None,
+    sampling_rate: float = 100.0,
+    data_dir: str | None = None,
+) -> WaveformDataset:
+    """Open a PhaseNet-style NPZ dataset.
+
+    Parameters
+    ----------
+    path : path-like
+        Folder holding the index CSV (``waveform.csv`` or the only ``*.csv``)
+        and the npz files (in the folder or a subfolder such as ``waveform_train``).
+    index : path-like, optional
+        The index CSV, if not found automatically.
+    sampling_rate : float, Hz
+        The npz files carry no rate; the PhaseNet demo data is 100 Hz.
+    data_dir : str, optional
+        Subfolder of the npz files.
+    """
+    root = Path(path)
+    if index is None:
+        candidates = (
+            [root / "waveform.csv"]
+            if (root / "waveform.csv").is_file()
+            else sorted(root.glob("*.csv"))
+        )
+        if len(candidates) != 1:
+            raise DataError(
+                "expected one index CSV (fname, itp, its, channels) in the folder", path=root
+            )
+        index = candidates[0]
+    index_path = Path(index)
+    try:
+        table = pd.read_csv(index_path)
+    except (OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read index CSV: {exc}", path=index_path) from None
+    if "fname" not in table.columns:
+        raise DataError("index CSV has no 'fname' column", path=index_path)
+    if data_dir is None:
+        first = str(table["fname"].iloc[0]) if len(table) else ""
+        subdirs = [d for d in root.iterdir() if d.is_dir() and (d / first).is_file()]
+        folder = subdirs[0] if subdirs else root
+    else:
+        folder = root / data_dir
+    meta = pd.DataFrame(
+        {
+            schema.TRACE_NAME: table["fname"].astype(str).str.replace(".npz", "", regex=False),
+            "trace_file": table["fname"].astype(str),
+            schema.SAMPLING_RATE: float(sampling_rate),
+        }
+    )
+    if "itp" in table.columns:
+        meta[schema.P_ARRIVAL] = pd.to_numeric(table["itp"], errors="coerce")
+    if "its" in table.columns:
+        meta[schema.S_ARRIVAL] = pd.to_numeric(table["its"], errors="coerce")
+    if "channels" in table.columns:
+        meta["trace_channels"] = table["channels"].astype(str)
+        meta[schema.AVAILABLE_COMPONENTS] = table["channels"].map(_components)
+    else:
+        meta[schema.AVAILABLE_COMPONENTS] = "ZNE"
+    # File names look like NET_STA_YYYYmmddHHMMSSxx[_k].npz: network, station, origin-ish time.
+    parts = meta[schema.TRACE_NAME].str.split("_", expand=True)
+    if parts.shape[1] >= 3:
+        meta[schema.STATION_NETWORK] = parts[0]
+        meta[schema.STATION_CODE] = parts[1]
+        stamp = parts[2].str.slice(0, 14)
+        meta[schema.START_TIME] = pd.to_datetime(
+            stamp, format="%Y%m%d%H%M%S", errors="coerce", utc=True
+        )
+        meta[schema.SOURCE_ID] = parts[2]
+    meta[schema.COMPONENT_ORDER] = "ZNE"
+    return WaveformDataset(meta, NpzLoader(folder), name=str(root), component_order="ZNE")

@@ -1,0 +1,341 @@
+"""SeisBench WaveformDataset format: ``metadata.csv`` + ``waveforms.hdf5``.
+
+Supports plain traces (one HDF5 dataset per ``trace_name`` under ``data/``),
+trace blocks (``bucket0$3,:3,:1200``: row 3 of the dataset ``data/bucket0``),
+the ``data_format`` group (component order, dimension order, sampling rate) and
+chunked datasets (a ``chunks`` file listing chunk names, with
+``metadata{chunk}.csv`` and ``waveforms{chunk}.hdf5`` for each).
+
+The format is SeisBench's public one; this is an independent implementation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.data.dataset import WaveformDataset
+from seislearn.errors import DataError
+
+_INDEX_PART = re.compile(r"^\s*(-?\d+)?\s*(:\s*(-?\d+)?\s*(:\s*(-?\d+)?)?)?\s*$")
+
+
+def parse_trace_name(trace_name: str) -> tuple[str, tuple[int | slice, ...]]:
+    """Split a SeisBench trace name into an HDF5 dataset name and an index.
+
+    Parameters
+    ----------
+    trace_name : str
+        ``"name"`` for a plain trace, ``"bucket$3,:3,:1200"`` for a trace block.
+
+    Returns
+    -------
+    dataset : str
+        Name of the HDF5 dataset under ``data/``.
+    index : tuple of int or slice
+        Index into that dataset (empty for a plain trace).
+
+    Raises
+    ------
+    DataError
+        If the block index is malformed.
+    """
+    if "$" not in trace_name:
+        return trace_name, ()
+    bucket, _, locator = trace_name.partition("$")
+    if not bucket or not locator:
+        raise DataError(f"malformed trace block string {trace_name!r}", trace=trace_name)
+    index: list[int | slice] = []
+    for part in locator.split(","):
+        match = _INDEX_PART.match(part)
+        if match is None or part.strip() == "":
+            raise DataError(
+                f"malformed trace block string {trace_name!r}: cannot read {part!r}",
+                trace=trace_name,
+            )
+        start, colon, stop, step_part, step = match.groups()
+        if colon is None:
+            index.append(int(start))
+        else:
+            index.append(
+                slice(
+                    None if start is None else int(start),
+                    None if stop is None else int(stop),
+                    None if (step_part is None or step is None) else int(step),
+                )
+            )
+    if not isinstance(index[0], int):
+        raise DataError(
+            f"malformed trace block string {trace_name!r}: the first index must be a row number",
+            trace=trace_name,
+        )
+    return bucket, tuple(index)
+
+
+def _read_str(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _read_str(value[()])
+    return str(value)
+
+
+def read_data_format(path: str | os.PathLike) -> dict[str, object]:
+    """Read the ``data_format`` group of a SeisBench waveform file (empty dict if absent)."""
+    try:
+        with h5py.File(path, "r") as f:
+            if "data_format" not in f:
+                return {}
+            group = f["data_format"]
+            out: dict[str, object] = {}
+            for key in group:
+                value = group[key][()]
+                out[key] = value if isinstance(value, int | float | np.number) else _read_str(value)
+            out.update({k: _read_str(v) for k, v in group.attrs.items()})
+            return out
+    except OSError as exc:
+        raise DataError(f"cannot open HDF5 file: {exc}", path=path) from None
+
+
+class SeisBenchLoader:
+    """Reads waveforms from one or more SeisBench HDF5 files, opened lazily.
+
+    Parameters
+    ----------
+    files : dict of str to Path
+        Chunk name -> ``waveforms{chunk}.hdf5``.
+    component_order : str
+        Component order stored in the files (``data_format/component_order``).
+    dimension_order : str
+        ``"CW"`` (channels, samples) or ``"WC"``.
+    target_order : str
+        Component order to return.
+    """
+
+    def __init__(
+        self,
+        files: dict[str, Path],
+        component_order: str = "ZNE",
+        dimension_order: str = "CW",
+        target_order: str = "ZNE",
+    ) -> None:
+        self.files = files
+        self.component_order = component_order
+        self.dimension_order = dimension_order.replace("N", "")
+        self.target_order = target_order
+        self._handles: dict[str, h5py.File] = {}
+        self._pid = os.getpid()
+        missing = [c for c in target_order if c not in component_order]
+        self._permutation = (
+            None
+            if component_order == target_order or missing
+            else [component_order.index(c) for c in target_order]
+        )
+
+    def _handle(self, chunk: str) -> h5py.File:
+        if self._pid != os.getpid():  # h5py handles must not cross a fork
+            self._handles = {}
+            self._pid = os.getpid()
+        handle = self._handles.get(chunk)
+        if handle is None:
+            path = self.files[chunk]
+            try:
+                handle = h5py.File(path, "r")
+            except OSError as exc:
+                raise DataError(f"cannot open HDF5 file: {exc}", path=path) from None
+            self._handles[chunk] = handle
+        return handle
+
+    def load(self, row: pd.Series) -> np.ndarray:
+        trace_name = str(row[schema.TRACE_NAME])
+        chunk = str(row.get("trace_chunk", "")) if "trace_chunk" in row.index else ""
+        path = self.files[chunk]
+        dataset, index = parse_trace_name(trace_name)
+        handle = self._handle(chunk)
+        try:
+            node = handle["data"][dataset]
+        except KeyError:
+            raise DataError("metadata row has no waveform in the file", path, trace_name) from None
+        try:
+            data = node[index] if index else node[()]
+        except (OSError, ValueError, IndexError) as exc:
+            raise DataError(f"cannot read waveform: {exc}", path, trace_name) from None
+        data = np.asarray(data, dtype=np.float32)
+        if data.ndim != 2:
+            raise DataError(
+                f"waveform has shape {data.shape}, expected 2 dimensions", path, trace_name
+            )
+        if self.dimension_order == "WC":
+            data = data.T
+        if self._permutation is not None:
+            data = data[self._permutation]
+        return data
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+        self._handles = {}
+
+
+def _chunks(root: Path) -> list[str]:
+    chunk_file = root / "chunks"
+    if chunk_file.is_file():
+        names = [line.strip() for line in chunk_file.read_text().splitlines() if line.strip()]
+        if not names:
+            raise DataError("the chunks file lists no chunks", path=chunk_file)
+        return names
+    if (root / "metadata.csv").is_file():
+        return [""]
+    found = sorted(p.name[len("metadata") : -len(".csv")] for p in root.glob("metadata*.csv"))
+    if not found:
+        raise DataError("no metadata.csv (or metadata{chunk}.csv) in this folder", path=root)
+    return found
+
+
+def is_seisbench_dataset(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a folder in SeisBench WaveformDataset format."""
+    root = Path(path)
+    return root.is_dir() and (
+        (root / "chunks").is_file()
+        or (any(root.glob("metadata*.csv")) and any(root.glob("waveforms*.hdf5")))
+    )
+
+
+def read_seisbench(
+    path: str | os.PathLike, chunks: list[str] | None = None, component_order: str = "ZNE"
+) -> WaveformDataset:
+    """Open a SeisBench-format dataset (metadata in memory, waveforms lazy).
+
+    Parameters
+    ----------
+    path : path-like
+        Folder with ``metadata.csv`` and ``waveforms.hdf5`` (or chunked files).
+    chunks : list of str, optional
+        Read only these chunks.
+    component_order : str
+        Component order of the returned waveforms.
+
+    Returns
+    -------
+    WaveformDataset
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError("not a folder", path=root)
+    names = chunks if chunks is not None else _chunks(root)
+    frames = []
+    files: dict[str, Path] = {}
+    data_format: dict[str, object] = {}
+    for chunk in names:
+        meta_path = root / f"metadata{chunk}.csv"
+        wave_path = root / f"waveforms{chunk}.hdf5"
+        for p in (meta_path, wave_path):
+            if not p.is_file():
+                raise DataError("missing file of a SeisBench dataset", path=p)
+        try:
+            meta = pd.read_csv(meta_path, low_memory=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot parse metadata CSV: {exc}", path=meta_path) from None
+        meta["trace_chunk"] = chunk
+        frames.append(meta)
+        files[chunk] = wave_path
+        fmt = read_data_format(wave_path)
+        if data_format and fmt and fmt != data_format:
+            raise DataError("chunks disagree in their data_format group", path=wave_path)
+        data_format = data_format or fmt
+    metadata = pd.concat(frames, ignore_index=True)
+    stored_order = str(data_format.get("component_order", "ZNE"))
+    dimension_order = str(data_format.get("dimension_order", "CW"))
+    if schema.SAMPLING_RATE not in metadata.columns and "sampling_rate" in data_format:
+        metadata[schema.SAMPLING_RATE] = float(data_format["sampling_rate"])  # type: ignore[arg-type]
+    metadata[schema.COMPONENT_ORDER] = component_order
+    loader = SeisBenchLoader(files, stored_order, dimension_order, component_order)
+    return WaveformDataset(metadata, loader, name=str(root), component_order=component_order)
+
+
+def write_seisbench(
+    dataset: WaveformDataset,
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    bucket_size: int = 1024,
+    on_error: str = "raise",
+) -> list[str]:
+    """Write a dataset in SeisBench format (trace blocks of equal-length traces).
+
+    Traces are grouped into buckets of equal shape and sampling rate, so the
+    file holds few large datasets (fast to read) instead of one per trace.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset
+        What to write.
+    path : path-like
+        Output folder; must not hold a dataset unless ``overwrite``.
+    overwrite : bool
+        Replace an existing dataset.
+    bucket_size : int
+        Traces per HDF5 dataset.
+    on_error : {"raise", "skip"}
+        What to do with a trace that cannot be read.
+
+    Returns
+    -------
+    list of str
+        Messages about skipped traces (empty when all were written).
+    """
+    from seislearn.runs import atomic_path
+
+    root = Path(path)
+    meta_path, wave_path = root / "metadata.csv", root / "waveforms.hdf5"
+    if (meta_path.exists() or wave_path.exists()) and not overwrite:
+        raise DataError("a dataset exists here; pass overwrite=True (--overwrite)", path=root)
+    root.mkdir(parents=True, exist_ok=True)
+    skipped: list[str] = []
+    rows: list[dict] = []
+    buckets: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+    bucket_names: dict[tuple, int] = {}
+    with atomic_path(wave_path) as tmp_wave, h5py.File(tmp_wave, "w") as f:
+        fmt = f.create_group("data_format")
+        fmt.create_dataset("component_order", data=dataset.component_order)
+        fmt.create_dataset("dimension_order", data="CW")
+        group = f.create_group("data")
+
+        def flush(key: tuple) -> None:
+            items = buckets.pop(key)
+            number = bucket_names.setdefault(key, len(bucket_names))
+            existing = [k for k in group if k.startswith(f"bucket{number}_")]
+            name = f"bucket{number}_{len(existing)}"
+            block = np.stack([a for _, a in items])
+            group.create_dataset(name, data=block, chunks=(1, *block.shape[1:]))
+            for row_number, (pos, _) in enumerate(items):
+                rows[pos]["trace_name"] = f"{name}${row_number},:{block.shape[1]},:{block.shape[2]}"
+
+        metadata = dataset.metadata
+        for i in range(len(dataset)):
+            row = metadata.iloc[i].to_dict()
+            try:
+                wave = dataset.get_waveform(i)
+            except DataError as exc:
+                if on_error != "skip":
+                    raise
+                skipped.append(str(exc))
+                continue
+            row["trace_name_original"] = row.get("trace_name_original", row[schema.TRACE_NAME])
+            row.pop("trace_chunk", None)
+            rows.append(row)
+            key = (wave.shape, row.get(schema.SAMPLING_RATE))
+            buckets.setdefault(key, []).append((len(rows) - 1, wave))
+            if len(buckets[key]) >= bucket_size:
+                flush(key)
+        for key in list(buckets):
+            flush(key)
+    out = pd.DataFrame(rows)
+    with atomic_path(meta_path) as tmp_meta:
+        out.to_csv(tmp_meta, index=False)
+    return skipped

@@ -1,0 +1,35 @@
+"""Shared fixtures: the real data sets in ../shared/data, and small synthetic data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """``../shared/data`` relative to the repository root (or $SEISLEARN_SHARED_DATA)."""
+    env = os.environ.get("SEISLEARN_SHARED_DATA")
+    return Path(env) if env else (REPO_ROOT.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real test data sets; the test is skipped where it is absent."""
+    path = shared_data_dir()
+    if not path.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared test data not found at {path}")
+        pytest.skip(f"shared test data not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_small():
+    """120 synthetic events (in memory), seed 7."""
+    from seislearn.data.synthetic import make_events
+
+    return make_events(120, seed=7)
