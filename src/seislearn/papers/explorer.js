@@ -56,7 +56,9 @@
 
   function matchesPath(paper, levels, path) {
     for (let i = 0; i < path.length; i++) {
-      if (!labelsOf(paper, levels[i]).includes(path[i])) return false;
+      const labels = labelsOf(paper, levels[i]);
+      const ok = path[i] === payload.missing ? labels.length === 0 : labels.includes(path[i]);
+      if (!ok) return false;
     }
     return true;
   }
