@@ -218,9 +218,9 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
             fc = float(corner_frequency_hz(magnitude, stress_drop))
             fc = min(fc, 0.45 * sr)
             amp_p = float(peak_velocity_nm_s(magnitude, hypo))
-            p_pulse, p_coda = _phase(rng, npts, sr, tp, fc, hypo / VP_KM_S / 800 + 0.01, 1.5, 0.25)
+            p_pulse, p_coda = _phase(rng, npts, sr, tp, fc, hypo / VP_KM_S / 800 + 0.01, 1.5, 0.35)
             s_pulse, s_coda = _phase(
-                rng, npts, sr, ts, fc / 1.5, hypo / VS_KM_S / 500 + 0.01, 4.0, 0.4
+                rng, npts, sr, ts, fc / 1.5, hypo / VS_KM_S / 500 + 0.01, 4.0, 0.5
             )
             inc, b = np.radians(incidence), np.radians(baz)
             polarity = 1.0 if rng.uniform() < 0.5 else -1.0

@@ -86,10 +86,10 @@ def _data_section(run: RunDir, data_dir: Path, n: int, seed: int) -> Section:
             spec,
             frequencies(cfg, sr),
             times(cfg, window.shape[-1], sr),
-            title="(5 s before P, 20 s after)",
+            title="",
         )
         section.add_figure(
-            run.save_figure(fig, f"spectrogram_{i}"), "Spectra64 log-power spectrogram"
+            run.save_figure(fig, f"spectrogram_{i}"), "Spectra64 log-power spectrogram, 5 s before P to 20 s after"
         )
     return section
 
