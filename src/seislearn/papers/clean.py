@@ -64,7 +64,7 @@ GENERIC_LABELS: frozenset[str] = frozenset({"Other"})
 PLACEHOLDERS: frozenset[str] = frozenset({"?", "??", "-", "nan", "NaN", "None", "N/A"})
 
 FIRST_YEAR = 1900
-_STRAY_TOKEN = re.compile(r"^\s*C\d+\b\s*-?\s*")
+_STRAY_TOKEN = re.compile(r"^\s*C\d+\b\s*[-,:;]?\s*")
 _TITLE_KEY = re.compile(r"[\W_]+")
 
 
