@@ -24,7 +24,7 @@ def test_code_in_a_list_cell_is_never_executed(tmp_path: Path, make_row):
     values, problems = clean_record(make_row(task=cell), row=3)
     assert not marker.exists()
     assert values["task"] == [cell]
-    assert [(p.row, p.field, p.kind) for p in problems][0] == (3, "task", "parse_error")
+    assert next((p.row, p.field, p.kind) for p in problems) == (3, "task", "parse_error")
 
 
 def test_list_fields_in_different_order_become_one(make_row):

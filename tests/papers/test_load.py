@@ -40,7 +40,7 @@ def test_the_published_flaws_are_all_reported(deep_table):
     assert counts["impossible_year"] == 1
     assert counts["duplicate_title"] == 5
     assert counts["missing_required"] == 5
-    year = [p for p in deep_table.problems if p.kind == "impossible_year"][0]
+    year = next(p for p in deep_table.problems if p.kind == "impossible_year")
     assert (year.row, year.raw) == (580, "202")
 
 

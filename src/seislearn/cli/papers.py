@@ -216,7 +216,9 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--csv", metavar="PATH", help="database CSV (default: the cached copy, downloaded if needed)"
+        "--csv",
+        metavar="PATH",
+        help="database CSV (default: the cached copy, downloaded if needed)",
     )
     parser.add_argument(
         "--dataset",
@@ -271,7 +273,9 @@ def _search(args: argparse.Namespace) -> int:
         print(query.format_table(columns, query.rows_for(found, columns)))
         print(f"\n{len(found)} of {len(table)} papers")
     elif args.format == "csv" and args.columns:
-        _write_csv(columns, [[query.cell_text(v) for v in row] for row in query.rows_for(found, columns)])
+        _write_csv(
+            columns, [[query.cell_text(v) for v in row] for row in query.rows_for(found, columns)]
+        )
     else:
         sys.stdout.write(export.render(found, args.format))
     return 0
@@ -312,7 +316,10 @@ def _stats(args: argparse.Namespace) -> int:
         )
         blocks.append((f"papers by {name}", [name, "papers"], [list(kv) for kv in ordered]))
     if args.format == "json":
-        out = {title: [dict(zip(header, row, strict=True)) for row in body] for title, header, body in blocks}
+        out = {
+            title: [dict(zip(header, row, strict=True)) for row in body]
+            for title, header, body in blocks
+        }
         print(query.dumps({"papers": len(table), **out}))
     elif args.format == "csv":
         for _, header, body in blocks:

@@ -61,9 +61,7 @@ def validate_entry(data: Any, number: int = 1) -> tuple[dict[str, str], list[Pro
     try:
         entry = Paper.model_validate(data)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()
-        ]
+        lines = [f"  {'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise DataError(f"entry {number} is not valid:\n" + "\n".join(lines)) from None
     values, problems = clean_record(entry_to_csv_row(entry), row=None)
     blocking = [p for p in problems if p.kind in BLOCKING_KINDS]
