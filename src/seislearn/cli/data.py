@@ -10,7 +10,9 @@ EPILOG = """\
 examples:
   seislearn data info ../shared/data/seisbench_dummy
   seislearn data check ../shared/data/ncedc_phasenet
+  seislearn data check stead_folder --on-error skip --out problems.csv
   seislearn data convert ../shared/data/ncedc_phasenet ncedc_sb   # to SeisBench format
+  seislearn data convert mseed_folder --format obspy events_sb --on-error skip
   seislearn data synth events --n 1000 --out synth --seed 1
   seislearn data synth images --n 400 --out patches --seed 1
 """
@@ -40,6 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("path", help="dataset folder or file")
     check.add_argument("--format", default="auto", help="dataset format (default: detected)")
     check.add_argument("--out", metavar="CSV", help="write the per-trace problems to this CSV")
+    check.add_argument(
+        "--on-error",
+        default="raise",
+        choices=("raise", "skip"),
+        help="an unreadable trace stops the check (raise, default) or is listed (skip)",
+    )
     check.set_defaults(func=_check)
 
     conv = sub.add_parser("convert", help="convert any supported dataset to SeisBench format")
@@ -92,7 +100,7 @@ def _check(args: argparse.Namespace) -> int:
     from seislearn.data.checks import check_dataset, format_report
     from seislearn.io import read_dataset
 
-    problems = check_dataset(read_dataset(args.path, args.format))
+    problems = check_dataset(read_dataset(args.path, args.format), on_error=args.on_error)
     print(format_report(problems))
     if args.out:
         from seislearn.runs import atomic_path
