@@ -1,0 +1,152 @@
+"""The explorer page in a real headless Chromium (Debian's /usr/bin/chromium via Playwright).
+
+Skipped when Chromium or Playwright is missing, except in CI (``CI=true``), where a
+missing browser is a failure: ``.ci/install-browser.sh`` installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from seislearn.papers.clean import clean_records
+from seislearn.papers.site import build_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOSTILE_TITLE = "<script>window.__pwned = 1</script><img src=x onerror='window.__pwned = 2'>"
+
+
+def _require_browser():
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "playwright is not installed (pip install playwright)"
+    if missing is None and not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser test cannot run in CI: {missing}; run .ci/install-browser.sh")
+        pytest.skip(missing)
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def explorer(deep_table, tmp_path_factory) -> tuple[Path, int, int]:
+    """The explorer for the 639 papers plus one paper with a hostile title."""
+    row = {column: "" for column in deep_table.papers[0].raw}
+    row.update(
+        author="Mallory",
+        year="2021",
+        category="Inverse Problems",
+        sub_category_I="Active Seismology",
+        sub_category_II="Subsurface Characterization",
+        task="['Velocity Model Building']",
+        title=HOSTILE_TITLE,
+        neuralNetwork_type="['CNN']",
+    )
+    hostile, _ = clean_records([row])
+    papers = [*deep_table.papers, *hostile]
+    inverse = sum(p.category == "Inverse Problems" for p in papers)
+    path, _ = build_site(papers, tmp_path_factory.mktemp("explorer"))
+    return path, len(papers), inverse
+
+
+@pytest.fixture(scope="module")
+def page(explorer):
+    sync_playwright = _require_browser()
+    path = explorer[0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.console_errors = []
+        page.on(
+            "console",
+            lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        page.goto(path.as_uri())
+        for figure in ("fig-applications", "fig-networks", "fig-years", "fig-heatmap"):
+            page.wait_for_selector(f"#{figure}[data-ready='1']", timeout=30_000)
+        yield page
+        browser.close()
+
+
+def shown(page) -> int:
+    return int(page.get_attribute("body", "data-shown"))
+
+
+def test_page_loads_without_console_errors(page):
+    assert page.console_errors == []
+
+
+def test_both_sunbursts_render_as_svg_paths(page):
+    for figure in ("fig-applications", "fig-networks"):
+        assert page.locator(f"#{figure} svg g.slice path").count() > 50
+
+
+def test_table_starts_with_every_paper(page, explorer):
+    assert shown(page) == explorer[1]
+    assert page.locator("#papers-body tr").count() == explorer[1]
+
+
+def test_typing_in_the_search_box_filters_the_table(page, explorer):
+    page.fill("#search", "")
+    page.locator("#search").type("transformer")
+    assert 0 < shown(page) < explorer[1]
+    assert page.locator("#papers-body tr").count() == shown(page)
+    assert "Earthquake Transformer" in page.inner_text("#papers-body")
+    page.fill("#search", "")
+    assert shown(page) == explorer[1]
+
+
+def test_a_hostile_title_shows_as_text_and_never_runs(page):
+    page.fill("#search", "pwned")
+    assert shown(page) == 1
+    cell = page.locator("#papers-body td.col-title").first
+    assert cell.text_content() == HOSTILE_TITLE
+    assert page.evaluate("window.__pwned") is None
+    page.fill("#search", "")
+
+
+def test_clicking_a_sector_filters_the_table(page, explorer):
+    figure = page.locator("#fig-applications")
+    figure.scroll_into_view_if_needed()
+    sector = figure.locator("g.slice", has_text="Inverse Problems").first
+    box = sector.locator("text").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    if shown(page) == explorer[1]:  # a real click missed: fall back to plotly's event
+        warnings.warn("real click did not reach the sector; emitting plotly_click", stacklevel=1)
+        page.evaluate(
+            """() => {
+                const div = document.getElementById('fig-applications');
+                const trace = div.data[0];
+                const i = trace.labels.indexOf('Inverse Problems');
+                div.emit('plotly_click', {points: [{id: trace.ids[i], label: trace.labels[i]}]});
+            }"""
+        )
+    assert shown(page) == explorer[2]
+    assert "Inverse Problems" in page.inner_text("#sector-filter")
+    categories = page.locator("#papers-body td.col-category").all_text_contents()
+    assert set(categories) == {"Inverse Problems"}
+    page.click("#clear-filters")
+    assert shown(page) == explorer[1]
+    assert page.console_errors == []
