@@ -180,7 +180,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         rng = np.random.default_rng(self.seed)
         if dev_mask is None:
             dev = np.zeros(n, dtype=bool)
-            n_dev = int(round(self.validation_fraction * n))
+            n_dev = round(self.validation_fraction * n)
             if n_dev > 0:
                 dev[rng.choice(n, n_dev, replace=False)] = True
         else:

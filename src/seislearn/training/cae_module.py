@@ -149,11 +149,11 @@ class DECModule(L.LightningModule):
         return changed == changed and changed < self.tol
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
-        if self.global_step % self.update_interval == 0 or self.target.numel() == 0:
-            if self._update_target() and self.global_step > 0:
-                self.converged = True
-                self.trainer.should_stop = True
-                return -1  # skip the rest of this epoch
+        due = self.global_step % self.update_interval == 0 or self.target.numel() == 0
+        if due and self._update_target() and self.global_step > 0:
+            self.converged = True
+            self.trainer.should_stop = True
+            return -1  # skip the rest of this epoch
         return None
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
