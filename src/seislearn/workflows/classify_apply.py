@@ -1,0 +1,196 @@
+"""Use a trained classify run: load it, evaluate it on labelled data, predict new data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.errors import DataError, RunExistsError
+from seislearn.workflows.classify_config import ClassifyConfig
+from seislearn.workflows.classify_data import Prepared, load_inputs
+from seislearn.workflows.classify_features import InputScaler
+
+
+@dataclass
+class Classifier:
+    """A trained model with everything needed to prepare its inputs.
+
+    Attributes
+    ----------
+    module : ClassifyModule in eval mode (``module(x)`` gives logits or values)
+    scaler : InputScaler fitted on the training split
+    config : ClassifyConfig of the training run
+    extra : dict saved with the model
+    """
+
+    module: Any
+    scaler: InputScaler
+    config: ClassifyConfig
+    extra: dict[str, Any]
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.extra.get("class_names", []))
+
+    @property
+    def task(self) -> str:
+        return str(self.extra["task"])
+
+    def prepare(
+        self,
+        data: str | os.PathLike,
+        data_format: str = "auto",
+        on_error: Literal["raise", "skip"] = "raise",
+        with_targets: bool = True,
+    ) -> tuple[Prepared, np.ndarray]:
+        """Read ``data`` the way the model was trained; return prepared and scaled inputs."""
+        prep, _ = load_inputs(
+            data, self.config, data_format, on_error, self.class_names or None, with_targets
+        )
+        expected = list(self.extra.get("input_shape", []))
+        if expected and list(prep.inputs.shape[1:2]) != expected[:1]:
+            raise DataError(
+                f"inputs have {prep.inputs.shape[1]} components, the model expects {expected[0]}",
+                path=data,
+            )
+        if (
+            prep.kind == "spectrogram"
+            and expected
+            and list(prep.inputs.shape[2:3]) != expected[1:2]
+        ):
+            raise DataError(
+                f"spectrograms have {prep.inputs.shape[2]} frequency rows, the model was trained on "
+                f"{expected[1]} (different sampling rate or image size?); set target_rate",
+                path=data,
+            )
+        return prep, self.scaler.transform(prep.inputs)
+
+
+def load_classifier(run: str | os.PathLike) -> Classifier:
+    """Load the model, scaler and config of a classify run directory."""
+    from seislearn.models.serialization import load_model
+    from seislearn.runs import RunDir
+    from seislearn.training.classify_module import ClassifyModule
+
+    opened = RunDir.open(run)
+    network, extra = load_model(opened.model_dir)
+    if "scaler" not in extra or "task" not in extra:
+        raise DataError("the model was not written by 'seislearn classify train'", path=run)
+    module = ClassifyModule(
+        network,
+        extra["task"],
+        target_mean=extra.get("target_mean", 0.0),
+        target_std=extra.get("target_std", 1.0),
+    )
+    module.eval()
+    cfg = ClassifyConfig.model_validate(extra["config"])
+    return Classifier(module, InputScaler.from_dict(extra["scaler"]), cfg, extra)
+
+
+def _target_path(path: Path, overwrite: bool) -> Path:
+    if path.exists() and not overwrite:
+        raise RunExistsError(f"{path} exists; pass --overwrite to replace it")
+    return path
+
+
+def evaluate(
+    run: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    data_format: str = "auto",
+    on_error: Literal["raise", "skip"] = "raise",
+    split: str | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Score a trained run on labelled data; write metrics, predictions and figures to ``out``.
+
+    ``out`` defaults to ``RUN/evaluation``; ``split`` keeps only one split of the data.
+    """
+    from seislearn.report.html import write_report
+    from seislearn.runs import RunDir
+    from seislearn.workflows.classify import report_section
+    from seislearn.workflows.classify_baselines import epicentral_distance_km
+    from seislearn.workflows.classify_fit import score
+
+    clf = load_classifier(run)
+    prep, x = clf.prepare(data, data_format, on_error)
+    rows = np.ones(len(prep.y), dtype=bool)
+    if split is not None:
+        if schema.SPLIT not in prep.metadata.columns:
+            raise DataError("the data has no split column", path=data)
+        rows = prep.metadata[schema.SPLIT].astype(str).to_numpy() == split
+    if not rows.any():
+        raise DataError(f"no traces to evaluate (split {split!r})", path=data)
+    target = Path(out) if out is not None else Path(run) / "evaluation"
+    result = RunDir(target, overwrite=overwrite)
+    metrics, table = score(clf.module, prep, x, rows)
+    result.write_csv("predictions.csv", table)
+    full = {"task": clf.task, "target": clf.config.target, "variant": clf.config.variant}
+    full["test"] = metrics
+    result.write_json("metrics.json", full)
+    from seislearn.workflows import classify_figures as figs
+    from seislearn.workflows.classify_fit import predict_array
+
+    if clf.task == "classification":
+        cm = metrics["confusion_matrix"]
+        result.save_figure(
+            figs.confusion_matrix(cm, clf.class_names, "evaluation"), "confusion_matrix"
+        )
+    else:
+        pred = predict_array(clf.module, x[rows])
+        distance = epicentral_distance_km(prep.metadata)[rows]
+        result.save_figure(
+            figs.residuals(prep.y[rows], pred, distance, clf.config.target), "residuals"
+        )
+    write_report(
+        result.path / "report.html",
+        "seislearn classify evaluate",
+        [report_section(result, full, f"{run} on {data}")],
+    )
+    result.write_manifest("classify-evaluate", data=data, extra={"model": str(run)})
+    return metrics
+
+
+def predict(
+    run: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    data_format: str = "auto",
+    on_error: Literal["raise", "skip"] = "raise",
+    overwrite: bool = False,
+) -> pd.DataFrame:
+    """Predict classes (with probabilities) or values for ``data``; write a CSV.
+
+    ``out`` defaults to ``RUN/predictions_<data name>.csv``; labels are not needed.
+    """
+    from seislearn.runs import RunDir
+    from seislearn.workflows.classify_fit import predict_array
+
+    clf = load_classifier(run)
+    prep, x = clf.prepare(data, data_format, on_error, with_targets=False)
+    pred = predict_array(clf.module, x)
+    meta = prep.metadata
+    keep = [c for c in (schema.TRACE_NAME, schema.SOURCE_ID, schema.STATION_CODE) if c in meta]
+    table = meta[keep].reset_index(drop=True).copy()
+    if clf.task == "classification":
+        names = np.asarray(clf.class_names)
+        table["predicted"] = names[pred.argmax(axis=1)]
+        for k, name in enumerate(names):
+            table[f"probability_{name}"] = pred[:, k]
+    else:
+        table["predicted"] = pred
+    name = Path(str(data).rstrip("/")).name or "data"
+    target = Path(out) if out is not None else RunDir.open(run).path / f"predictions_{name}.csv"
+    from seislearn.runs import atomic_path
+
+    with atomic_path(_target_path(target, overwrite)) as tmp:
+        table.to_csv(tmp, index=False)
+    table.attrs["path"] = str(target)
+    table.attrs["skipped"] = prep.skipped
+    return table

@@ -1,0 +1,78 @@
+"""Configuration of the classify workflow (validated; unknown keys are errors)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from seislearn.config import StrictModel
+
+
+class ModelConfig(StrictModel):
+    """CNN architecture; ``None`` takes the default of the model kind.
+
+    ``channels``: feature maps per conv block; ``kernel_size``: pixels (2D) or
+    samples (1D); ``pool_size``: max-pooling factor between blocks.
+    """
+
+    channels: list[int] | None = None
+    kernel_size: int | None = None
+    pool_size: int | None = None
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class TrainingConfig(StrictModel):
+    """Optimizer and stopping: Adam, early stopping on the dev-split loss."""
+
+    epochs: int = Field(30, ge=1)
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    patience: int = Field(5, ge=1)
+
+
+class ClassifyConfig(StrictModel):
+    """Everything a classify run needs besides the data.
+
+    Attributes
+    ----------
+    target : str
+        Metadata column to predict (``label`` for image folders).
+    task : {"auto", "classification", "regression"}
+        ``auto``: regression for a numeric column with more than 10 distinct values.
+    variant : str
+        ``P64``, ``P32``, ``S64``, ``S32`` (spectrogram CNN) or ``PW``, ``SW``
+        (1D CNN on the raw window).
+    anchor : {"pick", "trace_start"}
+        Windows around the phase pick, or from the trace start (data without picks).
+    target_rate, freqmin, freqmax : float, optional, Hz
+        Resampling and bandpass applied before the window is cut.
+    normalize : {"peak", "std", None}
+        Per-trace amplitude normalization; ``None`` keeps the amplitude (which
+        carries magnitude). Raw-waveform variants default to ``std``.
+    split : {"event", "time", "existing"}
+        By event (``source_id``, seeded), by time (earlier events train), or the
+        dataset's own ``split`` column.
+    split_fractions : train, dev, test fractions
+    folds : int
+        More than 1: also run k-fold cross-validation by event.
+    balance : {"weights", "undersample", "none"}
+        Class imbalance: inverse-frequency loss weights, or undersample train.
+    """
+
+    target: str = "source_type"
+    task: Literal["auto", "classification", "regression"] = "auto"
+    variant: str = "P64"
+    anchor: Literal["pick", "trace_start"] = "pick"
+    target_rate: float | None = None
+    freqmin: float | None = None
+    freqmax: float | None = None
+    normalize: Literal["peak", "std"] | None = None
+    split: Literal["event", "time", "existing"] = "event"
+    split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    folds: int = Field(0, ge=0)
+    balance: Literal["weights", "undersample", "none"] = "weights"
+    seed: int = 0
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
