@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from seislearn.cli.common import formatter
+
+if TYPE_CHECKING:
+    from seislearn.data.dataset import WaveformDataset
 
 EPILOG = """\
 examples:
@@ -98,9 +102,19 @@ def _info(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from seislearn.data.checks import check_dataset, format_report
-    from seislearn.io import read_dataset
 
-    problems = check_dataset(read_dataset(args.path, args.format), on_error=args.on_error)
+    dataset = _read(args.path, args.format, args.on_error)
+    problems = check_dataset(dataset, on_error=args.on_error)
+    unreadable = [
+        {"trace_name": "", "check": "unreadable_file", "severity": "error", "detail": message}
+        for message in getattr(dataset, "skipped", [])
+    ]
+    if unreadable:
+        import pandas as pd
+
+        attrs = problems.attrs
+        problems = pd.concat([pd.DataFrame(unreadable), problems], ignore_index=True)
+        problems.attrs = attrs
     print(format_report(problems))
     if args.out:
         from seislearn.runs import atomic_path
@@ -110,14 +124,22 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(path: str, fmt: str, on_error: str) -> WaveformDataset:
+    """Open a dataset; readers that read whole files up front (ObsPy) get ``on_error``."""
+    from seislearn.io import detect_format, read_dataset
+
+    resolved = detect_format(path) if fmt == "auto" else fmt
+    kwargs = {"on_error": on_error} if resolved == "obspy" else {}
+    return read_dataset(path, resolved, **kwargs)
+
+
 def _convert(args: argparse.Namespace) -> int:
-    from seislearn.io import read_dataset
     from seislearn.io.seisbench import write_seisbench
 
-    dataset = read_dataset(args.src, args.format)
+    dataset = _read(args.src, args.format, args.on_error)
     skipped = write_seisbench(dataset, args.dst, overwrite=args.overwrite, on_error=args.on_error)
     print(f"wrote {len(dataset) - len(skipped)} traces to {args.dst} (SeisBench format)")
-    for message in skipped:
+    for message in [*getattr(dataset, "skipped", []), *skipped]:
         print(f"skipped: {message}")
     return 0
 
