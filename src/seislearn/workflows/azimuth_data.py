@@ -1,0 +1,226 @@
+"""Data for the azimuth workflow: labels, windows around P, SNR, and the split.
+
+The back-azimuth label comes from ``path_back_azimuth_deg`` or, where that is
+missing, from the station and source coordinates (ObsPy geodetics). Where both
+exist and disagree by about 180 degrees (the label holds the azimuth instead
+of the back-azimuth, a known flaw of some catalogues), a warning names the
+traces.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+from seislearn.data.dataset import WaveformDataset
+from seislearn.errors import DataError
+
+log = logging.getLogger(__name__)
+
+_COORDINATES = (
+    schema.SOURCE_LATITUDE,
+    schema.SOURCE_LONGITUDE,
+    schema.STATION_LATITUDE,
+    schema.STATION_LONGITUDE,
+)
+
+
+@dataclass
+class AzimuthData:
+    """Windows and labels ready for training or evaluation.
+
+    Attributes
+    ----------
+    windows : ndarray, float32, shape (n, 3, L), ZNE, normalized per window
+    metadata : DataFrame, the rows kept (with ``source_id`` and ``split``)
+    back_azimuth_deg : ndarray (n,), degrees, NaN where unknown
+    incidence_deg : ndarray (n,), degrees, NaN where unknown
+    snr_db : ndarray (n,), dB (from the labels, or estimated from the window)
+    snr_estimated : bool, whether ``snr_db`` was estimated
+    p_index : int, sample of the P pick inside the window
+    sampling_rate : float, Hz, of the windows
+    skipped : list of str, traces left out and why
+    """
+
+    windows: np.ndarray
+    metadata: pd.DataFrame
+    back_azimuth_deg: np.ndarray
+    incidence_deg: np.ndarray
+    snr_db: np.ndarray
+    snr_estimated: bool
+    p_index: int
+    sampling_rate: float
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def split(self) -> np.ndarray:
+        """Split label per window."""
+        return self.metadata[schema.SPLIT].astype(str).to_numpy()
+
+
+def back_azimuth_labels(
+    metadata: pd.DataFrame, source: str = "", require: bool = True
+) -> np.ndarray:
+    """Back-azimuth per trace, degrees; from the label column, else from coordinates.
+
+    Parameters
+    ----------
+    metadata : DataFrame
+    source : str, dataset name for messages
+    require : bool, raise :class:`DataError` when neither labels nor coordinates exist
+
+    Warns (logging) where a given label and the coordinates disagree by 150-210 degrees.
+    """
+    from obspy.geodetics import gps2dist_azimuth
+
+    n = len(metadata)
+    labels = (
+        metadata[schema.BACK_AZIMUTH].to_numpy(dtype=float)
+        if schema.BACK_AZIMUTH in metadata.columns
+        else np.full(n, np.nan)
+    )
+    from_coordinates = np.full(n, np.nan)
+    if all(c in metadata.columns for c in _COORDINATES):
+        coords = metadata[list(_COORDINATES)].to_numpy(dtype=float)
+        for i, (slat, slon, rlat, rlon) in enumerate(coords):
+            if np.all(np.isfinite([slat, slon, rlat, rlon])):
+                from_coordinates[i] = gps2dist_azimuth(slat, slon, rlat, rlon)[2]
+    both = np.isfinite(labels) & np.isfinite(from_coordinates)
+    difference = np.abs((labels - from_coordinates + 180.0) % 360.0 - 180.0)
+    flipped = both & (difference > 150.0)
+    if flipped.any():
+        names = metadata[schema.TRACE_NAME].astype(str).to_numpy()[flipped]
+        log.warning(
+            "%s: %d traces have a back-azimuth label about 180 degrees from the one computed "
+            "from coordinates (azimuth stored instead of back-azimuth?), e.g. %s",
+            source or "dataset",
+            int(flipped.sum()),
+            ", ".join(names[:5]),
+        )
+    result = np.where(np.isfinite(labels), labels, from_coordinates)
+    if require and not np.isfinite(result).any():
+        raise DataError(
+            f"no back-azimuth: the metadata has neither {schema.BACK_AZIMUTH!r} nor station "
+            "and source coordinates",
+            path=source or None,
+        )
+    return result % 360.0
+
+
+def ensure_event_ids(metadata: pd.DataFrame) -> pd.DataFrame:
+    """Add ``source_id`` from origin time or source coordinates where the metadata has none."""
+    if schema.SOURCE_ID in metadata.columns and metadata[schema.SOURCE_ID].notna().all():
+        return metadata
+    out = metadata.copy()
+    keys = [
+        c
+        for c in (
+            schema.SOURCE_ORIGIN_TIME,
+            schema.SOURCE_LATITUDE,
+            schema.SOURCE_LONGITUDE,
+            schema.SOURCE_DEPTH,
+        )
+        if c in out.columns
+    ]
+    if not keys:
+        # One trace per event is the only safe assumption left.
+        out[schema.SOURCE_ID] = out[schema.TRACE_NAME].astype(str)
+    else:
+        out[schema.SOURCE_ID] = out[keys].astype(str).agg("|".join, axis=1)
+    return out
+
+
+def estimate_snr_db(windows: np.ndarray, p_index: int, sampling_rate: float) -> np.ndarray:
+    """SNR, dB: rms of the first second after P over rms before P, all components together."""
+    signal = windows[:, :, p_index : p_index + max(1, round(sampling_rate))]
+    noise = windows[:, :, : max(1, p_index - round(0.05 * sampling_rate))]
+    rms_signal = np.sqrt(np.mean(signal.astype(np.float64) ** 2, axis=(1, 2)))
+    rms_noise = np.sqrt(np.mean(noise.astype(np.float64) ** 2, axis=(1, 2)))
+    return 20.0 * np.log10(rms_signal / np.maximum(rms_noise, 1e-12) + 1e-12)
+
+
+def prepare(
+    dataset: WaveformDataset,
+    before_s: float,
+    after_s: float,
+    target_rate_hz: float | None,
+    freqmin_hz: float | None,
+    freqmax_hz: float | None,
+    on_error: str = "raise",
+    split_seed: int = 0,
+    require_labels: bool = True,
+) -> AzimuthData:
+    """Cut bandpassed, globally normalized P windows and collect labels and the split.
+
+    Normalization divides each window by one standard deviation over all three
+    components, so the amplitude ratios between components (the polarization)
+    survive; it has no fitted parameters, so nothing of dev or test leaks.
+    Traces marked ``trace_category == noise`` are left out.
+    """
+    from seislearn.data.splits import assign_splits, check_no_event_leak
+    from seislearn.data.windows import Preprocess, extract_windows
+
+    meta = dataset.metadata
+    if schema.CATEGORY in meta.columns:
+        dataset = dataset.filter(meta[schema.CATEGORY].astype(str).to_numpy() != "noise")
+    if len(dataset) == 0:
+        raise DataError("no earthquake traces in the dataset", path=dataset.name)
+    preprocess = Preprocess(
+        sampling_rate=1.0,  # replaced per trace
+        target_rate=target_rate_hz,
+        freqmin=freqmin_hz,
+        freqmax=freqmax_hz,
+        normalize="std",
+        normalize_per_channel=False,
+    )
+    windows, rows, skipped = extract_windows(
+        dataset,
+        "P",
+        before_s,
+        after_s,
+        preprocess,
+        pad="zeros",
+        on_error=on_error,  # type: ignore[arg-type]
+        preprocess_margin_s=2.0,
+    )
+    if windows.shape[1] != 3:
+        raise DataError(
+            f"azimuth needs 3 components (ZNE); the windows have {windows.shape[1]}",
+            path=dataset.name,
+        )
+    sampling_rate = target_rate_hz or float(rows[schema.SAMPLING_RATE].iloc[0])
+    p_index = round(before_s * sampling_rate)
+    rows = ensure_event_ids(rows)
+    baz = back_azimuth_labels(rows, dataset.name, require=require_labels)
+    incidence = (
+        rows[schema.INCIDENCE].to_numpy(dtype=float)
+        if schema.INCIDENCE in rows.columns
+        else np.full(len(rows), np.nan)
+    )
+    if schema.SNR_DB in rows.columns and rows[schema.SNR_DB].notna().all():
+        snr, estimated = rows[schema.SNR_DB].to_numpy(dtype=float), False
+    else:
+        snr, estimated = estimate_snr_db(windows, p_index, sampling_rate), True
+    has_split = schema.SPLIT in rows.columns and set(rows[schema.SPLIT].astype(str)) >= {
+        "train",
+        "dev",
+    }
+    if has_split:
+        check_no_event_leak(rows)
+    else:
+        rows[schema.SPLIT] = assign_splits(rows, "event", seed=split_seed).to_numpy()
+    return AzimuthData(
+        windows=windows,
+        metadata=rows,
+        back_azimuth_deg=baz,
+        incidence_deg=incidence,
+        snr_db=snr,
+        snr_estimated=estimated,
+        p_index=p_index,
+        sampling_rate=sampling_rate,
+        skipped=skipped,
+    )
