@@ -150,3 +150,25 @@ def test_clicking_a_sector_filters_the_table(page, explorer):
     page.click("#clear-filters")
     assert shown(page) == explorer[1]
     assert page.console_errors == []
+
+
+def click_sector(page, figure_id: str, label: str) -> None:
+    figure = page.locator(f"#{figure_id}")
+    figure.scroll_into_view_if_needed()
+    text = figure.locator("g.slice", has_text=label).first.locator("text")
+    box = text.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(800)  # plotly's zoom transition
+
+
+def test_clicking_the_centre_zooms_out_and_widens_the_filter(page, explorer):
+    click_sector(page, "fig-networks", "Seismic Monitoring")
+    monitoring = shown(page)
+    assert 0 < monitoring < explorer[1]
+    click_sector(page, "fig-networks", "Phase Picking")
+    assert 0 < shown(page) < monitoring
+    click_sector(page, "fig-networks", "Phase Picking")  # now the centre: back up one level
+    assert shown(page) == monitoring
+    click_sector(page, "fig-networks", "Seismic Monitoring")  # the centre again: everything
+    assert shown(page) == explorer[1]
+    assert page.inner_text("#sector-filter") == ""

@@ -103,13 +103,22 @@
     document.body.dataset.shown = String(shown);
   }
 
+  // Sector at the centre of each sunburst ("" = the whole figure). plotly zooms into a
+  // clicked sector that has children and zooms out when the centre is clicked; the table
+  // follows the same path.
+  const centre = {};
+
+  function hasChildren(info, id) {
+    return Object.values(info.parents).includes(id);
+  }
+
   function sectorClick(figureId, event) {
     const info = payload.sectors[figureId];
     const point = event && event.points && event.points[0];
-    if (!info || !point) return;
-    // Clicking the centre zooms out: plotly then names the level it goes to in nextLevel.
+    if (!info || !point || point.id === undefined) return;
     let target = point.id;
-    if (typeof point.nextLevel === "string") target = point.nextLevel;
+    if (centre[figureId] && target === centre[figureId]) target = info.parents[target] || "";
+    if (target === "" || hasChildren(info, target)) centre[figureId] = target;
     const path = info.paths[target];
     state.sector = path ? { name: info.name, levels: info.levels, path: path } : null;
     render();

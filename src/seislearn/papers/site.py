@@ -153,11 +153,13 @@ def build_page(papers: Sequence[Paper], source: str = "the database", title: str
                 "name": "applications",
                 "levels": list(apps_tree.levels),
                 "paths": dict(zip(apps_tree.ids, map(list, apps_tree.paths), strict=True)),
+                "parents": dict(zip(apps_tree.ids, apps_tree.parents, strict=True)),
             },
             "fig-networks": {
                 "name": "networks",
                 "levels": list(nets_tree.levels),
                 "paths": dict(zip(nets_tree.ids, map(list, nets_tree.paths), strict=True)),
+                "parents": dict(zip(nets_tree.ids, nets_tree.parents, strict=True)),
             },
         },
         "heatmap": {
