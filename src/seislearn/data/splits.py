@@ -3,6 +3,10 @@
 Splitting by trace lets one event's recordings (or a time-ordered sequence's
 neighbours) sit on both sides and overstates accuracy; the default here is by
 event (``source_id``), so every trace of one event lands in the same split.
+
+Where ``source_id`` is missing, the event is identified by
+``source_origin_time``, else by the source coordinates plus the trace start
+times (:func:`derive_event_ids`).
 """
 
 from __future__ import annotations
@@ -19,14 +23,64 @@ from seislearn.errors import DataError
 SplitMethod = Literal["event", "time", "random"]
 
 
+#: Traces of one source location whose start times lie closer than this belong to one event.
+EVENT_GAP_S = 600.0
+
+
+def derive_event_ids(metadata: pd.DataFrame, gap_s: float = EVENT_GAP_S) -> pd.Series | None:
+    """Event ids from source coordinates and trace start times, for data without ``source_id``.
+
+    Traces with the same source latitude, longitude (and depth, if present),
+    rounded to 1e-4 degrees / 0.1 km, whose ``trace_start_time`` values follow
+    each other within ``gap_s`` seconds, get one id such as
+    ``"-20.4380,-69.2768,83.2@2007-01-01T01:42:45"`` (location @ first start).
+    Grouping by gaps rather than by rounded times never cuts one event in two at
+    a rounding boundary. A trace without coordinates or start time is its own
+    event (``"trace:<trace_name>"``).
+
+    Returns
+    -------
+    pandas.Series of str, or None if the columns are missing
+    """
+    needed = (schema.SOURCE_LATITUDE, schema.SOURCE_LONGITUDE, schema.START_TIME)
+    if not all(c in metadata.columns for c in needed):
+        return None
+    lat = pd.to_numeric(metadata[schema.SOURCE_LATITUDE], errors="coerce").round(4)
+    lon = pd.to_numeric(metadata[schema.SOURCE_LONGITUDE], errors="coerce").round(4)
+    depth = (
+        pd.to_numeric(metadata[schema.SOURCE_DEPTH], errors="coerce").round(1)
+        if schema.SOURCE_DEPTH in metadata.columns
+        else pd.Series(0.0, index=metadata.index)
+    )
+    start = pd.to_datetime(metadata[schema.START_TIME], utc=True, errors="coerce", format="mixed")
+    ids = "trace:" + metadata[schema.TRACE_NAME].astype(str)
+    ok = lat.notna() & lon.notna() & start.notna()
+    frame = pd.DataFrame({"lat": lat, "lon": lon, "depth": depth.fillna(-999.0), "start": start})[
+        ok
+    ]
+    for (la, lo, de), group in frame.groupby(["lat", "lon", "depth"], sort=False):
+        group = group.sort_values("start")
+        new_event = group["start"].diff().dt.total_seconds().fillna(np.inf) > gap_s
+        first = group["start"].where(new_event).ffill()
+        location = f"{la:.4f},{lo:.4f}" + ("" if de == -999.0 else f",{de:.1f}")
+        ids.loc[group.index] = [f"{location}@{t.strftime('%Y-%m-%dT%H:%M:%S')}" for t in first]
+    return ids.rename(schema.SOURCE_ID)
+
+
 def _event_ids(metadata: pd.DataFrame) -> np.ndarray:
     if schema.SOURCE_ID in metadata.columns and metadata[schema.SOURCE_ID].notna().all():
         return metadata[schema.SOURCE_ID].astype(str).to_numpy()
-    if schema.SOURCE_ORIGIN_TIME in metadata.columns:
+    if (
+        schema.SOURCE_ORIGIN_TIME in metadata.columns
+        and metadata[schema.SOURCE_ORIGIN_TIME].notna().all()
+    ):
         return metadata[schema.SOURCE_ORIGIN_TIME].astype(str).to_numpy()
+    derived = derive_event_ids(metadata)
+    if derived is not None:
+        return derived.to_numpy()
     raise DataError(
-        "cannot split by event: metadata has neither 'source_id' nor 'source_origin_time'; "
-        "use split='time' or 'random'"
+        "cannot split by event: metadata has no 'source_id', no 'source_origin_time', and no "
+        "source coordinates with 'trace_start_time'; use split='time' or 'random'"
     )
 
 

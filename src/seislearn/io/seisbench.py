@@ -255,6 +255,15 @@ def read_seisbench(
     if schema.SAMPLING_RATE not in metadata.columns and "sampling_rate" in data_format:
         metadata[schema.SAMPLING_RATE] = float(data_format["sampling_rate"])  # type: ignore[arg-type]
     metadata[schema.COMPONENT_ORDER] = component_order
+    if schema.SOURCE_ID not in metadata.columns:
+        from seislearn.data.splits import derive_event_ids
+
+        # Splits go by event: give source-less datasets (e.g. the SeisBench dummy) an id
+        # from source coordinates + start times, marked as derived.
+        derived = derive_event_ids(metadata)
+        if derived is not None:
+            metadata[schema.SOURCE_ID] = derived
+            metadata["source_id_derived"] = True
     loader = SeisBenchLoader(files, stored_order, dimension_order, component_order)
     return WaveformDataset(metadata, loader, name=str(root), component_order=component_order)
 
