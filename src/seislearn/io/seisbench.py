@@ -156,7 +156,10 @@ class SeisBenchLoader:
         trace_name = str(row[schema.TRACE_NAME])
         chunk = str(row.get("trace_chunk", "")) if "trace_chunk" in row.index else ""
         path = self.files[chunk]
-        dataset, index = parse_trace_name(trace_name)
+        try:
+            dataset, index = parse_trace_name(trace_name)
+        except DataError as exc:
+            raise DataError(exc.reason, path, trace_name) from None
         handle = self._handle(chunk)
         try:
             node = handle["data"][dataset]

@@ -1,0 +1,137 @@
+"""``seislearn data`` end to end on the real data in ../shared/data, the NPZ reader, and bad input."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seislearn.cli.main import main
+from seislearn.errors import DataError
+from seislearn.io import read_dataset
+from seislearn.io.npz import read_npz_folder
+
+
+def test_npz_vertical_only_traces_are_flagged_from_channels(shared_data):
+    ds = read_npz_folder(shared_data / "ncedc_phasenet")
+    meta = ds.metadata
+    assert len(ds) == 154
+    assert (meta.trace_available_components == "Z").sum() == 39
+    assert (meta.trace_available_components == "ZNE").sum() == 115
+    z_only = int(np.flatnonzero(meta.trace_available_components == "Z")[0])
+    wave = ds.get_waveform(z_only)
+    assert wave.shape == (3, 9001) and wave[0].any() and not wave[1:].any()
+
+
+def test_npz_missing_file_names_file_and_trace(tmp_path, shared_data):
+    src = shared_data / "ncedc_phasenet"
+    index = pd.read_csv(src / "waveform.csv").head(2)
+    (tmp_path / "waveform_train").mkdir()
+    shutil.copy(src / "waveform_train" / index.fname[0], tmp_path / "waveform_train")
+    index.to_csv(tmp_path / "waveform.csv", index=False)
+    ds = read_dataset(tmp_path)
+    assert ds.get_waveform(0).shape == (3, 9001)
+    with pytest.raises(DataError, match=rf"{index.fname[1]}.*no waveform file"):
+        ds.get_waveform(1)
+
+
+def test_corrupt_npz_is_a_clear_error(tmp_path):
+    (tmp_path / "waveform.csv").write_text(
+        "fname,itp,its,channels\nXX_STA_20200101000000.npz,10,20,HHZ\n"
+    )
+    (tmp_path / "XX_STA_20200101000000.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DataError, match=r"XX_STA_20200101000000.*cannot read npz"):
+        read_dataset(tmp_path).get_waveform(0)
+
+
+def test_data_info_summarizes_the_seisbench_dummy(shared_data, capsys):
+    assert main(["data", "info", str(shared_data / "seisbench_dummy")]) == 0
+    out = capsys.readouterr().out
+    assert "traces       100" in out and "20: 100" in out and "shape (3, 1200)" in out
+
+
+def test_data_check_lists_the_vertical_only_traces(shared_data, tmp_path, capsys):
+    out_csv = tmp_path / "problems.csv"
+    assert main(["data", "check", str(shared_data / "ncedc_phasenet"), "--out", str(out_csv)]) == 0
+    assert "missing_component         warning          39      39" in capsys.readouterr().out
+    assert (pd.read_csv(out_csv).check == "missing_component").sum() == 39
+
+
+def test_data_convert_npz_to_seisbench_round_trips(shared_data, tmp_path, capsys):
+    dst = tmp_path / "sb"
+    assert main(["data", "convert", str(shared_data / "ncedc_phasenet"), str(dst)]) == 0
+    assert "wrote 154 traces" in capsys.readouterr().out
+    src, back = read_dataset(shared_data / "ncedc_phasenet"), read_dataset(dst)
+    for i in (0, 1, 153):
+        np.testing.assert_array_equal(back.get_waveform(i), src.get_waveform(i))
+    assert list(back.metadata.trace_available_components) == list(
+        src.metadata.trace_available_components
+    )
+    assert main(["data", "convert", str(shared_data / "ncedc_phasenet"), str(dst)]) == 1
+    assert "overwrite" in capsys.readouterr().err
+
+
+def test_data_synth_events_writes_a_readable_dataset(tmp_path, capsys):
+    assert (
+        main(["data", "synth", "events", "--n", "6", "--out", str(tmp_path / "s"), "--seed", "2"])
+        == 0
+    )
+    ds = read_dataset(tmp_path / "s")
+    assert len(ds) == 6 and ds.get_waveform(0).shape == (3, 6000)
+    assert main(["data", "check", str(tmp_path / "s")]) == 0
+    assert "no problems found" in capsys.readouterr().out
+
+
+def _with_bad_rows(shared_data, tmp_path):
+    root = tmp_path / "bad"
+    shutil.copytree(shared_data / "seisbench_dummy", root)
+    meta = pd.read_csv(root / "metadata.csv")
+    extra = meta.head(2).copy()
+    extra["trace_name"] = ["bucket0$999,:3,:1200", "bucket0$x,:3"]
+    pd.concat([meta.head(3), extra]).to_csv(root / "metadata.csv", index=False)
+    return root
+
+
+def test_convert_stops_at_the_first_bad_trace_naming_file_and_trace(shared_data, tmp_path, capsys):
+    root = _with_bad_rows(shared_data, tmp_path)
+    assert main(["data", "convert", str(root), str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "waveforms.hdf5" in err and "bucket0$999" in err and "Traceback" not in err
+
+
+def test_convert_with_skip_writes_the_good_traces_and_lists_the_bad(shared_data, tmp_path, capsys):
+    root = _with_bad_rows(shared_data, tmp_path)
+    assert main(["data", "convert", str(root), str(tmp_path / "out"), "--on-error", "skip"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 3 traces" in out
+    assert "bucket0$999" in out and "malformed trace block" in out
+    assert len(read_dataset(tmp_path / "out")) == 3
+
+
+def test_check_with_skip_lists_unreadable_traces(shared_data, tmp_path, capsys):
+    root = _with_bad_rows(shared_data, tmp_path)
+    assert main(["data", "check", str(root)]) == 1
+    assert main(["data", "check", str(root), "--on-error", "skip"]) == 0
+    assert "unreadable" in capsys.readouterr().out
+
+
+def test_convert_of_miniseed_with_a_corrupt_file(tmp_path, capsys):
+    from obspy import read
+
+    src = tmp_path / "mseed"
+    src.mkdir()
+    read().write(str(src / "good.mseed"), format="MSEED")  # ObsPy's example 3-component record
+    (src / "broken.mseed").write_bytes(b"\x00garbage" * 64)
+    assert main(["data", "convert", str(src), str(tmp_path / "o1")]) == 1
+    assert "broken.mseed" in capsys.readouterr().err
+    assert main(["data", "convert", str(src), str(tmp_path / "o2"), "--on-error", "skip"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 1 traces" in out and "broken.mseed" in out
+
+
+def test_empty_folder_is_one_clear_error(tmp_path, capsys):
+    assert main(["data", "check", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "empty" in err and str(tmp_path) in err
