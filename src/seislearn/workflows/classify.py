@@ -171,7 +171,7 @@ def cross_validate(
     from seislearn.data.splits import assign_splits, kfold_by_event
 
     folds = []
-    for k, (train_idx, test_idx) in enumerate(kfold_by_event(prep.metadata, cfg.folds, cfg.seed)):
+    for k, (train_idx, _test_idx) in enumerate(kfold_by_event(prep.metadata, cfg.folds, cfg.seed)):
         split = np.full(len(prep.y), "test", dtype=object)
         inner = prep.metadata.iloc[train_idx]
         # Dev events come out of the training events, so the test fold stays unseen.
