@@ -19,7 +19,12 @@ from seislearn.errors import DataError
 
 
 class WaveformLoader(Protocol):
-    """Reads the waveform of one metadata row."""
+    """Reads the waveform of one metadata row.
+
+    A loader may also define ``load_batch(rows: DataFrame) -> list[ndarray]``
+    to read many rows in few I/O calls; :meth:`WaveformDataset.iter_batches`
+    uses it when present.
+    """
 
     def load(self, row: pd.Series) -> np.ndarray:
         """Return the waveform of ``row`` as float32 ``(C, N)`` in the dataset's component order."""
@@ -162,12 +167,26 @@ class WaveformDataset:
         """Yield ``(waveforms, metadata)`` in batches; only one batch is in memory at a time."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        load_batch = getattr(self.loader, "load_batch", None)
         for start in range(0, len(self), batch_size):
             stop = min(start + batch_size, len(self))
-            yield (
-                [self.get_waveform(i) for i in range(start, stop)],
-                self._metadata.iloc[start:stop],
+            rows = self._metadata.iloc[start:stop]
+            if load_batch is None:
+                waves = [self.get_waveform(i) for i in range(start, stop)]
+            else:
+                # A loader that reads a batch in few I/O calls (e.g. contiguous rows of an
+                # HDF5 bucket at once); it raises the same per-trace errors as ``load``.
+                waves = [self._checked(w, rows, k) for k, w in enumerate(load_batch(rows))]
+            yield waves, rows
+
+    def _checked(self, data: np.ndarray, rows: pd.DataFrame, k: int) -> np.ndarray:
+        if data.ndim != 2:
+            raise DataError(
+                f"waveform has {data.ndim} dimensions, expected 2 (channels, samples)",
+                path=self.name or None,
+                trace=str(rows[schema.TRACE_NAME].iloc[k]),
             )
+        return np.ascontiguousarray(data, dtype=np.float32)
 
     def load_all(self) -> list[np.ndarray]:
         """All waveforms in memory (use :meth:`iter_batches` for large datasets)."""
