@@ -174,17 +174,26 @@ class AzimuthModule(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
         if hp.stage == "vae":
-            return torch.optim.Adam(self.net.vae.parameters(), lr=hp.learning_rate)
-        if hp.stage == "head" and hp.freeze_encoder:
-            return torch.optim.Adam(self.net.head.parameters(), lr=hp.learning_rate)
-        # Fine-tuning a trained encoder uses a smaller rate than training it from scratch.
-        encoder_rate = hp.learning_rate if hp.stage == "end_to_end" else hp.encoder_learning_rate
-        return torch.optim.Adam(
-            [
-                {"params": self.net.head.parameters(), "lr": hp.learning_rate},
-                {"params": self.net.vae.parameters(), "lr": encoder_rate},
-            ]
-        )
+            optimizer = torch.optim.Adam(self.net.vae.parameters(), lr=hp.learning_rate)
+        elif hp.stage == "head" and hp.freeze_encoder:
+            optimizer = torch.optim.Adam(self.net.head.parameters(), lr=hp.learning_rate)
+        else:
+            # Fine-tuning a trained encoder uses a smaller rate than training it from scratch.
+            encoder_rate = (
+                hp.learning_rate if hp.stage == "end_to_end" else hp.encoder_learning_rate
+            )
+            optimizer = torch.optim.Adam(
+                [
+                    {"params": self.net.head.parameters(), "lr": hp.learning_rate},
+                    {"params": self.net.vae.parameters(), "lr": encoder_rate},
+                ]
+            )
+        # Angle precision comes late in training: lower the rate when dev stops improving.
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.3, patience=2)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "monitor": "val_loss"},
+        }

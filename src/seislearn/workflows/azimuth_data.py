@@ -174,8 +174,7 @@ def prepare(
         target_rate=target_rate_hz,
         freqmin=freqmin_hz,
         freqmax=freqmax_hz,
-        normalize="std",
-        normalize_per_channel=False,
+        normalize=None,
     )
     windows, rows, skipped = extract_windows(
         dataset,
@@ -192,6 +191,17 @@ def prepare(
             f"azimuth needs 3 components (ZNE); the windows have {windows.shape[1]}",
             path=dataset.name,
         )
+    # One scale over all three components of the window itself (not of the filter margin).
+    scale = windows.std(axis=(1, 2), keepdims=True)
+    flat = (scale[:, 0, 0] <= 0) | ~np.isfinite(scale[:, 0, 0])
+    if flat.any():
+        names = rows[schema.TRACE_NAME].astype(str).to_numpy()[flat]
+        raise DataError(
+            f"{flat.sum()} P windows are flat (all zeros), e.g. {names[0]!r}",
+            path=dataset.name,
+            trace=str(names[0]),
+        )
+    windows = (windows / scale).astype(np.float32)
     sampling_rate = target_rate_hz or float(rows[schema.SAMPLING_RATE].iloc[0])
     p_index = round(before_s * sampling_rate)
     rows = ensure_event_ids(rows)
@@ -224,3 +234,56 @@ def prepare(
         sampling_rate=sampling_rate,
         skipped=skipped,
     )
+
+
+def concatenate(parts: list[AzimuthData]) -> AzimuthData:
+    """Join prepared datasets with the same window settings into one."""
+    first = parts[0]
+    if any(p.windows.shape[1:] != first.windows.shape[1:] for p in parts):
+        raise DataError("cannot join windows of different shapes")
+    return AzimuthData(
+        windows=np.concatenate([p.windows for p in parts]),
+        metadata=pd.concat([p.metadata for p in parts], ignore_index=True),
+        back_azimuth_deg=np.concatenate([p.back_azimuth_deg for p in parts]),
+        incidence_deg=np.concatenate([p.incidence_deg for p in parts]),
+        snr_db=np.concatenate([p.snr_db for p in parts]),
+        snr_estimated=any(p.snr_estimated for p in parts),
+        p_index=first.p_index,
+        sampling_rate=first.sampling_rate,
+        skipped=[s for p in parts for s in p.skipped],
+    )
+
+
+def synthesize(
+    n: int,
+    seed: int,
+    before_s: float,
+    after_s: float,
+    freqmin_hz: float | None = 1.0,
+    freqmax_hz: float | None = 20.0,
+    chunk: int = 1000,
+    synthetic_config: object | None = None,
+) -> AzimuthData:
+    """Synthetic events cut to P windows chunk by chunk, so memory stays bounded.
+
+    Each chunk has its own seed; event ids are prefixed with the chunk so events
+    stay distinct and the per-event split of :func:`make_events` is kept.
+    """
+    from seislearn.data.synthetic import make_events
+
+    parts = []
+    for k, start in enumerate(range(0, n, chunk)):
+        dataset = make_events(
+            min(chunk, n - start), seed=seed * 10_000 + k, config=synthetic_config
+        )  # type: ignore[arg-type]
+        meta = dataset.metadata.copy()
+        meta[schema.SOURCE_ID] = f"c{k}_" + meta[schema.SOURCE_ID].astype(str)
+        meta[schema.TRACE_NAME] = meta[schema.TRACE_NAME].astype(str)
+        dataset = WaveformDataset(meta, dataset.loader, dataset.name)
+        parts.append(prepare(dataset, before_s, after_s, None, freqmin_hz, freqmax_hz))
+    data = concatenate(parts)
+    # Trace names repeat across chunks; make them unique for predictions.csv.
+    data.metadata[schema.TRACE_NAME] = [
+        f"{name}_c{k}" for k, part in enumerate(parts) for name in part.metadata[schema.TRACE_NAME]
+    ]
+    return data

@@ -1,0 +1,188 @@
+"""``seislearn azimuth``: back-azimuth and incidence of P arrivals (VAE + triplet + head)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from seislearn.cli.common import (
+    add_config_options,
+    add_data_options,
+    add_run_options,
+    formatter,
+)
+
+EPILOG = """\
+examples:
+  seislearn data synth events --n 4000 --out synth --seed 1
+  seislearn azimuth train --data synth --out az_run
+  seislearn azimuth train --data synth --out az_run2 --set model.latent_dim=2 --set training.vae_epochs=10
+  seislearn azimuth train --data synth --out az_orig --preset original
+  seislearn azimuth train --data synth --out az_run --resume          # continue from checkpoints
+  seislearn azimuth evaluate --model az_run --data other_synth --out az_eval
+  seislearn azimuth predict --model az_run --data picked --out az_pred   # writes predictions.csv
+  seislearn azimuth pick --data ../shared/data/seisbench_dummy --out picked \\
+      --weights ../shared/data/weights/phasenetlight_ethz
+
+config keys (YAML sections; --set section.key=value):
+  window.before_s/after_s (s), window.target_rate_hz, window.freqmin_hz/freqmax_hz,
+  window.baseline_lengths_s (polarization window candidates, chosen on train),
+  model.latent_dim (16; 2 as in the original study), model.covariance_features,
+  loss.beta_kl, loss.lambda_triplet, loss.triplet_delta_deg, loss.mining (batch_hard|semi_hard),
+  loss.lambda_contrastive, loss.lambda_nll, training.mode (two_stage|end_to_end),
+  training.freeze_encoder, training.vae_epochs, training.head_epochs, training.patience
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "azimuth",
+        help="back-azimuth and incidence of P from 3-component windows (VAE + polarization baseline)",
+        description="Predict the arrival direction of P at one station: a convolutional VAE "
+        "ordered by a circular triplet loss, an embedding-to-angle head with von Mises "
+        "uncertainty and a contrastive term, compared with covariance polarization analysis "
+        "(Flinn 1965; Jurkevics 1988) on the same windows and split.",
+        epilog=EPILOG,
+        formatter_class=formatter(),
+    )
+    sub = p.add_subparsers(dest="azimuth_command", metavar="ACTION")
+
+    tr = sub.add_parser(
+        "train",
+        help="train on a labelled dataset and evaluate on its test split",
+        epilog=EPILOG,
+        formatter_class=formatter(),
+    )
+    add_data_options(tr)
+    add_run_options(tr)
+    add_config_options(tr)
+    tr.add_argument(
+        "--preset",
+        choices=("default", "original"),
+        default=None,
+        help="'original': the reference configuration of the original study (latent 2)",
+    )
+    tr.add_argument("--resume", action="store_true", help="continue from the run's checkpoints")
+    tr.set_defaults(func=_train)
+
+    ev = sub.add_parser("evaluate", help="metrics of a trained run on a labelled dataset")
+    ev.add_argument("--model", required=True, metavar="RUN", help="a run made by 'azimuth train'")
+    add_data_options(ev)
+    add_run_options(ev, out_required=False)
+    ev.add_argument(
+        "--split",
+        default="all",
+        choices=("all", "train", "dev", "test"),
+        help="evaluate on this split of the data (default: all traces)",
+    )
+    ev.set_defaults(func=_evaluate)
+
+    pr = sub.add_parser("predict", help="predict back-azimuth, incidence and uncertainty")
+    pr.add_argument("--model", required=True, metavar="RUN", help="a run made by 'azimuth train'")
+    add_data_options(pr)
+    add_run_options(pr, out_required=False)
+    pr.set_defaults(func=_predict)
+
+    pk = sub.add_parser(
+        "pick", help="add P/S picks with a SeisBench picker (PhaseNetLight/PhaseNet)"
+    )
+    add_data_options(pk)
+    pk.add_argument("--out", required=True, metavar="DIR", help="output SeisBench dataset folder")
+    pk.add_argument(
+        "--weights",
+        metavar="DIR",
+        help="local SeisBench weights folder (NAME.json.vN + NAME.pt.vN); "
+        "without it the pretrained weights are downloaded",
+    )
+    pk.add_argument("--picker", default="PhaseNetLight", choices=("PhaseNetLight", "PhaseNet"))
+    pk.add_argument("--pretrained", default="ethz", help="pretrained weights name (default ethz)")
+    pk.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="keep picks already in the metadata, fill only missing ones",
+    )
+    pk.add_argument("--overwrite", action="store_true", help="replace a dataset in --out")
+    pk.set_defaults(func=_pick)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from seislearn.workflows.azimuth import train
+    from seislearn.workflows.azimuth_config import load_azimuth_config
+
+    config = load_azimuth_config(args.config, args.overrides, args.preset)
+    path = train(
+        args.data,
+        args.out,
+        config,
+        seed=args.seed,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        format=args.format,
+        on_error=args.on_error,
+    )
+    _print_summary(path)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from seislearn.workflows.azimuth import evaluate
+
+    out = args.out or str(Path(args.model) / "evaluation")
+    path = evaluate(
+        args.model,
+        args.data,
+        out,
+        overwrite=args.overwrite,
+        format=args.format,
+        on_error=args.on_error,
+        split=args.split,
+    )
+    _print_summary(path)
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from seislearn.workflows.azimuth import predict
+
+    out = args.out or str(Path(args.model) / "prediction")
+    path = predict(
+        args.model,
+        args.data,
+        out,
+        overwrite=args.overwrite,
+        format=args.format,
+        on_error=args.on_error,
+    )
+    print(f"predictions: {path}")
+    return 0
+
+
+def _pick(args: argparse.Namespace) -> int:
+    from seislearn.io import read_dataset
+    from seislearn.io.seisbench import write_seisbench
+    from seislearn.picking import add_picks, load_picker
+
+    picker = load_picker(args.weights, args.picker, args.pretrained)
+    dataset = read_dataset(args.data, format=args.format)
+    picked, skipped = add_picks(dataset, picker, args.on_error, args.keep_existing)
+    write_seisbench(picked, args.out, overwrite=args.overwrite)
+    n_p = int(picked.metadata["trace_p_arrival_sample"].notna().sum())
+    print(f"{n_p} of {len(picked)} traces have a P pick; written to {args.out}")
+    for message in skipped:
+        print(f"  {message}")
+    return 0
+
+
+def _print_summary(run_path: Path) -> None:
+    import json
+
+    metrics = json.loads((Path(run_path) / "metrics.json").read_text(encoding="utf-8"))
+    print(f"run: {run_path}")
+    if "model" in metrics:
+        for who in ("model", "baseline"):
+            overall = metrics[who]["overall"]
+            print(
+                f"  {who:9s} circular MAE {overall['mae_deg']:.2f} deg, median "
+                f"{overall['median_abs_error_deg']:.2f} deg, within 10 deg "
+                f"{overall['within_10_deg']:.0%} (n={overall['n']})"
+            )

@@ -1,0 +1,40 @@
+"""P picks come from a local SeisBench PhaseNetLight; offline downloads fail clearly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seislearn.errors import DataError, OfflineError
+
+
+def test_local_picker_finds_p_inside_real_traces(shared_data):
+    from seislearn.io import read_dataset
+    from seislearn.picking import add_picks, load_picker
+
+    picker = load_picker(shared_data / "weights" / "phasenetlight_ethz")
+    dataset = read_dataset(shared_data / "seisbench_dummy").select([0, 2, 3])
+    picked, _ = add_picks(dataset, picker)
+    p = picked.metadata["trace_p_arrival_sample"].to_numpy()
+    assert np.isfinite(p).all()
+    assert ((p > 0) & (p < 1200)).all()  # samples at the data's own 20 Hz
+
+
+def test_download_without_network_names_the_local_alternative(monkeypatch):
+    import seisbench.models as sbm
+
+    from seislearn.picking import load_picker
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(sbm.PhaseNetLight, "from_pretrained", offline)
+    with pytest.raises(OfflineError, match="--weights"):
+        load_picker(None)
+
+
+def test_folder_without_weights_is_a_data_error(tmp_path):
+    from seislearn.picking import load_picker
+
+    with pytest.raises(DataError, match="no SeisBench weights"):
+        load_picker(tmp_path)

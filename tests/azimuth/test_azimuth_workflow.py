@@ -1,0 +1,114 @@
+"""Train, evaluate and predict end to end on tiny synthetic data (1 epoch per stage)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seislearn.cli.main import main
+from seislearn.errors import ConfigError, RunExistsError
+from seislearn.workflows.azimuth_config import load_azimuth_config
+
+TINY = ["training.vae_epochs=1", "training.head_epochs=1", "training.batch_size=32"]
+
+
+@pytest.fixture(scope="module")
+def synthetic_folder(tmp_path_factory):
+    from seislearn.data.synthetic import make_events
+    from seislearn.io.seisbench import write_seisbench
+
+    path = tmp_path_factory.mktemp("azimuth") / "synth"
+    write_seisbench(make_events(160, seed=3), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_run(synthetic_folder, tmp_path_factory):
+    run = tmp_path_factory.mktemp("azimuth") / "run"
+    args = ["azimuth", "train", "--data", str(synthetic_folder), "--out", str(run)]
+    for item in TINY:
+        args += ["--set", item]
+    assert main(args) == 0
+    return run
+
+
+def test_train_writes_model_and_baseline_metrics_side_by_side(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    for who in ("model", "baseline"):
+        overall = metrics[who]["overall"]
+        assert {"mae_deg", "median_abs_error_deg", "rmse_deg", "within_10_deg"} <= set(overall)
+        assert "by_snr_db" in metrics[who]
+    assert "incidence" in metrics["model"]
+    assert set(metrics["model"]["interval_coverage"]) == {"0.50", "0.68", "0.90", "0.95"}
+    assert metrics["training"]["vae"]["seconds_per_epoch"] > 0
+
+
+def test_train_writes_figures_report_and_weights(trained_run):
+    for name in ("latent_space", "predicted_vs_true", "error_vs_snr"):
+        assert (trained_run / "figures" / f"{name}.png").stat().st_size > 1000
+    assert (trained_run / "report.html").is_file()
+    assert (trained_run / "model" / "azimuth_weights.safetensors").is_file()
+    assert (trained_run / "checkpoints" / "vae" / "last.ckpt").is_file()
+
+
+def test_predictions_are_only_from_the_test_split(trained_run):
+    table = pd.read_csv(trained_run / "predictions.csv")
+    assert set(table["split"]) == {"test"}
+    for column in (
+        "trace_name",
+        "back_azimuth_deg",
+        "incidence_deg",
+        "uncertainty",
+        "baseline_back_azimuth_deg",
+        "rectilinearity",
+    ):
+        assert table[column].notna().all()
+    assert table["back_azimuth_deg"].between(0, 360).all()
+
+
+def test_existing_run_is_not_overwritten(trained_run, synthetic_folder):
+    from seislearn.workflows.azimuth import train
+
+    with pytest.raises(RunExistsError):
+        train(synthetic_folder, trained_run, load_azimuth_config(overrides=TINY))
+
+
+def test_predict_writes_one_row_per_picked_trace(trained_run, synthetic_folder, tmp_path):
+    out = tmp_path / "pred"
+    args = ["azimuth", "predict", "--model", str(trained_run), "--data", str(synthetic_folder)]
+    assert main([*args, "--out", str(out)]) == 0
+    table = pd.read_csv(out / "predictions.csv")
+    assert len(table) == 160
+    assert np.isfinite(table["uncertainty"]).all()
+
+
+def test_evaluate_on_a_split_reports_both_methods(trained_run, synthetic_folder, tmp_path):
+    out = tmp_path / "eval"
+    args = ["azimuth", "evaluate", "--model", str(trained_run), "--data", str(synthetic_folder)]
+    assert main([*args, "--out", str(out), "--split", "dev"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"]["overall"]["n"] == metrics["baseline"]["overall"]["n"] > 0
+
+
+def test_unknown_config_key_suggests_the_right_one():
+    with pytest.raises(ConfigError, match="latent_dim"):
+        load_azimuth_config(overrides=["model.latent_dims=2"])
+
+
+def test_original_preset_uses_a_two_dimensional_latent_space():
+    config = load_azimuth_config(preset="original", overrides=["training.vae_epochs=3"])
+    assert config.model.latent_dim == 2
+    assert config.training.vae_epochs == 3
+    assert config.model.head_hidden[0] == 2048
+
+
+def test_demo_section_runs_quickly(tmp_path):
+    from seislearn.runs import RunDir
+    from seislearn.workflows.azimuth_demo import demo_section
+
+    run = RunDir(tmp_path / "demo")
+    section = demo_section(run, tmp_path / "unused", seed=0, quick=True)
+    assert section.tables and section.figures
