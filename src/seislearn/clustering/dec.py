@@ -13,6 +13,7 @@ sample by the maximum absolute value as the ``cluster`` workflow does.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Sequence
@@ -53,6 +54,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     batch_size : int
     pretrain_epochs : int, maximum epochs of MSE pretraining
     pretrain_lr : float, Adam learning rate of pretraining
+    pretrain_noise : float, std of Gaussian input noise in pretraining (denoising AE; 0 = none)
     patience : int, early-stopping patience (epochs) on the validation MSE
     validation_fraction : float
         Fraction held out (at random) for early stopping when ``fit`` gets no
@@ -81,6 +83,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         batch_size: int = 128,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
+        pretrain_noise: float = 0.0,
         patience: int = 5,
         validation_fraction: float = 0.1,
         dec_max_epochs: int = 50,
@@ -102,6 +105,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrain_noise = pretrain_noise
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.dec_max_epochs = dec_max_epochs
@@ -202,7 +206,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         train_loader = DataLoader(
             TensorDataset(tensor[~dev]), batch_size=self.batch_size, shuffle=True, generator=gen
         )
-        pretrain = CAEPretrainModule(network.autoencoder, lr=self.pretrain_lr)
+        pretrain = CAEPretrainModule(
+            network.autoencoder, lr=self.pretrain_lr, noise_std=self.pretrain_noise
+        )
         callbacks: list = []
         val_loader = None
         if dev.any():
@@ -212,6 +218,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         trainer.fit(pretrain, train_loader, val_loader, ckpt_path=self._resume_path("pretrain"))
         pretrain.restore_best()
         self.network_ = network
+        # A frozen copy of the pretrained encoder: the AE + KMeans baseline and
+        # the choice of k are judged on it (DEC reshapes the space for one k).
+        self.pretrained_autoencoder_ = copy.deepcopy(network.autoencoder).eval()
         embeddings = self._embed(tensor)
         centres, init_labels = self._init_centres(embeddings)
         with torch.no_grad():
@@ -299,6 +308,19 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Embeddings, shape (n, latent_dim)."""
         self._check_fitted()
         return self._embed(self._tensor(X))
+
+    def transform_pretrained(self, X: Any) -> np.ndarray:
+        """Embeddings by the autoencoder as it was after pretraining (before DEC)."""
+        self._check_fitted()
+        if not hasattr(self, "pretrained_autoencoder_"):
+            raise ValueError("the pretrained encoder is only kept in memory after fit")
+        return self._batches(self._tensor(X), self.pretrained_autoencoder_.encode)
+
+    def predict_initial(self, X: Any) -> np.ndarray:
+        """The AE + KMeans baseline: nearest initial centre in the pretrained embedding."""
+        z = self.transform_pretrained(X)
+        d2 = ((z[:, None, :] - self.init_centers_[None]) ** 2).sum(-1)
+        return d2.argmin(axis=1)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Soft assignments q (Student-t), shape (n, n_clusters)."""

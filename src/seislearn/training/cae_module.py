@@ -31,13 +31,21 @@ class CAEPretrainModule(L.LightningModule):
     autoencoder : ConvAutoencoder
     lr : float, Adam learning rate
     weight_decay : float, Adam weight decay
+    noise_std : float
+        Standard deviation of Gaussian noise added to the inputs while training
+        (a denoising autoencoder; 0 for none). The target stays the clean input.
     """
 
     def __init__(
-        self, autoencoder: ConvAutoencoder, lr: float = 1e-3, weight_decay: float = 0.0
+        self,
+        autoencoder: ConvAutoencoder,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        noise_std: float = 0.0,
     ) -> None:
         super().__init__()
         self.autoencoder = autoencoder
+        self.noise_std = noise_std
         self.lr = lr
         self.weight_decay = weight_decay
         self.history: list[dict[str, float]] = []
@@ -46,7 +54,8 @@ class CAEPretrainModule(L.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         x = batch[0]
-        loss = F.mse_loss(self.autoencoder(x), x)
+        noisy = x + self.noise_std * torch.randn_like(x) if self.noise_std > 0 else x
+        loss = F.mse_loss(self.autoencoder(noisy), x)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 

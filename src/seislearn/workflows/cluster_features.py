@@ -1,0 +1,231 @@
+"""Spectrogram features of the ``cluster`` workflow: window, filter, STFT, scale.
+
+One :class:`FeatureConfig` describes the whole chain, as used for real data
+(zClust-like): bandpass and optional resampling (:class:`~seislearn.data.windows.Preprocess`),
+a fixed-length window starting some seconds before the P pick
+(:func:`~seislearn.data.windows.extract_windows`), an STFT with a Hann or
+Kaiser window, linear or log power, a frequency crop
+(:func:`~seislearn.features.spectrogram.spectrogram`) and a per-sample scaling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from seislearn.config import StrictModel
+from seislearn.data import schema
+from seislearn.data.dataset import WaveformDataset
+from seislearn.errors import DataError
+
+_WINDOW_START = "_cluster_window_start_sample"
+
+
+class FeatureConfig(StrictModel):
+    """Preprocessing and STFT settings (seconds, Hz, samples as named)."""
+
+    components: str = Field("Z", description="components used, from ZNE (e.g. Z or ZNE)")
+    phase: Literal["P", "S"] = "P"
+    start_s: float = Field(-2.0, description="window start relative to the pick, seconds")
+    length_s: float = Field(20.0, gt=0, description="window length, seconds")
+    missing_pick_start_s: float | None = Field(
+        None,
+        description="traces without a pick: window start after the trace start, seconds "
+        "(None = such a trace is an error, or skipped with --on-error skip)",
+    )
+    freqmin: float | None = Field(1.0, description="bandpass low corner, Hz")
+    freqmax: float | None = Field(20.0, description="bandpass high corner, Hz")
+    corners: int = Field(4, ge=1, description="Butterworth order")
+    target_rate: float | None = Field(None, description="resample to this rate, Hz")
+    taper_fraction: float = 0.05
+    nperseg: int = Field(128, ge=4, description="STFT segment length, samples")
+    noverlap: int | None = Field(None, description="samples shared by segments (default half)")
+    nfft: int | None = Field(None, description="FFT length (default: next power of 2 >= nperseg)")
+    stft_window: Literal["hann", "kaiser"] = "hann"
+    kaiser_beta: float = Field(1.8 * math.pi, description="beta of the Kaiser window")
+    power: Literal["log", "linear"] = "log"
+    fmin: float | None = Field(1.0, description="keep frequencies >= fmin, Hz")
+    fmax: float | None = Field(20.0, description="keep frequencies <= fmax, Hz")
+    remove_background: bool = Field(
+        False,
+        description="subtract each frequency's median over the window (log power; divide "
+        "for linear power), so the station's background spectrum does not dominate",
+    )
+    scale: Literal["maxabs", "minmax", "none"] = Field(
+        "minmax", description="per-sample scaling: max-abs, min-max to [0, 1], or none"
+    )
+
+    def spectrogram_config(self):  # -> SpectrogramConfig (import kept lazy)
+        """The :class:`~seislearn.features.spectrogram.SpectrogramConfig` of these settings."""
+        from seislearn.features.spectrogram import SpectrogramConfig
+
+        window = "hann" if self.stft_window == "hann" else ("kaiser", self.kaiser_beta)
+        nfft = self.nfft or 1 << (self.nperseg - 1).bit_length()
+        return SpectrogramConfig(
+            nperseg=self.nperseg,
+            noverlap=self.noverlap,
+            nfft=nfft,
+            window=window,
+            log=self.power == "log",
+            fmin=self.fmin,
+            fmax=self.fmax,
+        )
+
+
+@dataclass
+class SpectrogramSet:
+    """Spectrograms of a dataset and what was kept.
+
+    Attributes
+    ----------
+    spectrograms : ndarray, float32, shape (n, C, F, T), scaled per sample
+    windows : ndarray, float32, shape (n, C, L), the filtered waveform windows
+    metadata : DataFrame, the rows kept (original columns)
+    skipped : list of str, one message per trace left out
+    sampling_rate : float, Hz, of the windows
+    frequencies : ndarray, Hz, rows of the spectrograms
+    times : ndarray, seconds from the window start, columns of the spectrograms
+    """
+
+    spectrograms: np.ndarray
+    windows: np.ndarray
+    metadata: pd.DataFrame
+    skipped: list[str]
+    sampling_rate: float
+    frequencies: np.ndarray
+    times: np.ndarray
+
+
+def _component_check(meta: pd.DataFrame, components: str, name: str) -> list[tuple[int, DataError]]:
+    """Rows lacking a requested component (zeroed channels must not pass as signal)."""
+    bad: list[tuple[int, DataError]] = []
+    if schema.AVAILABLE_COMPONENTS not in meta.columns:
+        return bad
+    for i, avail in enumerate(meta[schema.AVAILABLE_COMPONENTS].astype(str)):
+        missing = [c for c in components if c not in avail]
+        if missing:
+            error = DataError(
+                f"component(s) {''.join(missing)} not recorded (available: {avail}); "
+                "use components: Z or --on-error skip",
+                path=name,
+                trace=str(meta[schema.TRACE_NAME].iloc[i]),
+            )
+            bad.append((i, error))
+    return bad
+
+
+def scale_spectrograms(spec: np.ndarray, scale: str) -> np.ndarray:
+    """Scale each sample ``(C, F, T)`` alone: ``maxabs`` divides by the peak |value|, ``minmax`` maps to [0, 1]."""
+    if scale == "none":
+        return spec
+    flat = spec.reshape(len(spec), -1)
+    if scale == "maxabs":
+        peak = np.abs(flat).max(axis=1)
+        out = flat / np.where(peak > 0, peak, 1.0)[:, None]
+    elif scale == "minmax":
+        lo, hi = flat.min(axis=1), flat.max(axis=1)
+        out = (flat - lo[:, None]) / np.where(hi > lo, hi - lo, 1.0)[:, None]
+    else:
+        raise ValueError(f"unknown scale {scale!r}")
+    return out.reshape(spec.shape).astype(np.float32)
+
+
+def compute_spectrograms(
+    dataset: WaveformDataset,
+    config: FeatureConfig | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+) -> SpectrogramSet:
+    """Window, filter and transform every trace of ``dataset``.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset, ZNE waveforms with P (or S) picks
+    config : FeatureConfig
+    on_error : {"raise", "skip"}
+        A trace without the pick (and no ``missing_pick_start_s``), lacking a
+        requested component, or with a bad waveform raises :class:`DataError`
+        naming it, or is skipped and listed.
+
+    Returns
+    -------
+    SpectrogramSet
+    """
+    from seislearn.data.windows import Preprocess, extract_windows
+    from seislearn.features.spectrogram import frequencies, spectrogram, times
+
+    cfg = config or FeatureConfig()
+    unknown = set(cfg.components) - set("ZNE")
+    if not cfg.components or unknown:
+        raise DataError(f"components must be letters of ZNE; got {cfg.components!r}")
+    meta = dataset.metadata.copy()
+    if schema.SAMPLING_RATE not in meta.columns:
+        raise DataError("dataset has no sampling rate column", path=dataset.name)
+    pick_col = schema.P_ARRIVAL if cfg.phase == "P" else schema.S_ARRIVAL
+    picks = (
+        meta[pick_col].astype(float).to_numpy() if pick_col in meta else np.full(len(meta), np.nan)
+    )
+    sr = meta[schema.SAMPLING_RATE].astype(float).to_numpy()
+    start = picks + cfg.start_s * sr
+    if cfg.missing_pick_start_s is not None:
+        start = np.where(np.isfinite(picks), start, cfg.missing_pick_start_s * sr)
+    meta[_WINDOW_START] = start
+    skipped: list[str] = []
+    bad = _component_check(meta, cfg.components, dataset.name)
+    if bad:
+        if on_error == "raise":
+            raise bad[0][1]
+        skipped += [str(error) for _, error in bad]
+        meta = meta.drop(index=[i for i, _ in bad]).reset_index(drop=True)
+    # extract_windows cuts around the P column: point it at the window start.
+    shifted = meta.copy()
+    shifted[schema.P_ARRIVAL] = shifted[_WINDOW_START]
+    view = WaveformDataset(shifted, dataset.loader, dataset.name, dataset.component_order)
+    rates = set(shifted[schema.SAMPLING_RATE].astype(float))
+    pre = Preprocess(
+        sampling_rate=float(next(iter(rates))),
+        target_rate=cfg.target_rate,
+        freqmin=cfg.freqmin,
+        freqmax=cfg.freqmax,
+        corners=cfg.corners,
+        taper_fraction=cfg.taper_fraction,
+    )
+    windows, rows, more = extract_windows(
+        view, "P", before_s=0.0, after_s=cfg.length_s, preprocess=pre, on_error=on_error
+    )
+    skipped += more
+    kept = meta.set_index(schema.TRACE_NAME).loc[rows[schema.TRACE_NAME]].reset_index()
+    kept = kept.drop(columns=[_WINDOW_START])
+    out_rate = cfg.target_rate or float(rows[schema.SAMPLING_RATE].iloc[0])
+    if len(set(rows[schema.SAMPLING_RATE].astype(float))) > 1 and cfg.target_rate is None:
+        raise DataError(
+            "traces have different sampling rates; set features.target_rate", path=dataset.name
+        )
+    idx = ["ZNE".index(c) for c in cfg.components]
+    windows = np.ascontiguousarray(windows[:, idx])
+    scfg = cfg.spectrogram_config()
+    spec = spectrogram(windows, out_rate, scfg).numpy()
+    if spec.shape[-2] == 0:
+        raise DataError(
+            f"no STFT frequency lies in [{cfg.fmin}, {cfg.fmax}] Hz at {out_rate} Hz",
+            path=dataset.name,
+        )
+    if cfg.remove_background:
+        background = np.median(spec, axis=-1, keepdims=True)
+        if cfg.power == "log":
+            spec = spec - background
+        else:
+            spec = spec / np.maximum(background, np.finfo(np.float32).tiny)
+    return SpectrogramSet(
+        spectrograms=scale_spectrograms(spec, cfg.scale),
+        windows=windows,
+        metadata=kept,
+        skipped=skipped,
+        sampling_rate=out_rate,
+        frequencies=frequencies(scfg, out_rate),
+        times=times(scfg, windows.shape[-1], out_rate),
+    )
