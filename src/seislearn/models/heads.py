@@ -39,9 +39,13 @@ class AngleHead(nn.Module):
         self.body = nn.Sequential(*layers)
         self.incidence = incidence
         self.out = nn.Linear(previous, 5 if incidence else 3)
+        # A linear shortcut from the (normalized) input: where the embedding already
+        # points along the angle, the head need not rebuild a linear map through the MLP.
+        self.shortcut = nn.Linear(in_dim, 5 if incidence else 3)
 
     def forward(self, embedding: torch.Tensor) -> dict[str, torch.Tensor]:
-        raw = self.out(self.body(embedding))
+        normalized = self.body[0](embedding)
+        raw = self.out(self.body[1:](normalized)) + self.shortcut(normalized)
         result = {
             "back_azimuth": raw[:, 0:2],
             # A log-parametrized concentration reaches the large values (kappa ~ 1e3 for
@@ -62,6 +66,38 @@ def covariance_features(windows: torch.Tensor) -> torch.Tensor:
     return cov[:, rows, cols] / trace
 
 
+class PolarizationFilterBank(nn.Module):
+    """Learned multi-band, time-weighted covariance features (a trainable polarization analysis).
+
+    One bank of ``n_filters`` FIR filters is applied to Z, N and E alike (the
+    same filter on each component keeps the particle-motion geometry, and a
+    rotation of N/E rotates the features accordingly); for each band a learned
+    weighting over the window's samples replaces the fixed analysis window. The
+    unfiltered input is kept as one more band.
+
+    Output: 6 scale-free covariance entries per band, shape (batch, 6 (n_filters + 1)).
+    """
+
+    def __init__(self, n_samples: int, n_filters: int = 8, filter_length: int = 31) -> None:
+        super().__init__()
+        self.filters = nn.Conv1d(
+            1, n_filters, filter_length, padding=filter_length // 2, bias=False
+        )
+        self.time_logits = nn.Parameter(torch.zeros(n_filters + 1, n_samples))
+        self.n_features = 6 * (n_filters + 1)
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        batch, components, n = windows.shape
+        filtered = self.filters(windows.reshape(batch * components, 1, n))
+        bands = torch.cat([windows.reshape(batch * components, 1, n), filtered], dim=1)
+        bands = bands.reshape(batch, components, -1, n).transpose(1, 2)  # (B, bands, 3, n)
+        weights = torch.softmax(self.time_logits, dim=-1)  # (bands, n)
+        cov = torch.einsum("bfct,bfdt,ft->bfcd", bands, bands, weights)
+        trace = cov.diagonal(dim1=2, dim2=3).sum(-1, keepdim=True).clamp_min(1e-12)
+        rows, cols = torch.triu_indices(3, 3)
+        return (cov[:, :, rows, cols] / trace).reshape(batch, -1)
+
+
 class AzimuthNet(nn.Module):
     """VAE encoder plus angle head: the whole predictor, saved and loaded as one model.
 
@@ -70,8 +106,11 @@ class AzimuthNet(nn.Module):
     vae_args : dict, arguments of :class:`seislearn.models.vae.ConvVAE`
     head_args : dict, arguments of :class:`AngleHead` except ``in_dim``
     covariance_window : (int, int), optional, samples
-        When given, the 6 covariance features of ``window[:, :, start:stop]`` (the
-        first motion after P) are appended to the embedding as head inputs.
+        When given, covariance features of ``window[:, :, start:stop]`` (the first
+        motion after P) are appended to the embedding as head inputs.
+    covariance_filters : int
+        0: the 6 covariance entries of that window; > 0: a
+        :class:`PolarizationFilterBank` with this many learned bands over it.
     """
 
     def __init__(
@@ -79,13 +118,21 @@ class AzimuthNet(nn.Module):
         vae_args: dict,
         head_args: dict | None = None,
         covariance_window: tuple[int, int] | list[int] | None = None,
+        covariance_filters: int = 0,
     ) -> None:
         super().__init__()
         from seislearn.models.vae import ConvVAE
 
         self.vae = ConvVAE(**vae_args)
         self.covariance_window = None if covariance_window is None else tuple(covariance_window)
-        n_extra = 6 if self.covariance_window else 0
+        self.filter_bank: PolarizationFilterBank | None = None
+        n_extra = 0
+        if self.covariance_window and covariance_filters > 0:
+            start, stop = self.covariance_window
+            self.filter_bank = PolarizationFilterBank(stop - start, covariance_filters)
+            n_extra = self.filter_bank.n_features
+        elif self.covariance_window:
+            n_extra = 6
         self.head = AngleHead(self.vae.latent_dim + n_extra, **(head_args or {}))
 
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -96,7 +143,13 @@ class AzimuthNet(nn.Module):
         """Embedding, with the covariance features of ``x`` appended when the model uses them."""
         if self.covariance_window:
             start, stop = self.covariance_window
-            return torch.cat([mean, covariance_features(x[:, :, start:stop])], dim=-1)
+            segment = x[:, :, start:stop]
+            features = (
+                self.filter_bank(segment)
+                if self.filter_bank is not None
+                else covariance_features(segment)
+            )
+            return torch.cat([mean, features], dim=-1)
         return mean
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -61,6 +61,16 @@ def choose_baseline_window(data: AzimuthData, config: AzimuthConfig) -> tuple[in
 
 
 # -- model ------------------------------------------------------------------------
+def feature_window(
+    data: AzimuthData, config: AzimuthConfig, baseline_window: tuple[int, int]
+) -> tuple[int, int]:
+    """Samples seen by the covariance features: the baseline's window, or a longer one to learn."""
+    if config.model.covariance_filters == 0:
+        return baseline_window
+    stop = data.p_index + round(config.model.covariance_window_s * data.sampling_rate)
+    return baseline_window[0], min(data.windows.shape[-1], stop)
+
+
 def net_arguments(
     config: AzimuthConfig, n_samples: int, covariance_window: tuple[int, int]
 ) -> dict:
@@ -80,6 +90,7 @@ def net_arguments(
             "incidence": m.predict_incidence,
         },
         "covariance_window": list(covariance_window) if m.covariance_features else None,
+        "covariance_filters": m.covariance_filters if m.covariance_features else 0,
     }
 
 
@@ -152,7 +163,7 @@ def train_model(
     config: AzimuthConfig,
     run: RunDir,
     seed: int,
-    covariance_window: tuple[int, int],
+    baseline_window: tuple[int, int],
     resume: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """Train the net on ``data`` (its split column) and return ``(net, training figures)``."""
@@ -169,7 +180,9 @@ def train_model(
     labelled = np.isfinite(data.back_azimuth_deg)
     split = np.where(labelled, data.split, "unlabelled")
     datamodule = ArrayDataModule(data.windows, targets, split, t.batch_size, seed=seed)
-    net_args = net_arguments(config, data.windows.shape[-1], covariance_window)
+    net_args = net_arguments(
+        config, data.windows.shape[-1], feature_window(data, config, baseline_window)
+    )
     common = {
         "net_args": net_args,
         "beta_kl": lo.beta_kl,
@@ -245,7 +258,7 @@ def predict_arrays(net: Any, windows: np.ndarray, batch_size: int = 512) -> dict
 
 # -- evaluation -------------------------------------------------------------------
 def evaluate_arrays(
-    data: AzimuthData, net: Any, covariance_window: tuple[int, int], mask: np.ndarray | None = None
+    data: AzimuthData, net: Any, baseline_window: tuple[int, int], mask: np.ndarray | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
     """Metrics (model and baseline), the predictions table, and raw outputs on ``mask``."""
     from seislearn.evaluation.polarization import polarization_analysis
@@ -255,7 +268,7 @@ def evaluate_arrays(
     t0 = time.perf_counter()
     out = predict_arrays(net, windows)
     model_seconds = time.perf_counter() - t0
-    start, stop = covariance_window
+    start, stop = baseline_window
     t0 = time.perf_counter()
     base = polarization_analysis(windows[:, :, start:stop])
     baseline_seconds = time.perf_counter() - t0
@@ -390,27 +403,29 @@ def train(
     run.write_config(config)
     with run.timed("prepare"):
         data = data if data is not None else load_data(data_path, config, format, on_error)
-    covariance_window = choose_baseline_window(data, config)
-    net, training = train_model(data, config, run, seed, covariance_window, resume=resume)
+    baseline_window = choose_baseline_window(data, config)
+    net, training = train_model(data, config, run, seed, baseline_window, resume=resume)
     extra = {
         "window": config.window.model_dump(mode="json"),
         "p_index": data.p_index,
         "sampling_rate_hz": data.sampling_rate,
-        "covariance_window": list(covariance_window),
+        "baseline_window": list(baseline_window),
         "latent_dim": config.model.latent_dim,
     }
     save_model(
         net,
         run.model_dir,
-        net_arguments(config, data.windows.shape[-1], covariance_window),
+        net_arguments(
+            config, data.windows.shape[-1], feature_window(data, config, baseline_window)
+        ),
         extra=extra,
         name=MODEL_PREFIX,
     )
     test = data.split == "test"
     with run.timed("evaluate"):
-        metrics, table, raw = evaluate_arrays(data, net, covariance_window, test)
+        metrics, table, raw = evaluate_arrays(data, net, baseline_window, test)
     metrics["training"] = training
-    metrics["baseline_window_samples"] = list(covariance_window)
+    metrics["baseline_window_samples"] = list(baseline_window)
     metrics["skipped"] = data.skipped
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
@@ -454,7 +469,7 @@ def evaluate(
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error)
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
-    metrics, table, raw = evaluate_arrays(data, net, tuple(extra["covariance_window"]), mask)
+    metrics, table, raw = evaluate_arrays(data, net, tuple(extra["baseline_window"]), mask)
     metrics["skipped"] = data.skipped
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
@@ -482,7 +497,7 @@ def predict(
     net, extra, config = _load_run(model_run)
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error, require_labels=False)
-    start, stop = extra["covariance_window"]
+    start, stop = extra["baseline_window"]
     table = predictions_table(
         data.metadata,
         predict_arrays(net, data.windows),

@@ -42,7 +42,13 @@ class ModelConfig(StrictModel):
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     predict_incidence: bool = True
     covariance_features: bool = Field(
-        True, description="append the 6 covariance features of the first motion to the embedding"
+        True, description="append covariance features of the first motion to the embedding"
+    )
+    covariance_filters: int = Field(
+        8, ge=0, description="learned bands of the covariance features (0: one fixed window)"
+    )
+    covariance_window_s: float = Field(
+        1.0, gt=0.0, description="seconds after P seen by the learned covariance features"
     )
 
 
