@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from seislearn.cli.common import add_config_options, add_data_options, add_run_options, formatter
+
+if TYPE_CHECKING:
+    from seislearn.workflows.classify_config import ClassifyConfig
 
 EPILOG = """\
 examples:
@@ -86,7 +90,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(func=_predict)
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202 - pydantic model, imported lazily
+def _config(args: argparse.Namespace) -> ClassifyConfig:
     from seislearn.config import load_config
     from seislearn.workflows.classify_config import ClassifyConfig
 

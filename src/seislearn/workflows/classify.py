@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,6 +70,8 @@ def fit_and_score(
     from seislearn.models.serialization import save_model
     from seislearn.workflows.classify_baselines import epicentral_distance_km, regression_baselines
 
+    # The split used is the one recorded with the predictions (not the dataset's own column).
+    prep = replace(prep, metadata=prep.metadata.assign(**{schema.SPLIT: split}))
     if prep.task == "classification" and cfg.balance == "undersample":
         split = undersample(prep.y, split, cfg.seed)
     with run.timed("train"):
@@ -106,6 +108,7 @@ def fit_and_score(
         metrics["baselines"] = regression_baselines(prep.y, prep.peak_amplitude, distance, split)
     predictions = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     run.write_csv("predictions.csv", predictions)
+    run.write_csv("splits.csv", prep.metadata[[schema.TRACE_NAME, schema.SPLIT]])
     run.write_csv("history.csv", pd.DataFrame(module.history))
     run.write_json("metrics.json", metrics)
     _figures(run, prep, module, x, split, metrics, cfg)

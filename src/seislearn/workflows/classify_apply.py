@@ -93,6 +93,25 @@ def load_classifier(run: str | os.PathLike) -> Classifier:
     return Classifier(module, InputScaler.from_dict(extra["scaler"]), cfg, extra)
 
 
+def split_of(run: str | os.PathLike, metadata: pd.DataFrame, source: object = None) -> np.ndarray:
+    """The split of each trace: the one the run trained with (``splits.csv``), else the data's.
+
+    A run splits by event with its own seed, so on the training data "test"
+    must mean the run's test events, not the dataset's original column.
+    """
+    path = Path(run) / "splits.csv"
+    names = metadata[schema.TRACE_NAME].astype(str)
+    if path.is_file():
+        known = pd.read_csv(path, dtype=str).set_index(schema.TRACE_NAME)[schema.SPLIT]
+        if names.isin(known.index).all():
+            return known.loc[names].to_numpy()
+    if schema.SPLIT not in metadata.columns:
+        raise DataError(
+            "the data has no split column (and is not the run's training data)", path=source
+        )
+    return metadata[schema.SPLIT].astype(str).to_numpy()
+
+
 def _target_path(path: Path, overwrite: bool) -> Path:
     if path.exists() and not overwrite:
         raise RunExistsError(f"{path} exists; pass --overwrite to replace it")
@@ -122,9 +141,7 @@ def evaluate(
     prep, x = clf.prepare(data, data_format, on_error)
     rows = np.ones(len(prep.y), dtype=bool)
     if split is not None:
-        if schema.SPLIT not in prep.metadata.columns:
-            raise DataError("the data has no split column", path=data)
-        rows = prep.metadata[schema.SPLIT].astype(str).to_numpy() == split
+        rows = split_of(run, prep.metadata, data) == split
     if not rows.any():
         raise DataError(f"no traces to evaluate (split {split!r})", path=data)
     target = Path(out) if out is not None else Path(run) / "evaluation"

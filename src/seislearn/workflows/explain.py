@@ -114,7 +114,7 @@ def explain(
     nsamples, max_evals : explainer budgets (see :func:`attribute`)
     n_background : int, reference samples for ``gradient``/``deep``
     """
-    from seislearn.workflows.classify_apply import load_classifier
+    from seislearn.workflows.classify_apply import load_classifier, split_of
     from seislearn.workflows.classify_fit import predict_array
     from seislearn.workflows.explain_faithfulness import deletion_curve, plot_deletion
 
@@ -125,9 +125,7 @@ def explain(
     with run.timed("prepare"):
         prep, x = clf.prepare(data, data_format, on_error)
     if split is not None:
-        if schema.SPLIT not in prep.metadata.columns:
-            raise DataError("the data has no split column", path=data)
-        rows = prep.metadata[schema.SPLIT].astype(str).to_numpy() == split
+        rows = split_of(model, prep.metadata, data) == split
         x, y, meta, raw = x[rows], prep.y[rows], prep.metadata[rows], prep.inputs[rows]
     else:
         x, y, meta, raw = x, prep.y, prep.metadata, prep.inputs

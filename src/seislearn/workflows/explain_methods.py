@@ -141,10 +141,8 @@ def _partition(
     import shap
     import torch
 
-    if x.ndim == 3:  # 1D inputs (C, N) become images of height 1
-        images = x[:, :, None, :]
-    else:
-        images = x
+    # 1D inputs (C, N) become images of height 1.
+    images = x[:, :, None, :] if x.ndim == 3 else x
     hwc = np.moveaxis(images, 1, -1)  # (n, H, W, C)
 
     def run(chunk: np.ndarray, target: int | None) -> np.ndarray:
