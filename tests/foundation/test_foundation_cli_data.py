@@ -135,3 +135,14 @@ def test_empty_folder_is_one_clear_error(tmp_path, capsys):
     assert main(["data", "check", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "empty" in err and str(tmp_path) in err
+
+
+def test_data_info_and_check_read_a_stead_folder(tmp_path, stead_writer, capsys):
+    stead_writer(tmp_path, nested=True)
+    assert main(["data", "info", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "traces       3" in out and "shape (3, 6000)" in out
+    assert main(["data", "check", str(tmp_path / "chunk1.csv")]) == 0
+    assert (
+        "back_azimuth" in capsys.readouterr().out
+    )  # the fixture's labels disagree with coordinates

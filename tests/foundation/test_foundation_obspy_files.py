@@ -209,3 +209,10 @@ def test_a_gap_is_an_error_not_zeros():
     first, second = z.slice(T0, T0 + 10), z.slice(T0 + 15, T0 + 29.99)
     with pytest.raises(DataError, match="gap"):
         dataset_from_stream(Stream([first, second, n, e]))
+
+
+def test_one_channel_at_two_rates_in_one_window_is_a_clear_error():
+    z, n, e = _three("AAA")
+    z2 = _trace("AAA", "HHZ", _signal(9, 500), rate=50.0, start=T0 + 10)
+    with pytest.raises(DataError, match=r"XX\.AAA\.\.HH.*cannot merge"):
+        dataset_from_stream(Stream([z, z2, n, e]))

@@ -287,7 +287,10 @@ def _assemble(
     files = sorted({str(tr.stats.get(_FILE_ATTR, "")) for tr in traces} - {""})
     where = files[0] if len(files) == 1 else None
     stream = Stream([tr.copy() for tr in traces])
-    stream.merge(method=1)
+    try:
+        stream.merge(method=1)
+    except Exception as exc:  # e.g. one channel id at two sampling rates
+        raise DataError(f"cannot merge the traces of this record: {exc}", where, ident) from None
     for tr in stream:
         if np.ma.isMaskedArray(tr.data) and np.ma.is_masked(tr.data):
             raise DataError(f"gap in channel {tr.id}; not filled with zeros", where, ident)
