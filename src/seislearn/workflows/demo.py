@@ -89,7 +89,8 @@ def _data_section(run: RunDir, data_dir: Path, n: int, seed: int) -> Section:
             title="",
         )
         section.add_figure(
-            run.save_figure(fig, f"spectrogram_{i}"), "Spectra64 log-power spectrogram, 5 s before P to 20 s after"
+            run.save_figure(fig, f"spectrogram_{i}"),
+            "Spectra64 log-power spectrogram, 5 s before P to 20 s after",
         )
     return section
 
