@@ -46,6 +46,8 @@ class ClassifyConfig(StrictModel):
         (1D CNN on the raw window).
     anchor : {"pick", "trace_start"}
         Windows around the phase pick, or from the trace start (data without picks).
+    before_s, after_s : float, optional, seconds
+        Override the variant's window (P: 5 s before, 20 s after; S: 5 and 15).
     target_rate, freqmin, freqmax : float, optional, Hz
         Resampling and bandpass applied before the window is cut.
     normalize : {"peak", "std", None}
@@ -65,6 +67,8 @@ class ClassifyConfig(StrictModel):
     task: Literal["auto", "classification", "regression"] = "auto"
     variant: str = "P64"
     anchor: Literal["pick", "trace_start"] = "pick"
+    before_s: float | None = Field(None, ge=0)
+    after_s: float | None = Field(None, gt=0)
     target_rate: float | None = None
     freqmin: float | None = None
     freqmax: float | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -128,6 +128,11 @@ def prepare_waveforms(
     from seislearn.features.spectrogram import frequencies, get_preset, times
 
     variant = parse_variant(cfg.variant)
+    variant = replace(
+        variant,
+        before_s=variant.before_s if cfg.before_s is None else cfg.before_s,
+        after_s=variant.after_s if cfg.after_s is None else cfg.after_s,
+    )
     kind: Literal["spectrogram", "waveform"] = (
         "waveform" if variant.preset is None else "spectrogram"
     )

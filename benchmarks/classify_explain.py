@@ -1,0 +1,99 @@
+"""Benchmark: explanation time and faithfulness of every shipped explainer.
+
+Trains a P64 CNN on two synthetic source populations (the populations of
+``classify_variants.py``), then explains *fresh* events (another seed, never
+seen in training):
+
+* ``gradient`` (SHAP GradientExplainer) on 300 correctly classified events per
+  class, timed (acceptance: at most 5 minutes on 2 CPU cores);
+* ``deep``, ``partition`` and ``ig`` on fewer events (``--n-other`` per class);
+* for each, the deletion curve: top-attributed pixels removed first must lower
+  the class probability faster than random pixels (smaller area).
+
+Results: ``benchmarks/results/classify_explain.json``.
+Usage: ``python benchmarks/classify_explain.py [--n-train 1600] [--n 300] [--n-other 50]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).parent / "results"
+POPULATIONS = {"low_stress": (-1.0, 0.1), "high_stress": (1.5, 0.1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n-train", type=int, default=1600)
+    parser.add_argument("--n-explain", type=int, default=800, help="fresh events to explain")
+    parser.add_argument("--n", type=int, default=300, help="events per class, gradient explainer")
+    parser.add_argument(
+        "--n-other", type=int, default=50, help="events per class, other explainers"
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    from seislearn.data.synthetic import SyntheticConfig, make_events
+    from seislearn.io.seisbench import write_seisbench
+    from seislearn.workflows.classify import train
+    from seislearn.workflows.classify_config import ClassifyConfig
+    from seislearn.workflows.explain import explain
+
+    config = SyntheticConfig(populations=POPULATIONS, magnitude_range=(1.5, 3.0))
+    result: dict = {"benchmark": "classify_explain", "threads": args.threads}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_seisbench(make_events(args.n_train, seed=args.seed, config=config), root / "train")
+        write_seisbench(
+            make_events(args.n_explain, seed=args.seed + 1, config=config), root / "fresh"
+        )
+        t0 = time.perf_counter()
+        cfg = ClassifyConfig(target="source_type", seed=args.seed, training={"epochs": 25})
+        run = train(root / "train", cfg, root / "run")
+        result["model"] = {
+            "variant": "P64",
+            "test_balanced_accuracy": run.metrics["test"]["balanced_accuracy"],
+            "train_s": round(time.perf_counter() - t0, 1),
+        }
+        runs = [
+            ("gradient", args.n),
+            ("deep", args.n_other),
+            ("partition", args.n_other),
+            ("ig", args.n_other),
+        ]
+        for method, n in runs:
+            t0 = time.perf_counter()
+            out = explain(
+                run.path,
+                root / "fresh",
+                out=root / f"explain_{method}",
+                n=n,
+                explainer=method,
+                cross_check=False,
+                seed=args.seed,
+            )
+            result[method] = {
+                "events_per_class": out["per_class"],
+                "explain_s": round(out["seconds"], 1),
+                "total_s_with_io_and_figures": round(time.perf_counter() - t0, 1),
+                **out["deletion"][method],
+            }
+            print(method, json.dumps(result[method]), flush=True)
+    result["conditions"] = (
+        "2 CPU cores shared with other engineers' jobs (load average 6-8): timings are upper bounds"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "classify_explain.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
