@@ -1,0 +1,156 @@
+"""A small self-supervised (SimCLR-style) encoder for seismic image patches.
+
+Two random augmentations of each patch are pulled together in the projection
+space and pushed away from all other patches of the batch (NT-Xent loss, Chen
+et al. 2020). The augmentations keep what makes a seismic texture (reflector
+continuity, dip, offsets, a dome's outline) and vary what does not: position
+and scale of the crop, left-right mirroring, polarity, contrast and noise.
+Needs no download: it is trained on the patches themselves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class PatchEncoder(nn.Module):
+    """Convolutional encoder (1-channel patches) with a projection head.
+
+    Parameters
+    ----------
+    widths : tuple of int
+        Channels of the stride-2 convolution blocks.
+    feature_dim : int
+        Size of the representation used for clustering (after global pooling).
+    projection_dim : int
+        Size of the projection in which the contrastive loss is computed.
+    """
+
+    def __init__(
+        self,
+        widths: tuple[int, ...] | list[int] = (32, 64, 96, 128),
+        feature_dim: int = 128,
+        projection_dim: int = 64,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_ch = 1
+        for width in widths:
+            layers += [
+                nn.Conv2d(in_ch, width, 3, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(width, width, 3, padding=1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+            ]
+            in_ch = width
+        self.body = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.features = nn.Linear(in_ch, feature_dim)
+        self.projection = nn.Sequential(
+            nn.ReLU(inplace=True), nn.Linear(feature_dim, feature_dim), nn.ReLU(inplace=True),
+            nn.Linear(feature_dim, projection_dim),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Representation ``(B, feature_dim)`` of patches ``(B, 1, H, W)`` in [0, 1]."""
+        h = self.pool(self.body(x - 0.5)).flatten(1)
+        return self.features(h)
+
+    def project(self, h: torch.Tensor) -> torch.Tensor:
+        """L2-normalized projection of representations, for the contrastive loss."""
+        return F.normalize(self.projection(h), dim=1)
+
+
+class PatchAugment:
+    """Random views of a batch of patches ``(B, 1, H, W)`` in [0, 1], on the batch at once.
+
+    Parameters
+    ----------
+    scale : (float, float)
+        Range of the crop side as a fraction of the patch side.
+    max_rotation_deg : float
+        Rotations up to about the largest reflector dip make the representation
+        blind to dip, which varies within every class.
+    flip : bool
+        Mirror left-right with probability 0.5 (geology has no preferred lateral direction).
+    vertical_flip : bool
+        Mirror up-down with probability 0.5 (continuity, offsets and chaos survive it).
+    polarity : bool
+        Invert amplitudes with probability 0.5 (a reflector's sign carries no class).
+    noise : float
+        Maximum standard deviation of added Gaussian noise.
+    """
+
+    def __init__(
+        self,
+        scale: tuple[float, float] = (0.55, 1.0),
+        max_rotation_deg: float = 20.0,
+        flip: bool = True,
+        vertical_flip: bool = True,
+        polarity: bool = True,
+        noise: float = 0.08,
+    ) -> None:
+        self.scale = scale
+        self.max_rotation_deg = max_rotation_deg
+        self.flip = flip
+        self.vertical_flip = vertical_flip
+        self.polarity = polarity
+        self.noise = noise
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        b = x.shape[0]
+
+        def uniform(lo: float, hi: float) -> torch.Tensor:
+            return lo + (hi - lo) * torch.rand(b, generator=generator, device=x.device)
+
+        s = uniform(*self.scale)
+        angle = uniform(-self.max_rotation_deg, self.max_rotation_deg) * (math.pi / 180)
+        mirror = torch.ones(b, device=x.device)
+        if self.flip:
+            mirror = torch.where(uniform(0, 1) < 0.5, -1.0, 1.0)
+        updown = torch.ones(b, device=x.device)
+        if self.vertical_flip:
+            updown = torch.where(uniform(0, 1) < 0.5, -1.0, 1.0)
+        # The crop centre stays inside the patch for any scale.
+        tx = uniform(-1, 1) * (1 - s)
+        ty = uniform(-1, 1) * (1 - s)
+        cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
+        theta = torch.stack(
+            [
+                torch.stack([cos * mirror, -sin * updown, tx], 1),
+                torch.stack([sin * mirror, cos * updown, ty], 1),
+            ],
+            1,
+        )
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        out = F.grid_sample(
+            x, grid, mode="bilinear", padding_mode="reflection", align_corners=False
+        )
+        if self.polarity:
+            invert = (uniform(0, 1) < 0.5).view(b, 1, 1, 1)
+            out = torch.where(invert, 1.0 - out, out)
+        contrast = uniform(0.7, 1.3).view(b, 1, 1, 1)
+        out = (out - 0.5) * contrast + 0.5
+        sigma = uniform(0, self.noise).view(b, 1, 1, 1)
+        noise = torch.randn(out.shape, generator=generator, device=x.device)
+        return (out + sigma * noise).clamp(0.0, 1.0)
+
+
+def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
+    """Normalized-temperature cross-entropy (SimCLR) of two views ``(B, D)``, L2-normalized.
+
+    Each view's positive is the other view of the same patch; the other
+    ``2B - 2`` views of the batch are its negatives.
+    """
+    b = z1.shape[0]
+    z = torch.cat([z1, z2])
+    logits = z @ z.T / temperature
+    logits.fill_diagonal_(float("-inf"))
+    targets = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(z.device)
+    return F.cross_entropy(logits, targets)

@@ -1,0 +1,322 @@
+"""Features -> UMAP -> KMeans -> cluster-to-label mapping -> anomaly scores.
+
+:class:`ImageClusterPipeline` follows the scikit-learn estimator contract
+(``__init__`` stores parameters, ``fit`` learns, learned state ends in ``_``).
+
+Saving without pickle
+---------------------
+A fitted UMAP cannot be written safely (its state is numba/pynndescent
+objects: only pickle holds them, and unpickling a user-supplied file runs
+code). So :meth:`save` writes plain arrays (``.npz``, read with
+``allow_pickle=False``) and JSON: the standardized training features, their
+UMAP embedding, the KMeans centres, the mapping and the anomaly scale.
+:meth:`load` refits UMAP on the saved features with the saved seed (UMAP with a
+``random_state`` is deterministic) and checks that the refit reproduces the
+saved training embedding; if it does not (different umap/numba versions),
+loading fails with a clear error instead of assigning clusters silently
+differently. KMeans needs no refit: assigning a point is a nearest-centre
+search on the saved centres.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from seislearn.errors import DataError
+from seislearn.runs import atomic_path, write_json_atomic
+
+ARRAYS = "pipeline_arrays.npz"
+SPEC = "pipeline.json"
+FORMAT_VERSION = 1
+
+
+class ImageClusterPipeline:
+    """Cluster feature vectors and score how odd each one is.
+
+    Parameters
+    ----------
+    n_components : int
+        UMAP output dimensions (clustering space); 0 skips UMAP and clusters the
+        standardized features themselves (fast; for small quick runs).
+    n_neighbors : int
+        UMAP neighbourhood size.
+    min_dist : float
+        UMAP minimum distance (0 packs clusters tightly: good for clustering).
+    n_clusters : int or None
+        KMeans k; None chooses k in ``k_range`` by the silhouette score.
+    k_range : tuple of int
+        Smallest and largest k tried when ``n_clusters`` is None.
+    mapping : {"hungarian", "majority"}
+        Cluster-to-label mapping when labels are given.
+    anomaly : {"centroid", "isolation_forest", "lof"}
+        Anomaly score: distance to the cluster centre divided by the cluster's
+        median distance, or Isolation Forest / Local Outlier Factor on the embedding
+        (higher = more anomalous in every case).
+    n_init : int
+        KMeans restarts.
+    seed : int
+    """
+
+    def __init__(
+        self,
+        n_components: int = 50,
+        n_neighbors: int = 15,
+        min_dist: float = 0.0,
+        n_clusters: int | None = None,
+        k_range: tuple[int, int] = (2, 10),
+        mapping: Literal["hungarian", "majority"] = "hungarian",
+        anomaly: Literal["centroid", "isolation_forest", "lof"] = "centroid",
+        n_init: int = 10,
+        seed: int = 0,
+    ) -> None:
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.mapping = mapping
+        self.anomaly = anomaly
+        self.n_init = n_init
+        self.seed = seed
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (JSON-serializable)."""
+        return {
+            "n_components": self.n_components,
+            "n_neighbors": self.n_neighbors,
+            "min_dist": self.min_dist,
+            "n_clusters": self.n_clusters,
+            "k_range": list(self.k_range),
+            "mapping": self.mapping,
+            "anomaly": self.anomaly,
+            "n_init": self.n_init,
+            "seed": self.seed,
+        }
+
+    # fitting
+    def _umap(self, n_samples: int) -> Any:
+        import umap
+
+        n_components = min(self.n_components, max(n_samples - 2, 1))
+        return umap.UMAP(
+            n_components=n_components,
+            n_neighbors=min(self.n_neighbors, max(n_samples - 1, 2)),
+            min_dist=self.min_dist,
+            random_state=self.seed,
+            transform_seed=self.seed,
+        )
+
+    def _fit_umap(self, scaled: np.ndarray) -> np.ndarray:
+        import warnings
+
+        if self.n_components == 0:
+            self.umap_ = None
+            return scaled.astype(np.float32)
+        with warnings.catch_warnings():
+            # "n_jobs overridden by setting random_state": intended, for reproducibility.
+            warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
+            self.umap_ = self._umap(len(scaled))
+            return self.umap_.fit_transform(scaled).astype(np.float32)
+
+    def _choose_k(self, embedding: np.ndarray) -> tuple[int, dict[int, float]]:
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import silhouette_score
+
+        lo, hi = self.k_range
+        hi = min(hi, len(embedding) - 1)
+        scores: dict[int, float] = {}
+        sample = min(len(embedding), 5000)
+        for k in range(max(lo, 2), hi + 1):
+            labels = KMeans(k, n_init=self.n_init, random_state=self.seed).fit_predict(embedding)
+            scores[k] = float(
+                silhouette_score(embedding, labels, sample_size=sample, random_state=self.seed)
+            )
+        if not scores:
+            raise DataError(f"too few patches ({len(embedding)}) to choose a number of clusters")
+        return max(scores, key=scores.__getitem__), scores
+
+    def fit(self, features: np.ndarray, labels: np.ndarray | None = None) -> ImageClusterPipeline:
+        """Learn the scaler, UMAP, KMeans, the mapping (if ``labels``) and the anomaly scale.
+
+        Parameters
+        ----------
+        features : ndarray (n, D)
+        labels : ndarray (n,), optional, true classes (used only for the mapping)
+        """
+        from sklearn.cluster import KMeans
+
+        from seislearn.evaluation.clustering import match_clusters
+
+        features = np.asarray(features, dtype=np.float32)
+        if len(features) < 4:
+            raise DataError(f"need at least 4 patches to cluster, got {len(features)}")
+        self.mean_ = features.mean(axis=0)
+        self.scale_ = features.std(axis=0) + 1e-6
+        self.train_features_ = (features - self.mean_) / self.scale_
+        self.embedding_ = self._fit_umap(self.train_features_)
+        self.silhouette_ = {}
+        if self.n_clusters is not None:
+            k = self.n_clusters
+        elif labels is not None:
+            k = len(np.unique(labels))
+        else:
+            k, self.silhouette_ = self._choose_k(self.embedding_)
+        kmeans = KMeans(k, n_init=self.n_init, random_state=self.seed).fit(self.embedding_)
+        self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
+        self.labels_ = kmeans.labels_.astype(np.int64)
+        self.mapping_ = (
+            {int(c): str(v) for c, v in match_clusters(labels, self.labels_, self.mapping).items()}
+            if labels is not None
+            else {}
+        )
+        distances = self._centre_distance(self.embedding_, self.labels_)
+        self.cluster_scale_ = np.array(
+            [
+                np.median(distances[self.labels_ == c]) if np.any(self.labels_ == c) else 1.0
+                for c in range(k)
+            ],
+            dtype=np.float32,
+        )
+        self.cluster_scale_ = np.maximum(self.cluster_scale_, 1e-6)
+        self._fit_outlier_model()
+        self.anomaly_scores_ = self._anomaly(self.embedding_, self.labels_, training=True)
+        return self
+
+    def _fit_outlier_model(self) -> None:
+        self.outlier_model_ = None
+        if self.anomaly == "isolation_forest":
+            from sklearn.ensemble import IsolationForest
+
+            self.outlier_model_ = IsolationForest(random_state=self.seed).fit(self.embedding_)
+        elif self.anomaly == "lof":
+            from sklearn.neighbors import LocalOutlierFactor
+
+            n = min(20, len(self.embedding_) - 1)
+            self.outlier_model_ = LocalOutlierFactor(n_neighbors=n, novelty=True)
+            self.outlier_model_.fit(self.embedding_)
+        elif self.anomaly != "centroid":
+            raise ValueError(f"unknown anomaly method {self.anomaly!r}")
+
+    def _centre_distance(self, embedding: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(embedding - self.cluster_centers_[clusters], axis=1)
+
+    def _anomaly(self, embedding: np.ndarray, clusters: np.ndarray, training: bool) -> np.ndarray:
+        if self.anomaly == "centroid":
+            return self._centre_distance(embedding, clusters) / self.cluster_scale_[clusters]
+        if self.anomaly == "lof" and training:
+            # Scoring the training points with novelty=True would count each as its own neighbour.
+            return -self.outlier_model_.negative_outlier_factor_
+        return -self.outlier_model_.score_samples(embedding)
+
+    # applying
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        """UMAP embedding of new feature vectors."""
+        self._check_fitted()
+        scaled = (np.asarray(features, dtype=np.float32) - self.mean_) / self.scale_
+        if self.umap_ is None:
+            return scaled
+        return self.umap_.transform(scaled).astype(np.float32)
+
+    def assign(self, embedding: np.ndarray) -> np.ndarray:
+        """Nearest cluster centre of each embedded point."""
+        d = ((embedding[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
+        return d.argmin(axis=1)
+
+    def predict(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        """Clusters, mapped labels (if any mapping) and anomaly scores of new features."""
+        embedding = self.transform(features)
+        clusters = self.assign(embedding)
+        mapped = np.array([self.mapping_.get(int(c), "") for c in clusters], dtype=object)
+        return {
+            "embedding": embedding,
+            "cluster": clusters,
+            "predicted_label": mapped,
+            "anomaly_score": self._anomaly(embedding, clusters, training=False),
+        }
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "umap_"):
+            raise RuntimeError("the pipeline is not fitted")
+
+    # persistence
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``pipeline.json`` and ``pipeline_arrays.npz`` (no pickle) into ``directory``."""
+        self._check_fitted()
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / ARRAYS) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(
+                f,
+                mean=self.mean_,
+                scale=self.scale_,
+                train_features=self.train_features_,
+                embedding=self.embedding_,
+                cluster_centers=self.cluster_centers_,
+                cluster_scale=self.cluster_scale_,
+                labels=self.labels_,
+            )
+        import umap
+
+        write_json_atomic(
+            folder / SPEC,
+            {
+                "format_version": FORMAT_VERSION,
+                "params": self.get_params(),
+                "mapping": {str(k): v for k, v in self.mapping_.items()},
+                "silhouette": {str(k): v for k, v in self.silhouette_.items()},
+                "umap_version": umap.__version__,
+            },
+        )
+        return folder
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, check_atol: float = 1e-3) -> ImageClusterPipeline:
+        """Rebuild a saved pipeline; UMAP is refitted and checked against the saved embedding.
+
+        Raises
+        ------
+        DataError
+            If files are missing or the refit does not reproduce the saved embedding.
+        """
+        folder = Path(directory)
+        try:
+            spec = json.loads((folder / SPEC).read_text(encoding="utf-8"))
+            arrays = np.load(folder / ARRAYS, allow_pickle=False)
+        except FileNotFoundError as exc:
+            raise DataError("saved pipeline is incomplete", path=exc.filename) from None
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise DataError(f"saved pipeline is unreadable: {exc}", path=folder) from None
+        if spec.get("format_version") != FORMAT_VERSION:
+            raise DataError(f"unknown pipeline format {spec.get('format_version')!r}", folder)
+        params = dict(spec["params"])
+        params["k_range"] = tuple(params["k_range"])
+        self = cls(**params)
+        with arrays:
+            self.mean_ = arrays["mean"]
+            self.scale_ = arrays["scale"]
+            self.train_features_ = arrays["train_features"]
+            self.embedding_ = arrays["embedding"]
+            self.cluster_centers_ = arrays["cluster_centers"]
+            self.cluster_scale_ = arrays["cluster_scale"]
+            self.labels_ = arrays["labels"]
+        self.mapping_ = {int(k): v for k, v in spec.get("mapping", {}).items()}
+        self.silhouette_ = {int(k): v for k, v in spec.get("silhouette", {}).items()}
+        saved = self.embedding_
+        refit = self._fit_umap(self.train_features_)
+        if refit.shape != saved.shape or not np.allclose(refit, saved, atol=check_atol):
+            worst = float(np.abs(refit - saved).max()) if refit.shape == saved.shape else np.inf
+            raise DataError(
+                "refitting UMAP on the saved training features did not reproduce the saved "
+                f"embedding (max difference {worst:.3g}; saved with umap "
+                f"{spec.get('umap_version')}); refit the pipeline with this installation",
+                path=folder,
+            )
+        self.embedding_ = saved
+        self._fit_outlier_model()
+        self.anomaly_scores_ = self._anomaly(self.embedding_, self.labels_, training=True)
+        return self
