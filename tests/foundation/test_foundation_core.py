@@ -95,6 +95,15 @@ def test_event_split_falls_back_to_coordinates_and_start_time():
     assert meta.split[0] == meta.split[1]
 
 
+def test_rows_without_source_id_fall_back_row_by_row():
+    meta = _events(6)
+    meta.loc[meta.source_id == "ev1", "source_id"] = None  # still grouped by origin time
+    meta.loc[0, ["source_id", "source_origin_time"]] = None  # a lone trace: its own event
+    meta["split"] = assign_splits(meta, "event", fractions=(0.5, 0.25, 0.25))
+    assert meta[meta.source_origin_time == meta.source_origin_time[3]].split.nunique() == 1
+    check_no_event_leak(meta)
+
+
 def test_seisbench_dummy_splits_by_event_without_a_source_id_column(shared_data):
     from seislearn.io import read_dataset
 

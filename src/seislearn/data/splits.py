@@ -68,20 +68,30 @@ def derive_event_ids(metadata: pd.DataFrame, gap_s: float = EVENT_GAP_S) -> pd.S
 
 
 def _event_ids(metadata: pd.DataFrame) -> np.ndarray:
+    """Per row: ``source_id``, else ``source_origin_time``, else :func:`derive_event_ids`.
+
+    Rows without any of these (e.g. noise traces) are each their own event.
+    """
     if schema.SOURCE_ID in metadata.columns and metadata[schema.SOURCE_ID].notna().all():
         return metadata[schema.SOURCE_ID].astype(str).to_numpy()
-    if (
-        schema.SOURCE_ORIGIN_TIME in metadata.columns
-        and metadata[schema.SOURCE_ORIGIN_TIME].notna().all()
-    ):
-        return metadata[schema.SOURCE_ORIGIN_TIME].astype(str).to_numpy()
+    sources: list[tuple[str, pd.Series]] = []
+    if schema.SOURCE_ID in metadata.columns:
+        sources.append(("id:", metadata[schema.SOURCE_ID]))
+    if schema.SOURCE_ORIGIN_TIME in metadata.columns:
+        sources.append(("origin:", metadata[schema.SOURCE_ORIGIN_TIME]))
     derived = derive_event_ids(metadata)
     if derived is not None:
-        return derived.to_numpy()
-    raise DataError(
-        "cannot split by event: metadata has no 'source_id', no 'source_origin_time', and no "
-        "source coordinates with 'trace_start_time'; use split='time' or 'random'"
-    )
+        sources.append(("", derived))
+    if not sources:
+        raise DataError(
+            "cannot split by event: metadata has no 'source_id', no 'source_origin_time', and "
+            "no source coordinates with 'trace_start_time'; use split='time' or 'random'"
+        )
+    ids = "trace:" + metadata[schema.TRACE_NAME].astype(str)
+    for prefix, column in reversed(sources):  # the first source present wins
+        present = column.notna()
+        ids[present] = prefix + column[present].astype(str)
+    return ids.to_numpy()
 
 
 def _time_key(metadata: pd.DataFrame) -> pd.Series:
