@@ -68,7 +68,7 @@ def event_map(
         ax.set_xlabel("time since pick (s)" if times else "pixel")
     axes[0].set_ylabel("frequency (Hz)" if freqs else "pixel")
     fig.colorbar(mesh, ax=list(axes), label="SHAP value (toward the class)")
-    fig.suptitle(title)
+    fig.suptitle(title, y=1.06)
     return fig
 
 
@@ -118,6 +118,10 @@ def mean_maps(
                 ax.plot(t, m[c], color="C3")
                 ax.axhline(0, color="k", lw=0.5)
             ax.set_title(f"{name}: {COMPONENTS[c] if c < 3 else c}", fontsize=9)
+            if r == len(names) - 1:
+                ax.set_xlabel("time since pick (s)" if times else "pixel")
+            if c == 0 and m.ndim == 3:
+                ax.set_ylabel("frequency (Hz)" if freqs else "pixel")
     if next(iter(maps.values())).ndim == 3:
         fig.colorbar(image, ax=axes.ravel().tolist(), label="mean SHAP value")
     return fig
