@@ -1,0 +1,145 @@
+"""Specification of DEC: soft assignment, target distribution, the estimator."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from seislearn.clustering import DeepEmbeddedClustering
+from seislearn.evaluation.clustering import cluster_accuracy
+from seislearn.models.dec import soft_assignment, target_distribution
+
+
+def stripes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy 8x8 images: horizontal stripes (class 0) or vertical stripes (class 1)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    base = np.zeros((2, 8, 8), dtype=np.float32)
+    base[0, ::2, :] = 1.0
+    base[1, :, ::2] = 1.0
+    x = base[y] + 0.3 * rng.standard_normal((n, 8, 8)).astype(np.float32)
+    return x[:, None], y
+
+
+def tiny_dec(**kwargs: object) -> DeepEmbeddedClustering:
+    params = dict(
+        n_clusters=2,
+        channels=(8, 16),
+        latent_dim=4,
+        batch_size=32,
+        pretrain_epochs=8,
+        dec_max_epochs=3,
+        update_interval=4,
+        n_init=5,
+        seed=0,
+    )
+    params.update(kwargs)
+    return DeepEmbeddedClustering(**params)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[DeepEmbeddedClustering, np.ndarray, np.ndarray]:
+    torch.set_num_threads(1)
+    x, y = stripes(160)
+    return tiny_dec().fit(x), x, y
+
+
+def test_soft_assignment_rows_sum_to_one_and_favour_the_nearest_centre() -> None:
+    z = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    centres = torch.tensor([[0.0, 0.0], [9.0, 0.0]])
+    q = soft_assignment(z, centres, nu=1.0)
+    assert torch.allclose(q.sum(1), torch.ones(2))
+    assert q[0, 0] > 0.9 and q[1, 1] > 0.9
+
+
+def test_soft_assignment_is_the_student_t_kernel() -> None:
+    z = torch.tensor([[1.0, 0.0]])
+    centres = torch.tensor([[0.0, 0.0], [3.0, 0.0]])
+    q = soft_assignment(z, centres, nu=1.0)
+    kernel = torch.tensor([1 / (1 + 1.0), 1 / (1 + 4.0)])
+    assert torch.allclose(q[0], kernel / kernel.sum())
+
+
+def test_target_distribution_sharpens_each_row() -> None:
+    q = torch.tensor([[0.6, 0.4], [0.4, 0.6], [0.7, 0.3]])
+    p = target_distribution(q)
+    assert torch.allclose(p.sum(1), torch.ones(3))
+    assert (p.max(1).values > q.max(1).values).all()
+
+
+def test_target_distribution_divides_by_the_dataset_wide_cluster_frequency() -> None:
+    # The same row gets a different target when the rest of the dataset changes:
+    # p must be computed over the whole dataset, never per batch.
+    row = torch.tensor([[0.5, 0.5]])
+    crowded = target_distribution(torch.cat([row, torch.tensor([[0.9, 0.1]] * 5)]))[0]
+    alone = target_distribution(row)[0]
+    assert torch.allclose(alone, torch.tensor([0.5, 0.5]))
+    assert crowded[1] > crowded[0]  # the rarer cluster 1 is up-weighted
+
+
+def test_dec_separates_two_kinds_of_images(fitted) -> None:
+    dec, _, y = fitted
+    assert cluster_accuracy(y, dec.labels_) >= 0.95
+
+
+def test_dec_exposes_the_scikit_learn_attributes(fitted) -> None:
+    dec, x, _ = fitted
+    assert dec.labels_.shape == (len(x),)
+    assert dec.cluster_centers_.shape == (2, 4)
+    assert dec.transform(x).shape == (len(x), 4)
+    proba = dec.predict_proba(x)
+    assert np.allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert np.array_equal(dec.predict(x), dec.labels_)
+
+
+def test_dec_updates_the_target_every_update_interval_batches(fitted) -> None:
+    dec, _, _ = fitted
+    steps = [h["step"] for h in dec.history_["dec"]]
+    assert steps[0] == 0
+    assert all(b - a == 4 for a, b in itertools.pairwise(steps))
+
+
+def test_dec_stops_when_labels_no_longer_change() -> None:
+    x, _ = stripes(96, seed=1)
+    dec = tiny_dec(tol=100.0, dec_max_epochs=20).fit(x)  # any change < 100 % converges
+    assert dec.history_["dec_converged"]
+    assert len(dec.history_["dec"]) == 2
+
+
+def test_dec_saved_model_predicts_the_same(fitted, tmp_path) -> None:
+    dec, x, _ = fitted
+    dec.save(tmp_path)
+    loaded, extra = DeepEmbeddedClustering.load(tmp_path)
+    assert np.allclose(loaded.predict_proba(x), dec.predict_proba(x), atol=1e-6)
+    assert extra["params"]["n_clusters"] == 2
+    assert not list(tmp_path.glob("*.pkl"))
+
+
+def test_dec_rejects_samples_of_another_shape(fitted) -> None:
+    dec, _, _ = fitted
+    with pytest.raises(ValueError, match="fitted on samples of shape"):
+        dec.predict(np.zeros((2, 1, 8, 9), dtype=np.float32))
+
+
+def test_dec_refuses_to_predict_before_fit() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        DeepEmbeddedClustering(n_clusters=2).predict(np.zeros((2, 1, 8, 8)))
+
+
+def test_dec_rejects_nan_input() -> None:
+    x, _ = stripes(8)
+    x[3, 0, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        tiny_dec().fit(x)
+
+
+def test_dec_gmm_initialization_gives_one_centre_per_cluster() -> None:
+    x, y = stripes(96, seed=2)
+    dec = tiny_dec(init="gmm", dec_max_epochs=1).fit(x)
+    assert dec.init_centers_.shape == (2, 4)
+    assert cluster_accuracy(y, dec.init_labels_) >= 0.9

@@ -1,0 +1,88 @@
+"""Specification of the spectrogram features of the cluster workflow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seislearn.errors import DataError
+from seislearn.workflows.cluster_features import (
+    FeatureConfig,
+    compute_spectrograms,
+    scale_spectrograms,
+)
+
+
+def test_features_have_one_spectrogram_per_trace_with_frequencies_cropped(synthetic_small) -> None:
+    cfg = FeatureConfig(components="ZNE", start_s=-2, length_s=10, nperseg=64, fmin=2, fmax=15)
+    out = compute_spectrograms(synthetic_small, cfg)
+    n = len(synthetic_small)
+    assert out.spectrograms.shape[:2] == (n, 3)
+    assert out.windows.shape == (n, 3, 1000)
+    assert out.frequencies.min() >= 2 and out.frequencies.max() <= 15
+    assert out.spectrograms.shape[2:] == (out.frequencies.size, out.times.size)
+    assert list(out.metadata["trace_name"]) == list(synthetic_small.metadata["trace_name"])
+
+
+def test_features_window_starts_before_the_pick(synthetic_small) -> None:
+    # Unfiltered, the window is the raw trace from P - 2 s (up to the linear
+    # trend, removed over the longer stretch that includes the filter margin).
+    cfg = FeatureConfig(start_s=-2, length_s=5, freqmin=None, freqmax=None, taper_fraction=0)
+    out = compute_spectrograms(synthetic_small.select([0]), cfg)
+    pick = round(float(synthetic_small.metadata["trace_p_arrival_sample"].iloc[0]))
+    raw = synthetic_small.get_waveform(0)[0, pick - 200 : pick + 300]
+    from scipy.signal import detrend
+
+    got = detrend(out.windows[0, 0])
+    assert np.allclose(got, detrend(raw), atol=1e-3 * np.abs(raw).max())
+    assert not np.allclose(got, detrend(np.roll(raw, 1)), atol=1e-3 * np.abs(raw).max())
+
+
+def test_features_minmax_scaling_maps_each_sample_to_unit_range(synthetic_small) -> None:
+    out = compute_spectrograms(synthetic_small.select([0, 1, 2]), FeatureConfig(scale="minmax"))
+    flat = out.spectrograms.reshape(3, -1)
+    assert np.allclose(flat.min(1), 0) and np.allclose(flat.max(1), 1)
+
+
+def test_maxabs_scaling_divides_each_sample_by_its_peak() -> None:
+    spec = np.array([[[[2.0, -4.0]]], [[[1.0, 0.5]]]], dtype=np.float32)
+    out = scale_spectrograms(spec, "maxabs")
+    assert np.allclose(out[0], [[[0.5, -1.0]]]) and np.allclose(out[1], [[[1.0, 0.5]]])
+
+
+def test_features_kaiser_window_and_linear_power_are_used_when_asked() -> None:
+    cfg = FeatureConfig(stft_window="kaiser", power="linear", nperseg=100)
+    scfg = cfg.spectrogram_config()
+    assert scfg.window == ("kaiser", pytest.approx(1.8 * np.pi))
+    assert scfg.log is False and scfg.nfft == 128
+
+
+def test_features_remove_background_flattens_a_stationary_spectrum(synthetic_small) -> None:
+    cfg = FeatureConfig(remove_background=True, scale="none")
+    out = compute_spectrograms(synthetic_small.select([0]), cfg)
+    assert np.allclose(np.median(out.spectrograms, axis=-1), 0, atol=1e-5)
+
+
+def test_features_trace_without_pick_names_the_trace(synthetic_small) -> None:
+    from seislearn.data.synthetic import SyntheticConfig, make_events
+
+    ds = make_events(6, seed=3, config=SyntheticConfig(noise_fraction=0.5))
+    with pytest.raises(DataError, match=r"synth_00000[3-5]"):
+        compute_spectrograms(ds, FeatureConfig())
+    out = compute_spectrograms(ds, FeatureConfig(missing_pick_start_s=10.0))
+    assert len(out.metadata) == 6
+
+
+def test_features_refuse_zeroed_horizontals_of_vertical_only_traces(shared_data) -> None:
+    from seislearn.io import read_dataset
+
+    ds = read_dataset(shared_data / "ncedc_phasenet")
+    vertical_only = ds.metadata["trace_available_components"] == "Z"
+    with pytest.raises(DataError, match="not recorded"):
+        compute_spectrograms(ds, FeatureConfig(components="ZNE"))
+    sub = ds.select(np.r_[np.flatnonzero(vertical_only)[:2], np.flatnonzero(~vertical_only)[:2]])
+    out = compute_spectrograms(sub, FeatureConfig(components="ZNE"), on_error="skip")
+    assert len(out.metadata) == 2 and len(out.skipped) == 2
+    assert "trace" in out.skipped[0]
+    z_only = compute_spectrograms(sub, FeatureConfig(components="Z"))
+    assert z_only.spectrograms.shape[:2] == (4, 1)
