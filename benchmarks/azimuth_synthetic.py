@@ -64,9 +64,9 @@ def load_or_make(
             baz=data.back_azimuth_deg,
             inc=data.incidence_deg,
             snr=data.snr_db,
-            split=m[schema.SPLIT].astype(str).to_numpy(),
-            source_id=m[schema.SOURCE_ID].astype(str).to_numpy(),
-            trace_name=m[schema.TRACE_NAME].astype(str).to_numpy(),
+            split=m[schema.SPLIT].to_numpy(dtype=str),
+            source_id=m[schema.SOURCE_ID].to_numpy(dtype=str),
+            trace_name=m[schema.TRACE_NAME].to_numpy(dtype=str),
             p_index=data.p_index,
             sampling_rate=data.sampling_rate,
         )

@@ -33,3 +33,12 @@ def test_saved_net_predicts_the_same_after_loading(tmp_path):
         a, b = net(x), loaded(x)
     torch.testing.assert_close(a["back_azimuth"], b["back_azimuth"])
     assert (b["kappa"] > 0).all()
+
+
+def test_multiband_covariance_features_do_not_depend_on_amplitude():
+    from seislearn.models.heads import MultibandCovariance
+
+    bank = MultibandCovariance(100.0, [[1.0, 5.0], [4.0, 20.0]], [15, 60], start=45)
+    x = torch.randn(3, 3, 250)
+    torch.testing.assert_close(bank(x), bank(1000.0 * x), rtol=1e-4, atol=1e-5)
+    assert bank(x).shape == (3, bank.n_features)

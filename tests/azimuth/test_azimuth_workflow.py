@@ -112,3 +112,25 @@ def test_demo_section_runs_quickly(tmp_path):
     run = RunDir(tmp_path / "demo")
     section = demo_section(run, tmp_path / "unused", seed=0, quick=True)
     assert section.tables and section.figures
+
+
+def test_fine_tuning_starts_from_a_trained_run(trained_run, synthetic_folder, tmp_path):
+    from seislearn.workflows.azimuth import train
+
+    out = train(
+        synthetic_folder,
+        tmp_path / "tuned",
+        load_azimuth_config(overrides=TINY),
+        init_from=trained_run,
+    )
+    assert (out / "model" / "azimuth_weights.safetensors").is_file()
+
+
+def test_fine_tuning_a_different_architecture_is_a_config_error(
+    trained_run, synthetic_folder, tmp_path
+):
+    from seislearn.workflows.azimuth import train
+
+    config = load_azimuth_config(overrides=[*TINY, "model.latent_dim=3"])
+    with pytest.raises(ConfigError, match="does not match"):
+        train(synthetic_folder, tmp_path / "tuned", config, init_from=trained_run)

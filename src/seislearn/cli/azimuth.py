@@ -19,6 +19,7 @@ examples:
   seislearn azimuth train --data synth --out az_run2 --set model.latent_dim=2 --set training.vae_epochs=10
   seislearn azimuth train --data synth --out az_orig --preset original
   seislearn azimuth train --data synth --out az_run --resume          # continue from checkpoints
+  seislearn azimuth train --data picked --out az_real --init-from az_run  # fine-tune
   seislearn azimuth evaluate --model az_run --data other_synth --out az_eval
   seislearn azimuth predict --model az_run --data picked --out az_pred   # writes predictions.csv
   seislearn azimuth pick --data ../shared/data/seisbench_dummy --out picked \\
@@ -63,6 +64,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="'original': the reference configuration of the original study (latent 2)",
     )
     tr.add_argument("--resume", action="store_true", help="continue from the run's checkpoints")
+    tr.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="start from a trained azimuth run (e.g. on synthetic events) and fine-tune it",
+    )
     tr.set_defaults(func=_train)
 
     ev = sub.add_parser("evaluate", help="metrics of a trained run on a labelled dataset")
@@ -117,6 +123,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         overwrite=args.overwrite,
         resume=args.resume,
+        init_from=args.init_from,
         format=args.format,
         on_error=args.on_error,
     )

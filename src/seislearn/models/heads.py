@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -98,6 +99,65 @@ class PolarizationFilterBank(nn.Module):
         return (cov[:, :, rows, cols] / trace).reshape(batch, -1)
 
 
+class MultibandCovariance(nn.Module):
+    """Covariance features in fixed frequency bands and time windows after P, plus band SNRs.
+
+    Every band is a zero-phase FIR bandpass applied alike to Z, N and E (so a
+    rotation of N/E still rotates the features), and for each band and each
+    window starting just before P the 6 scale-free covariance entries are
+    computed. One more feature per band, ``log10`` of the energy after P over the
+    energy before P, tells the head which bands to trust.
+
+    Parameters
+    ----------
+    sampling_rate : float, Hz
+    bands_hz : list of (low, high), Hz
+    window_samples : list of int, lengths of the windows after their start
+    start : int, first sample of the windows (just before P)
+    numtaps : int, FIR length, samples (odd)
+    """
+
+    def __init__(
+        self,
+        sampling_rate: float,
+        bands_hz: list[list[float]] | list[tuple[float, float]],
+        window_samples: list[int],
+        start: int,
+        numtaps: int = 51,
+    ) -> None:
+        super().__init__()
+        from scipy.signal import firwin
+
+        nyquist = sampling_rate / 2
+        taps = [
+            firwin(numtaps, [lo, min(hi, 0.95 * nyquist)], pass_zero=False, fs=sampling_rate)
+            for lo, hi in bands_hz
+        ]
+        self.register_buffer("taps", torch.tensor(np.stack(taps)[:, None, :], dtype=torch.float32))
+        self.window_samples = [int(w) for w in window_samples]
+        self.start = int(start)
+        self.n_features = len(taps) * (6 * len(self.window_samples) + 1)
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        batch, components, n = windows.shape
+        pad = self.taps.shape[-1] // 2
+        bands = torch.nn.functional.conv1d(
+            windows.reshape(batch * components, 1, n), self.taps, padding=pad
+        )
+        bands = bands.reshape(batch, components, -1, n).transpose(1, 2)  # (B, bands, 3, n)
+        features = []
+        for length in self.window_samples:
+            segment = bands[..., self.start : self.start + length]
+            cov = torch.einsum("bfct,bfdt->bfcd", segment, segment) / segment.shape[-1]
+            trace = cov.diagonal(dim1=2, dim2=3).sum(-1, keepdim=True).clamp_min(1e-12)
+            rows, cols = torch.triu_indices(3, 3)
+            features.append((cov[:, :, rows, cols] / trace).reshape(batch, -1))
+        after = bands[..., self.start : self.start + max(self.window_samples)].pow(2).mean((-1, -2))
+        before = bands[..., pad : max(pad + 1, self.start)].pow(2).mean((-1, -2))
+        features.append(torch.log10((after + 1e-12) / (before + 1e-12)))
+        return torch.cat(features, dim=-1)
+
+
 class AzimuthNet(nn.Module):
     """VAE encoder plus angle head: the whole predictor, saved and loaded as one model.
 
@@ -111,6 +171,9 @@ class AzimuthNet(nn.Module):
     covariance_filters : int
         0: the 6 covariance entries of that window; > 0: a
         :class:`PolarizationFilterBank` with this many learned bands over it.
+    multiband : dict, optional
+        Arguments of :class:`MultibandCovariance` (fixed bands and windows); used
+        instead of the two above when given.
     """
 
     def __init__(
@@ -119,15 +182,19 @@ class AzimuthNet(nn.Module):
         head_args: dict | None = None,
         covariance_window: tuple[int, int] | list[int] | None = None,
         covariance_filters: int = 0,
+        multiband: dict | None = None,
     ) -> None:
         super().__init__()
         from seislearn.models.vae import ConvVAE
 
         self.vae = ConvVAE(**vae_args)
         self.covariance_window = None if covariance_window is None else tuple(covariance_window)
-        self.filter_bank: PolarizationFilterBank | None = None
+        self.filter_bank: PolarizationFilterBank | MultibandCovariance | None = None
         n_extra = 0
-        if self.covariance_window and covariance_filters > 0:
+        if self.covariance_window and multiband:
+            self.filter_bank = MultibandCovariance(**multiband)
+            n_extra = self.filter_bank.n_features
+        elif self.covariance_window and covariance_filters > 0:
             start, stop = self.covariance_window
             self.filter_bank = PolarizationFilterBank(stop - start, covariance_filters)
             n_extra = self.filter_bank.n_features
@@ -143,12 +210,12 @@ class AzimuthNet(nn.Module):
         """Embedding, with the covariance features of ``x`` appended when the model uses them."""
         if self.covariance_window:
             start, stop = self.covariance_window
-            segment = x[:, :, start:stop]
-            features = (
-                self.filter_bank(segment)
-                if self.filter_bank is not None
-                else covariance_features(segment)
-            )
+            if isinstance(self.filter_bank, MultibandCovariance):
+                features = self.filter_bank(x)  # it needs the noise before P too
+            elif self.filter_bank is not None:
+                features = self.filter_bank(x[:, :, start:stop])
+            else:
+                features = covariance_features(x[:, :, start:stop])
             return torch.cat([mean, features], dim=-1)
         return mean
 

@@ -65,17 +65,28 @@ def feature_window(
     data: AzimuthData, config: AzimuthConfig, baseline_window: tuple[int, int]
 ) -> tuple[int, int]:
     """Samples seen by the covariance features: the baseline's window, or a longer one to learn."""
-    if config.model.covariance_filters == 0:
+    if config.model.covariance_bands_hz or config.model.covariance_filters == 0:
         return baseline_window
     stop = data.p_index + round(config.model.covariance_window_s * data.sampling_rate)
     return baseline_window[0], min(data.windows.shape[-1], stop)
 
 
 def net_arguments(
-    config: AzimuthConfig, n_samples: int, covariance_window: tuple[int, int]
+    config: AzimuthConfig,
+    n_samples: int,
+    covariance_window: tuple[int, int],
+    sampling_rate: float = 100.0,
 ) -> dict:
     """Constructor arguments of :class:`seislearn.models.heads.AzimuthNet`."""
     m = config.model
+    multiband = None
+    if m.covariance_features and m.covariance_bands_hz:
+        multiband = {
+            "sampling_rate": sampling_rate,
+            "bands_hz": [list(b) for b in m.covariance_bands_hz],
+            "window_samples": [max(3, round(w * sampling_rate)) for w in m.covariance_windows_s],
+            "start": int(covariance_window[0]),
+        }
     return {
         "vae_args": {
             "in_channels": 3,
@@ -91,6 +102,7 @@ def net_arguments(
         },
         "covariance_window": list(covariance_window) if m.covariance_features else None,
         "covariance_filters": m.covariance_filters if m.covariance_features else 0,
+        "multiband": multiband,
     }
 
 
@@ -165,8 +177,13 @@ def train_model(
     seed: int,
     baseline_window: tuple[int, int],
     resume: bool = False,
+    init_state: dict[str, Any] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train the net on ``data`` (its split column) and return ``(net, training figures)``."""
+    """Train the net on ``data`` (its split column) and return ``(net, training figures)``.
+
+    ``init_state`` (a state dict of the same architecture) starts from a trained
+    model, e.g. one trained on synthetic events, to fine-tune it on real data.
+    """
     import lightning as L
     import torch
 
@@ -181,7 +198,10 @@ def train_model(
     split = np.where(labelled, data.split, "unlabelled")
     datamodule = ArrayDataModule(data.windows, targets, split, t.batch_size, seed=seed)
     net_args = net_arguments(
-        config, data.windows.shape[-1], feature_window(data, config, baseline_window)
+        config,
+        data.windows.shape[-1],
+        feature_window(data, config, baseline_window),
+        data.sampling_rate,
     )
     common = {
         "net_args": net_args,
@@ -207,12 +227,14 @@ def train_model(
     }
     if t.mode == "end_to_end":
         module = AzimuthModule(stage="end_to_end", **common)
+        _load_initial(module, init_state)
         with run.timed("train_end_to_end"):
             figures["end_to_end"] = _fit_stage(
                 module, datamodule, run, "end_to_end", t.head_epochs, t.patience, resume
             )
         return module.net, figures
     vae_module = AzimuthModule(stage="vae", **common)
+    _load_initial(vae_module, init_state)
     with run.timed("train_vae"):
         figures["vae"] = _fit_stage(
             vae_module, datamodule, run, "vae", t.vae_epochs, t.patience, resume
@@ -225,6 +247,20 @@ def train_model(
             head_module, datamodule, run, "head", t.head_epochs, head_patience, resume
         )
     return head_module.net, figures
+
+
+def _load_initial(module: Any, state: dict[str, Any] | None) -> None:
+    from seislearn.errors import ConfigError
+
+    if state is None:
+        return
+    try:
+        module.net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ConfigError(
+            "--init-from model does not match this configuration (window length, latent size, "
+            f"features): {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def predict_arrays(net: Any, windows: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
@@ -394,8 +430,12 @@ def train(
     format: str = "auto",
     on_error: str = "raise",
     data: AzimuthData | None = None,
+    init_from: str | os.PathLike | None = None,
 ) -> Path:
-    """Train, evaluate on the test split, and write the run; returns the run path."""
+    """Train, evaluate on the test split, and write the run; returns the run path.
+
+    ``init_from``: a previous azimuth run whose weights start the training (fine-tuning).
+    """
     from seislearn.models.serialization import save_model
     from seislearn.report.html import write_report
 
@@ -404,7 +444,12 @@ def train(
     with run.timed("prepare"):
         data = data if data is not None else load_data(data_path, config, format, on_error)
     baseline_window = choose_baseline_window(data, config)
-    net, training = train_model(data, config, run, seed, baseline_window, resume=resume)
+    init_state = None
+    if init_from is not None:
+        init_state = _load_run(init_from)[0].state_dict()
+    net, training = train_model(
+        data, config, run, seed, baseline_window, resume=resume, init_state=init_state
+    )
     extra = {
         "window": config.window.model_dump(mode="json"),
         "p_index": data.p_index,
@@ -416,7 +461,10 @@ def train(
         net,
         run.model_dir,
         net_arguments(
-            config, data.windows.shape[-1], feature_window(data, config, baseline_window)
+            config,
+            data.windows.shape[-1],
+            feature_window(data, config, baseline_window),
+            data.sampling_rate,
         ),
         extra=extra,
         name=MODEL_PREFIX,

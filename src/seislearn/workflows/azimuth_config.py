@@ -44,8 +44,16 @@ class ModelConfig(StrictModel):
     covariance_features: bool = Field(
         True, description="append covariance features of the first motion to the embedding"
     )
+    covariance_bands_hz: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(1.0, 20.0), (1.0, 3.0), (2.0, 6.0), (4.0, 12.0), (8.0, 20.0)],
+        description="fixed bands of the covariance features, Hz (empty: see covariance_filters)",
+    )
+    covariance_windows_s: list[float] = Field(
+        default_factory=lambda: [0.15, 0.3, 0.6, 1.0],
+        description="windows after P of the multiband covariance features, seconds",
+    )
     covariance_filters: int = Field(
-        8, ge=0, description="learned bands of the covariance features (0: one fixed window)"
+        0, ge=0, description="learned bands when covariance_bands_hz is empty (0: baseline window)"
     )
     covariance_window_s: float = Field(
         1.0, gt=0.0, description="seconds after P seen by the learned covariance features"
