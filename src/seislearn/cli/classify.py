@@ -42,6 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=formatter(),
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(func=lambda _args: _usage(p))
 
     t = actions.add_parser(
         "train",
@@ -88,6 +89,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--out", metavar="CSV", help="CSV to write (default RUN/predictions_<data>.csv)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing CSV")
     r.set_defaults(func=_predict)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
 
 
 def _config(args: argparse.Namespace) -> ClassifyConfig:
