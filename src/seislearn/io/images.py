@@ -61,7 +61,8 @@ def _pick_2d(arrays: dict[str, np.ndarray], key: str | None, path: Path) -> np.n
                 f"no variable {key!r} (found: {', '.join(sorted(arrays)) or 'none'})", path=path
             )
         return arrays[key]
-    two_d = {k: v for k, v in arrays.items() if np.ndim(v) == 2}
+    # MATLAB stores scalars and vectors as 2-D too: an image has both sides > 1.
+    two_d = {k: v for k, v in arrays.items() if np.ndim(v) == 2 and min(np.shape(v)) > 1}
     if len(two_d) == 1:
         return next(iter(two_d.values()))
     if "img" in arrays:

@@ -50,8 +50,7 @@ class PatchEncoder(nn.Module):
             ]
             in_ch = width
         self.body = nn.Sequential(*layers)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.features = nn.Linear(in_ch, feature_dim)
+        self.features = nn.Linear(2 * in_ch, feature_dim)
         self.projection = nn.Sequential(
             nn.ReLU(inplace=True), nn.Linear(feature_dim, feature_dim), nn.ReLU(inplace=True),
             nn.Linear(feature_dim, projection_dim),
@@ -59,7 +58,9 @@ class PatchEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Representation ``(B, feature_dim)`` of patches ``(B, 1, H, W)`` in [0, 1]."""
-        h = self.pool(self.body(x - 0.5)).flatten(1)
+        maps = self.body(x - 0.5)
+        # Mean pooling sees textures; max pooling keeps local events such as a fault's offset.
+        h = torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)
         return self.features(h)
 
     def project(self, h: torch.Tensor) -> torch.Tensor:
@@ -85,6 +86,9 @@ class PatchAugment:
         Invert amplitudes with probability 0.5 (a reflector's sign carries no class).
     noise : float
         Maximum standard deviation of added Gaussian noise.
+    vertical_stretch : float
+        Largest vertical zoom (>= 1): reflector spacing and wavelet period vary
+        within every class, so the representation should not hinge on them.
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class PatchAugment:
         vertical_flip: bool = True,
         polarity: bool = True,
         noise: float = 0.08,
+        vertical_stretch: float = 1.0,
     ) -> None:
         self.scale = scale
         self.max_rotation_deg = max_rotation_deg
@@ -102,6 +107,7 @@ class PatchAugment:
         self.vertical_flip = vertical_flip
         self.polarity = polarity
         self.noise = noise
+        self.vertical_stretch = vertical_stretch
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         b = x.shape[0]
@@ -109,22 +115,27 @@ class PatchAugment:
         def uniform(lo: float, hi: float) -> torch.Tensor:
             return lo + (hi - lo) * torch.rand(b, generator=generator, device=x.device)
 
-        s = uniform(*self.scale)
         angle = uniform(-self.max_rotation_deg, self.max_rotation_deg) * (math.pi / 180)
+        # A rotated crop must stay inside the patch: padding would draw mirrored,
+        # fault-like edges into it.
+        extent = torch.cos(angle).abs() + torch.sin(angle).abs()
+        s = torch.minimum(uniform(*self.scale), 1.0 / extent)
         mirror = torch.ones(b, device=x.device)
         if self.flip:
             mirror = torch.where(uniform(0, 1) < 0.5, -1.0, 1.0)
         updown = torch.ones(b, device=x.device)
         if self.vertical_flip:
             updown = torch.where(uniform(0, 1) < 0.5, -1.0, 1.0)
-        # The crop centre stays inside the patch for any scale.
-        tx = uniform(-1, 1) * (1 - s)
-        ty = uniform(-1, 1) * (1 - s)
+        room = (1 - s * extent).clamp(min=0.0)
+        tx = uniform(-1, 1) * room
+        ty = uniform(-1, 1) * room
         cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
+        # Sampling a shorter span in depth zooms in vertically (stays inside the crop).
+        squeeze = 1.0 / uniform(1.0, self.vertical_stretch) * updown
         theta = torch.stack(
             [
-                torch.stack([cos * mirror, -sin * updown, tx], 1),
-                torch.stack([sin * mirror, cos * updown, ty], 1),
+                torch.stack([cos * mirror, -sin * squeeze, tx], 1),
+                torch.stack([sin * mirror, cos * squeeze, ty], 1),
             ],
             1,
         )

@@ -37,8 +37,9 @@ class SSLConfig(StrictModel):
     dev_fraction: float = 0.15
     patience: int = 5
     crop_scale_min: float = 0.7
-    rotation_deg: float = 20.0
-    vertical_flip: bool = True
+    rotation_deg: float = 8.0
+    vertical_flip: bool = False
+    vertical_stretch: float = 1.0
 
 
 class SimCLRTask(L.LightningModule):
@@ -53,6 +54,7 @@ class SimCLRTask(L.LightningModule):
             scale=(self.cfg.crop_scale_min, 1.0),
             max_rotation_deg=self.cfg.rotation_deg,
             vertical_flip=self.cfg.vertical_flip,
+            vertical_stretch=self.cfg.vertical_stretch,
         )
 
     def _loss(self, x: torch.Tensor) -> torch.Tensor:
