@@ -57,3 +57,14 @@ def test_von_mises_intervals_cover_their_nominal_fraction():
 def test_concentrated_law_has_small_spread():
     assert von_mises_half_width_deg(np.array([1000.0]), 0.68)[0] < 3.0
     assert von_mises_circular_std_deg(np.array([1000.0]))[0] == pytest.approx(1.81, abs=0.05)
+
+
+def test_kappa_calibration_on_dev_recovers_an_understated_concentration():
+    from scipy.stats import vonmises
+
+    from seislearn.workflows.azimuth import calibrate_kappa
+
+    rng = np.random.default_rng(1)
+    kappa = rng.uniform(20, 400, 3000)
+    errors = np.degrees(vonmises.rvs(kappa, random_state=rng))
+    assert calibrate_kappa(errors, kappa / 4.0) == pytest.approx(4.0, rel=0.1)

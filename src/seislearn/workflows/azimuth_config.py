@@ -80,9 +80,9 @@ class TrainingConfig(StrictModel):
 
     mode: Literal["two_stage", "end_to_end"] = "two_stage"
     freeze_encoder: bool = Field(False, description="head stage: freeze (True) or fine-tune")
-    vae_epochs: int = Field(30, ge=1)
-    head_epochs: int = Field(40, ge=1)
-    patience: int = Field(6, ge=1)
+    vae_epochs: int = Field(15, ge=1)
+    head_epochs: int = Field(80, ge=1)
+    patience: int = Field(10, ge=1)
     batch_size: int = Field(256, ge=2)
     learning_rate: float = Field(1e-3, gt=0.0)
     encoder_learning_rate: float = Field(3e-4, gt=0.0)
