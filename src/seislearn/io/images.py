@@ -234,7 +234,7 @@ def to_three_channels(image: np.ndarray) -> np.ndarray:
 
 
 def stack_scaled(images: list[np.ndarray], size: int) -> np.ndarray:
-    """Robustly scale each patch and resize to ``size`` x ``size`` (bilinear).
+    """Robustly scale each patch and resize to ``size`` x ``size`` (bilinear, antialiased).
 
     Returns
     -------
@@ -248,7 +248,9 @@ def stack_scaled(images: list[np.ndarray], size: int) -> np.ndarray:
         scaled = robust_scale(image)
         if scaled.shape != (size, size):
             t = torch.from_numpy(scaled)[None, None]
-            scaled = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)
+            scaled = F.interpolate(
+                t, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+            )
             scaled = scaled[0, 0].numpy()
         out[i] = scaled
     return out
