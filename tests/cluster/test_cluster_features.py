@@ -58,7 +58,7 @@ def test_features_kaiser_window_and_linear_power_are_used_when_asked() -> None:
 
 
 def test_features_remove_background_flattens_a_stationary_spectrum(synthetic_small) -> None:
-    cfg = FeatureConfig(remove_background=True, scale="none")
+    cfg = FeatureConfig(background="median", scale="none")
     out = compute_spectrograms(synthetic_small.select([0]), cfg)
     assert np.allclose(np.median(out.spectrograms, axis=-1), 0, atol=1e-5)
 

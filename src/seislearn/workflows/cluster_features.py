@@ -51,11 +51,14 @@ class FeatureConfig(StrictModel):
     power: Literal["log", "linear"] = "log"
     fmin: float | None = Field(1.0, description="keep frequencies >= fmin, Hz")
     fmax: float | None = Field(20.0, description="keep frequencies <= fmax, Hz")
-    remove_background: bool = Field(
-        False,
-        description="subtract each frequency's median over the window (log power; divide "
-        "for linear power), so the station's background spectrum does not dominate",
+    background: Literal["none", "median", "leading"] = Field(
+        "none",
+        description="reference spectrum removed per frequency (subtracted from log power, "
+        "divided out of linear power): none; median over the window (the station's "
+        "background); or mean of the leading background_s seconds (pre-event noise when "
+        "the window starts before the pick: a signal-to-noise spectrogram)",
     )
+    background_s: float = Field(3.0, gt=0, description="leading seconds for 'leading'")
     scale: Literal["maxabs", "minmax", "none"] = Field(
         "minmax", description="per-sample scaling: max-abs, min-max to [0, 1], or none"
     )
@@ -214,8 +217,18 @@ def compute_spectrograms(
             f"no STFT frequency lies in [{cfg.fmin}, {cfg.fmax}] Hz at {out_rate} Hz",
             path=dataset.name,
         )
-    if cfg.remove_background:
-        background = np.median(spec, axis=-1, keepdims=True)
+    if cfg.background != "none":
+        if cfg.background == "median":
+            background = np.median(spec, axis=-1, keepdims=True)
+        else:
+            t = times(scfg, windows.shape[-1], out_rate)
+            lead = t + scfg.nperseg / 2 / out_rate <= cfg.background_s
+            if not lead.any():
+                raise DataError(
+                    f"background_s = {cfg.background_s} s is shorter than one STFT segment",
+                    path=dataset.name,
+                )
+            background = spec[..., lead].mean(axis=-1, keepdims=True)
         if cfg.power == "log":
             spec = spec - background
         else:

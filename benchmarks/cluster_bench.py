@@ -1,0 +1,104 @@
+"""Shared helpers of the ``cluster`` benchmarks: DEC beside CAE + KMeans and raw KMeans.
+
+Every method sees the same arrays; labels are used only to score. Results are
+printed and written to ``benchmarks/results/<name>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import resource
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def quiet() -> None:
+    """One thread per process (shared machine) and no Lightning chatter."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("SEISLEARN_BENCH_THREADS", "1")))
+    warnings.filterwarnings("ignore")
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux ru_maxrss is in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def compare(
+    X: np.ndarray, y: np.ndarray, n_clusters: int, params: dict[str, Any], seeds: list[int]
+) -> dict[str, Any]:
+    """Fit DEC for each seed; score DEC, its CAE + KMeans start, and raw KMeans."""
+    from sklearn.cluster import KMeans
+
+    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.evaluation.clustering import clustering_scores
+
+    runs = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        dec = DeepEmbeddedClustering(n_clusters=n_clusters, seed=seed, **params).fit(X)
+        fit_s = time.perf_counter() - t0
+        raw = KMeans(n_clusters, n_init=params.get("n_init", 20), random_state=seed)
+        raw_labels = raw.fit_predict(X.reshape(len(X), -1))
+        runs.append(
+            {
+                "seed": seed,
+                "fit_s": round(fit_s, 1),
+                "dec": clustering_scores(y, dec.labels_),
+                "ae_kmeans": clustering_scores(y, dec.init_labels_),
+                "raw_kmeans": clustering_scores(y, raw_labels),
+                "pretrain_epochs_run": dec.history_["pretrain_epochs_run"],
+                "dec_updates": len(dec.history_["dec"]),
+                "dec_converged": dec.history_["dec_converged"],
+            }
+        )
+        print(
+            f"seed {seed}: DEC acc {runs[-1]['dec']['acc']:.3f}  "
+            f"CAE+KMeans {runs[-1]['ae_kmeans']['acc']:.3f}  "
+            f"raw KMeans {runs[-1]['raw_kmeans']['acc']:.3f}  ({fit_s:.0f} s)",
+            flush=True,
+        )
+    summary = {}
+    for method in ("dec", "ae_kmeans", "raw_kmeans"):
+        summary[method] = {
+            metric: {
+                "mean": float(np.mean([r[method][metric] for r in runs])),
+                "std": float(np.std([r[method][metric] for r in runs])),
+            }
+            for metric in ("acc", "nmi", "ari")
+        }
+    return {"runs": runs, "summary": summary}
+
+
+def save(name: str, result: dict[str, Any]) -> Path:
+    """Write ``results/<name>.json`` with the conditions of the measurement."""
+    import torch
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {
+        **result,
+        "conditions": {
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "load_average_1min_at_end": os.getloadavg()[0],
+            "note": "shared 2-core machine, other engineers' jobs running: timings are pessimistic",
+            "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    }
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return path
