@@ -17,6 +17,38 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _gaussian_kernel(sigma: float) -> torch.Tensor:
+    radius = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    return k / k.sum()
+
+
+def discontinuity(x: torch.Tensor, lag: int = 2, sigma: float = 3.0) -> torch.Tensor:
+    """Cross-correlation discontinuity attribute of patches ``(B, 1, H, W)``, in [0, 1].
+
+    ``(1 - c) / 2`` with ``c`` the normalized correlation of traces (columns)
+    ``lag`` pixels apart over a Gaussian depth window of ``sigma`` pixels: the
+    C1 coherence of Bahorich and Farmer (1995) that interpreters use to pick
+    faults. Near 0 along continuous reflectors (gentle dips shift them by a
+    fraction of a wavelength), high across a fault's offset and in chaotic zones.
+    """
+    kernel = _gaussian_kernel(sigma).to(x).view(1, 1, -1, 1)
+    r = kernel.shape[2] // 2
+
+    def smooth(v: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(v, (0, 0, r, r), mode="replicate"), kernel)
+
+    padded = F.pad(x, (0, lag, 0, 0), mode="replicate")
+    a, b = x, padded[..., lag:]
+    ma, mb = smooth(a), smooth(b)
+    cov = smooth(a * b) - ma * mb
+    var_a = (smooth(a * a) - ma * ma).clamp(min=0)
+    var_b = (smooth(b * b) - mb * mb).clamp(min=0)
+    c = cov / torch.sqrt(var_a * var_b).clamp(min=1e-8)
+    return ((1.0 - c.clamp(-1.0, 1.0)) / 2.0).clamp(0.0, 1.0)
+
+
 class PatchEncoder(nn.Module):
     """Convolutional encoder (1-channel patches) with a projection head.
 
@@ -28,6 +60,9 @@ class PatchEncoder(nn.Module):
         Size of the representation used for clustering (after global pooling).
     projection_dim : int
         Size of the projection in which the contrastive loss is computed.
+    attribute : bool
+        Add the :func:`discontinuity` attribute as a second input channel, so
+        that faults and chaotic zones stand out from amplitude texture.
     """
 
     def __init__(
@@ -35,10 +70,12 @@ class PatchEncoder(nn.Module):
         widths: tuple[int, ...] | list[int] = (32, 64, 96, 128),
         feature_dim: int = 128,
         projection_dim: int = 64,
+        attribute: bool = False,
     ) -> None:
         super().__init__()
+        self.attribute = attribute
         layers: list[nn.Module] = []
-        in_ch = 1
+        in_ch = 2 if attribute else 1
         for width in widths:
             layers += [
                 nn.Conv2d(in_ch, width, 3, stride=2, padding=1, bias=False),
@@ -58,7 +95,10 @@ class PatchEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Representation ``(B, feature_dim)`` of patches ``(B, 1, H, W)`` in [0, 1]."""
-        maps = self.body(x - 0.5)
+        inputs = x - 0.5
+        if self.attribute:
+            inputs = torch.cat([inputs, discontinuity(x) - 0.5], dim=1)
+        maps = self.body(inputs)
         # Mean pooling sees textures; max pooling keeps local events such as a fault's offset.
         h = torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)
         return self.features(h)
@@ -89,6 +129,10 @@ class PatchAugment:
     vertical_stretch : float
         Largest vertical zoom (>= 1): reflector spacing and wavelet period vary
         within every class, so the representation should not hinge on them.
+    gamma : float
+        Largest amplitude-curve exponent (>= 1): ``|a|^g`` with ``g`` in
+        ``[1/gamma, gamma]`` makes few strong or many similar reflectors look alike,
+        since that varies with the reflectivity series, not with the structure.
     """
 
     def __init__(
@@ -100,6 +144,7 @@ class PatchAugment:
         polarity: bool = True,
         noise: float = 0.08,
         vertical_stretch: float = 1.0,
+        gamma: float = 1.0,
     ) -> None:
         self.scale = scale
         self.max_rotation_deg = max_rotation_deg
@@ -108,6 +153,7 @@ class PatchAugment:
         self.polarity = polarity
         self.noise = noise
         self.vertical_stretch = vertical_stretch
+        self.gamma = gamma
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         b = x.shape[0]
@@ -146,6 +192,10 @@ class PatchAugment:
         if self.polarity:
             invert = (uniform(0, 1) < 0.5).view(b, 1, 1, 1)
             out = torch.where(invert, 1.0 - out, out)
+        if self.gamma > 1.0:
+            g = torch.exp(uniform(-math.log(self.gamma), math.log(self.gamma))).view(b, 1, 1, 1)
+            centred = 2.0 * (out - 0.5)
+            out = 0.5 + 0.5 * centred.sign() * centred.abs().clamp(min=1e-6).pow(g)
         contrast = uniform(0.7, 1.3).view(b, 1, 1, 1)
         out = (out - 0.5) * contrast + 0.5
         sigma = uniform(0, self.noise).view(b, 1, 1, 1)

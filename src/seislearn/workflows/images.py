@@ -80,6 +80,7 @@ def build_extractor(
         "widths": list(ssl.widths),
         "feature_dim": ssl.feature_dim,
         "projection_dim": ssl.projection_dim,
+        "attribute": ssl.attribute,
     }
     spec = {
         "kind": "ssl",

@@ -40,6 +40,8 @@ class SSLConfig(StrictModel):
     rotation_deg: float = 8.0
     vertical_flip: bool = False
     vertical_stretch: float = 1.0
+    gamma: float = 1.0
+    attribute: bool = True
 
 
 class SimCLRTask(L.LightningModule):
@@ -49,12 +51,15 @@ class SimCLRTask(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.cfg = SSLConfig(**config)
-        self.encoder = PatchEncoder(self.cfg.widths, self.cfg.feature_dim, self.cfg.projection_dim)
+        self.encoder = PatchEncoder(
+            self.cfg.widths, self.cfg.feature_dim, self.cfg.projection_dim, self.cfg.attribute
+        )
         self.augment = PatchAugment(
             scale=(self.cfg.crop_scale_min, 1.0),
             max_rotation_deg=self.cfg.rotation_deg,
             vertical_flip=self.cfg.vertical_flip,
             vertical_stretch=self.cfg.vertical_stretch,
+            gamma=self.cfg.gamma,
         )
 
     def _loss(self, x: torch.Tensor) -> torch.Tensor:
