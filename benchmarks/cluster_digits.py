@@ -16,7 +16,7 @@ from cluster_bench import compare, quiet, save
 
 PARAMS = {
     "channels": (32, 64, 128),
-    "latent_dim": 10,
+    "latent_dim": 6,
     "batch_size": 64,
     "pretrain_epochs": 200,
     "patience": 10,

@@ -167,7 +167,23 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dev_mask : array of bool, shape (n,), optional
             Samples used only to early-stop pretraining (e.g. the dev split);
             all samples take part in clustering.
+
+        Returns
+        -------
+        self
         """
+        # Lightning announces devices and tips at INFO on its own handler; keep
+        # them for verbose runs only, and restore the level afterwards.
+        lightning_log = logging.getLogger("lightning.pytorch")
+        level = lightning_log.level
+        if not self.verbose:
+            lightning_log.setLevel(logging.WARNING)
+        try:
+            return self._fit(X, dev_mask)
+        finally:
+            lightning_log.setLevel(level)
+
+    def _fit(self, X: Any, dev_mask: Any = None) -> DeepEmbeddedClustering:
         import lightning as L
         import torch
         from lightning.pytorch.callbacks import EarlyStopping
