@@ -23,15 +23,33 @@ log = logging.getLogger(__name__)
 
 
 class SSLConfig(StrictModel):
-    """Settings of the self-supervised encoder."""
+    """Settings of the self-supervised encoder (``--set ssl.KEY=VALUE``).
 
-    input_size: int = 64
-    widths: list[int] = Field(default_factory=lambda: [32, 64, 96, 128])
+    Attributes
+    ----------
+    input_size : int, pixels; patches are resized (antialiased) to this square size
+    widths : list of int, channels of the stride-2 convolution blocks
+    feature_dim : int, size of the representation that is clustered
+    projection_dim : int, size of the space of the contrastive loss
+    temperature : float, NT-Xent temperature
+    epochs, batch_size, learning_rate, weight_decay : training (AdamW, cosine schedule)
+    dev_fraction : float, share of patches held out for early stopping on the dev loss
+    patience : int, epochs without dev improvement before stopping
+    crop_scale_min : float, smallest crop side as a fraction of the patch side
+    rotation_deg : float, degrees, largest rotation of a view
+    vertical_flip : bool, mirror views up-down too
+    vertical_stretch : float, largest vertical zoom of a view (>= 1)
+    gamma : float, largest amplitude-curve exponent of a view (>= 1)
+    attribute : bool, feed the coherence discontinuity attribute as a second channel
+    """
+
+    input_size: int = 48
+    widths: list[int] = Field(default_factory=lambda: [16, 32, 64, 96])
     feature_dim: int = 128
     projection_dim: int = 64
     temperature: float = 0.5
-    epochs: int = 25
-    batch_size: int = 128
+    epochs: int = 30
+    batch_size: int = 64
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     dev_fraction: float = 0.15
