@@ -42,3 +42,26 @@ def test_multiband_covariance_features_do_not_depend_on_amplitude():
     x = torch.randn(3, 3, 250)
     torch.testing.assert_close(bank(x), bank(1000.0 * x), rtol=1e-4, atol=1e-5)
     assert bank(x).shape == (3, bank.n_features)
+
+
+def test_vae_stage_learns_to_reconstruct_instead_of_collapsing(synthetic_small):
+    from seislearn.training.azimuth_module import AzimuthModule
+    from seislearn.workflows.azimuth_data import prepare
+
+    torch.manual_seed(0)
+    data = prepare(synthetic_small, 0.5, 2.0, None, 1.0, 20.0)
+    x = torch.tensor(data.windows[:48])
+    baz = torch.tensor(data.back_azimuth_deg[:48], dtype=torch.float32)
+    module = AzimuthModule({"vae_args": {"n_samples": 250, "latent_dim": 4}}, stage="vae")
+    optimizer = torch.optim.Adam(module.net.vae.parameters(), lr=1e-3)
+    first = None
+    for _ in range(40):
+        losses = module._vae_losses(x, baz)
+        first = first if first is not None else losses["recon"].item()
+        optimizer.zero_grad()
+        losses["loss"].backward()
+        optimizer.step()
+    module.eval()
+    final = module._vae_losses(x, baz)
+    assert final["recon"].item() < 0.9 * first
+    assert final["mean"].std(dim=0).min().item() > 0.05

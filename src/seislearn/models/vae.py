@@ -57,6 +57,10 @@ class ConvVAE(nn.Module):
         self.encoder = nn.Sequential(*blocks, nn.Flatten())
         flat = channels[-1] * self.lengths[-1]
         self.to_latent = nn.Linear(flat, 2 * latent_dim)
+        with torch.no_grad():
+            # Start with a small posterior spread: sampling noise of unit variance would
+            # swamp the initially tiny latent means and collapse the posterior onto the prior.
+            self.to_latent.bias[latent_dim:] = -6.0
         self.from_latent = nn.Linear(latent_dim, flat)
         self._last_shape = (channels[-1], self.lengths[-1])
         decoder: list[nn.Module] = []

@@ -101,7 +101,10 @@ class AzimuthModule(L.LightningModule):
         vae = self.net.vae
         mean, logvar = vae.encode(x)
         z = vae.reparameterize(mean, logvar) if self.training else mean
-        recon = torch.mean((vae.decode(z) - x) ** 2)
+        # Summed over samples and components (mean over the batch), as in a standard ELBO:
+        # a per-element mean would make beta effectively ~1000 times larger and collapse
+        # the posterior onto the prior.
+        recon = ((vae.decode(z) - x) ** 2).sum(dim=(1, 2)).mean()
         kl = vae_kl_divergence(mean, logvar)
         triplet = circular_triplet_loss(
             mean, baz, hp.triplet_delta_deg, hp.triplet_margin, mining=hp.mining
