@@ -4,8 +4,8 @@ For each of the 154 recordings (100 Hz, P at 30 s) two vertical-component
 windows of 20 s are cut: the earthquake window from 5 s before P, and a noise
 window from 25 s before P (it ends 5 s before P; the 30 s before P are
 pre-event noise). Z only: 39 recordings have zeroed horizontals. Spectrograms:
-1-20 Hz bandpass, Hann STFT of 128 samples, log power, minus the mean spectrum
-of the window's leading 4.5 s, min-max scaled per sample. Both windows of a
+1-20 Hz bandpass, Hann STFT of 128 samples, log power, minus each frequency's
+median over the window (the station background), max-abs scaled per sample. Both windows of a
 recording share one split (split by event), the test split is held out of the
 fit and only predicted. Labels (earthquake/noise) are only used to score.
 
@@ -24,12 +24,18 @@ from cluster_bench import quiet, save
 FEATURES = {
     "start_s": -5.0,
     "length_s": 20.0,
-    "background": "leading",
-    "background_s": 4.5,
-    "scale": "minmax",
+    "background": "median",
+    "scale": "maxabs",
 }
 NOISE_START_S = -25.0
-PARAMS = {"batch_size": 32, "pretrain_epochs": 200, "patience": 15, "update_interval": 10}
+PARAMS = {
+    "init": "gmm",
+    "latent_dim": 5,
+    "batch_size": 32,
+    "pretrain_epochs": 200,
+    "patience": 15,
+    "update_interval": 10,
+}
 
 
 def windows(data: Path):

@@ -86,3 +86,13 @@ def test_features_refuse_zeroed_horizontals_of_vertical_only_traces(shared_data)
     assert "trace" in out.skipped[0]
     z_only = compute_spectrograms(sub, FeatureConfig(components="Z"))
     assert z_only.spectrograms.shape[:2] == (4, 1)
+
+
+def test_features_leading_background_is_the_pre_event_spectrum(synthetic_small) -> None:
+    cfg = FeatureConfig(start_s=-3, length_s=8, background="leading", background_s=2.5)
+    cfg = cfg.model_copy(update={"scale": "none"})
+    out = compute_spectrograms(synthetic_small.select([0, 1]), cfg)
+    lead = out.times + cfg.nperseg / 2 / out.sampling_rate <= 2.5
+    assert np.allclose(out.spectrograms[..., lead].mean(-1), 0, atol=1e-4)
+    # After the P onset the event stands above its own pre-event noise.
+    assert out.spectrograms[..., out.times > 3.5].mean() > 0.5
