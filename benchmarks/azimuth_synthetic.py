@@ -16,6 +16,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,7 @@ from seislearn.workflows.azimuth_data import AzimuthData
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def load_or_make(
-    n: int, seed: int, before_s: float, after_s: float, cache: Path | None
-) -> AzimuthData:
+def load_or_make(n: int, seed: int, window: Any, cache: Path | None) -> AzimuthData:
     """Synthetic windows, cached as a plain NPZ (no pickle) when ``cache`` is given."""
     from seislearn.workflows.azimuth_data import synthesize
 
@@ -55,7 +54,9 @@ def load_or_make(
             int(z["p_index"]),
             float(z["sampling_rate"]),
         )
-    data = synthesize(n, seed, before_s, after_s)
+    data = synthesize(
+        n, seed, window.before_s, window.after_s, window.freqmin_hz, window.freqmax_hz
+    )
     if cache is not None:
         m = data.metadata
         np.savez(
@@ -104,8 +105,7 @@ def main() -> None:
     data = load_or_make(
         args.n_events,
         args.seed,
-        config0.window.before_s,
-        config0.window.after_s,
+        config0.window,
         Path(args.cache) if args.cache else None,
     )
     prepare_s = time.perf_counter() - t0

@@ -55,6 +55,7 @@ class AzimuthModule(L.LightningModule):
     beta_kl, lambda_triplet : float, weights of the VAE stage
     triplet_delta_deg, triplet_margin : float, triplet definition (degrees, distance units)
     mining : {"batch_hard", "semi_hard"}
+    triplet_squared : bool, squared Euclidean latent distances in the triplet loss
     lambda_nll, lambda_contrastive, lambda_incidence : float, weights of the head stage
     contrastive_similar_deg, contrastive_min_difference_deg : float, degrees
     freeze_encoder : bool, head stage only: keep the encoder fixed
@@ -67,10 +68,11 @@ class AzimuthModule(L.LightningModule):
         net_args: dict[str, Any],
         stage: Stage = "vae",
         beta_kl: float = 1e-3,
-        lambda_triplet: float = 1.0,
+        lambda_triplet: float = 10.0,
         triplet_delta_deg: float = 10.0,
         triplet_margin: float = 1.0,
-        mining: str = "batch_hard",
+        mining: str = "semi_hard",
+        triplet_squared: bool = False,
         lambda_nll: float = 0.05,
         lambda_contrastive: float = 1.0,
         lambda_incidence: float = 1.0,
@@ -107,7 +109,12 @@ class AzimuthModule(L.LightningModule):
         recon = ((vae.decode(z) - x) ** 2).sum(dim=(1, 2)).mean()
         kl = vae_kl_divergence(mean, logvar)
         triplet = circular_triplet_loss(
-            mean, baz, hp.triplet_delta_deg, hp.triplet_margin, mining=hp.mining
+            mean,
+            baz,
+            hp.triplet_delta_deg,
+            hp.triplet_margin,
+            mining=hp.mining,
+            squared=hp.triplet_squared,
         )
         total = recon + hp.beta_kl * kl + hp.lambda_triplet * triplet
         return {"loss": total, "recon": recon, "kl": kl, "triplet": triplet, "mean": mean}

@@ -211,6 +211,7 @@ def train_model(
         "triplet_delta_deg": lo.triplet_delta_deg,
         "triplet_margin": lo.triplet_margin,
         "mining": lo.mining,
+        "triplet_squared": lo.triplet_squared,
         "lambda_nll": lo.lambda_nll,
         "lambda_contrastive": lo.lambda_contrastive,
         "lambda_incidence": lo.lambda_incidence,

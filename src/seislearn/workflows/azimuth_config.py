@@ -64,10 +64,13 @@ class LossConfig(StrictModel):
     """Loss weights and definitions."""
 
     beta_kl: float = Field(1e-3, ge=0.0)
-    lambda_triplet: float = Field(1.0, ge=0.0)
+    lambda_triplet: float = Field(10.0, ge=0.0)
     triplet_delta_deg: float = Field(10.0, gt=0.0, lt=180.0)
     triplet_margin: float = Field(1.0, ge=0.0)
-    mining: Literal["batch_hard", "semi_hard"] = "batch_hard"
+    mining: Literal["batch_hard", "semi_hard"] = Field(
+        "semi_hard", description="batch-hard with squared distances collapses the latent space"
+    )
+    triplet_squared: bool = Field(False, description="squared Euclidean latent distances")
     lambda_nll: float = Field(0.05, ge=0.0)
     lambda_contrastive: float = Field(1.0, ge=0.0)
     lambda_incidence: float = Field(1.0, ge=0.0)
@@ -115,7 +118,12 @@ ORIGINAL_PRESET: dict = {
         "dropout": 0.1,
         "covariance_features": False,
     },
-    "loss": {"beta_kl": 1e-3, "triplet_margin": 1.0, "triplet_delta_deg": 10.0},
+    "loss": {
+        "beta_kl": 1e-3,
+        "triplet_margin": 1.0,
+        "triplet_delta_deg": 10.0,
+        "triplet_squared": True,
+    },
     "training": {
         "learning_rate": 1e-4,
         "encoder_learning_rate": 1e-4,
