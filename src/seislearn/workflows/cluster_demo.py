@@ -31,13 +31,13 @@ def demo_config(quick: bool):  # -> ClusterConfig
             },
             "model": {"channels": [8, 16, 32] if quick else [8, 16, 32, 64]},
             "training": {
-                "pretrain_epochs": 3 if quick else 40,
+                "pretrain_epochs": 3 if quick else 25,
                 "patience": 5,
                 "dec_max_epochs": 1 if quick else 20,
                 "n_init": 3 if quick else 10,
                 "update_interval": 5,
             },
-            "k_range": [2, 3] if quick else list(range(2, 7)),
+            "k_range": [2, 3] if quick else [2, 3, 4, 5],
             "embedding_plot": "pca" if quick else "umap",
         }
     )
