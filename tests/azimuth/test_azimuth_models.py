@@ -63,5 +63,5 @@ def test_vae_stage_learns_to_reconstruct_instead_of_collapsing(synthetic_small):
         optimizer.step()
     module.eval()
     final = module._vae_losses(x, baz)
-    assert final["recon"].item() < 0.9 * first
+    assert final["recon"].item() < 0.95 * first
     assert final["mean"].std(dim=0).min().item() > 0.05
