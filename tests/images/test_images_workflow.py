@@ -162,3 +162,14 @@ def test_quick_demo_section_reports_measured_metrics(tmp_path):
     section = demo_section(run, tmp_path / "unused", seed=0, quick=True)
     assert section.tables and section.figures
     assert (run.path / "images" / "fit" / "metrics.json").is_file()
+
+
+def test_offline_backbone_fails_before_writing_a_run(patches, tmp_path, monkeypatch):
+    from seislearn.errors import OfflineError
+
+    monkeypatch.setenv("SEISLEARN_OFFLINE", "1")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    config = tiny_config(tmp_path, extractor="resnet18", weights="imagenet")
+    with pytest.raises(OfflineError, match="--weights"):
+        fit_images(patches / "new", tmp_path / "run", config)
+    assert not (tmp_path / "run").exists()

@@ -196,17 +196,32 @@ def fit_images(
     -------
     dict, the metrics (also in ``out/metrics.json``)
     """
+    import time
+
     from seislearn.io.images import read_images
-    from seislearn.workflows.images_features import features_cached, save_extractor
+    from seislearn.workflows.images_features import (
+        features_cached,
+        save_extractor,
+        torchvision_extractor,
+    )
     from seislearn.workflows.images_pipeline import ImageClusterPipeline
 
     config = config or ImagesConfig()
+    t0 = time.perf_counter()
+    # Bad files, missing weights or no network fail here, before a run folder exists.
+    patches = read_images(data, key=config.mat_key, on_error=on_error)
+    read_s = round(time.perf_counter() - t0, 3)
+    pretrained = None
+    if config.extractor != "ssl":
+        pretrained = torchvision_extractor(config.extractor, config.weights, config.input_size)
     run = RunDir(out, overwrite=overwrite, resume=resume)
+    run.timings["read"] = read_s
     run.write_config(config)
-    with run.timed("read"):
-        patches = read_images(data, key=config.mat_key, on_error=on_error)
     labels = np.asarray(patches.labels) if patches.labels is not None else None
-    extractor, history = build_extractor(config, patches.images, run, seed, resume)
+    if pretrained is not None:
+        extractor, history = pretrained, {}
+    else:
+        extractor, history = build_extractor(config, patches.images, run, seed, resume)
     with run.timed("features"):
         features, hit = features_cached(
             extractor, patches.images, config.batch_size, _cache_dir(config), config.progress
