@@ -134,3 +134,17 @@ def test_fine_tuning_a_different_architecture_is_a_config_error(
     config = load_azimuth_config(overrides=[*TINY, "model.latent_dim=3"])
     with pytest.raises(ConfigError, match="does not match"):
         train(synthetic_folder, tmp_path / "tuned", config, init_from=trained_run)
+
+
+def test_model_trained_without_incidence_labels_predicts_no_incidence(tmp_path):
+    from seislearn.data import schema
+    from seislearn.workflows.azimuth import train
+    from seislearn.workflows.azimuth_data import synthesize
+
+    data = synthesize(120, 4, 0.5, 2.0)
+    data.incidence_deg[:] = np.nan
+    data.metadata.drop(columns=[schema.INCIDENCE], inplace=True, errors="ignore")
+    out = train("synthetic", tmp_path / "run", load_azimuth_config(overrides=TINY), data=data)
+    table = pd.read_csv(out / "predictions.csv")
+    assert table["incidence_deg"].isna().all()
+    assert table["back_azimuth_deg"].notna().all()

@@ -108,6 +108,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="keep picks already in the metadata, fill only missing ones",
     )
     pk.add_argument("--overwrite", action="store_true", help="replace a dataset in --out")
+    pk.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads for the picker (default 1)"
+    )
     pk.set_defaults(func=_pick)
 
 
@@ -165,10 +168,13 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _pick(args: argparse.Namespace) -> int:
+    import torch
+
     from seislearn.io import read_dataset
     from seislearn.io.seisbench import write_seisbench
     from seislearn.picking import add_picks, load_picker
 
+    torch.set_num_threads(args.threads)
     picker = load_picker(args.weights, args.picker, args.pretrained)
     dataset = read_dataset(args.data, format=args.format)
     picked, skipped = add_picks(dataset, picker, args.on_error, args.keep_existing)

@@ -326,6 +326,7 @@ def train(
     kappa_scale = calibrate_kappa(
         angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
     )
+    incidence_trained = bool(np.isfinite(data.incidence_deg[data.split == "train"]).any())
     extra = {
         "window": config.window.model_dump(mode="json"),
         "p_index": data.p_index,
@@ -333,6 +334,7 @@ def train(
         "baseline_window": list(baseline_window),
         "latent_dim": config.model.latent_dim,
         "kappa_scale": kappa_scale,
+        "incidence_trained": incidence_trained,
     }
     save_model(
         net,
@@ -348,7 +350,9 @@ def train(
     )
     test = data.split == "test"
     with run.timed("evaluate"):
-        metrics, table, raw = evaluate_arrays(data, net, baseline_window, test, kappa_scale)
+        metrics, table, raw = evaluate_arrays(
+            data, net, baseline_window, test, kappa_scale, incidence_trained
+        )
     metrics["training"] = training
     metrics["baseline_window_samples"] = list(baseline_window)
     metrics["kappa_scale_from_dev"] = kappa_scale
@@ -396,7 +400,12 @@ def evaluate(
     data = load_data(data_path, config, format, on_error)
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
     metrics, table, raw = evaluate_arrays(
-        data, net, tuple(extra["baseline_window"]), mask, extra.get("kappa_scale", 1.0)
+        data,
+        net,
+        tuple(extra["baseline_window"]),
+        mask,
+        extra.get("kappa_scale", 1.0),
+        extra.get("incidence_trained", True),
     )
     metrics["skipped"] = data.skipped
     run.write_json("metrics.json", metrics)
@@ -428,7 +437,12 @@ def predict(
     start, stop = extra["baseline_window"]
     table = predictions_table(
         data.metadata,
-        predict_arrays(net, data.windows, kappa_scale=extra.get("kappa_scale", 1.0)),
+        predict_arrays(
+            net,
+            data.windows,
+            kappa_scale=extra.get("kappa_scale", 1.0),
+            incidence=extra.get("incidence_trained", True),
+        ),
         polarization_analysis(data.windows[:, :, start:stop]),
     )
     run.write_csv("predictions.csv", table)

@@ -38,11 +38,16 @@ def calibrate_kappa(error_deg: np.ndarray, kappa: np.ndarray) -> float:
 
 
 def predict_arrays(
-    net: Any, windows: np.ndarray, batch_size: int = 512, kappa_scale: float = 1.0
+    net: Any,
+    windows: np.ndarray,
+    batch_size: int = 512,
+    kappa_scale: float = 1.0,
+    incidence: bool = True,
 ) -> dict[str, np.ndarray]:
     """Run the net: back-azimuth, kappa, incidence (degrees) and embeddings, as arrays.
 
-    ``kappa_scale`` multiplies the concentrations (the dev-split calibration).
+    ``kappa_scale`` multiplies the concentrations (the dev-split calibration);
+    ``incidence=False`` (a model trained without incidence labels) gives NaN incidences.
     """
     import torch
 
@@ -70,6 +75,8 @@ def predict_arrays(
             parts["embedding"].append(out["embedding"].numpy())
     result = {k: np.concatenate(v) for k, v in parts.items()}
     result["kappa"] = result["kappa"] * kappa_scale
+    if not incidence:
+        result["incidence_deg"] = np.full(len(windows), np.nan)
     return result
 
 
@@ -80,6 +87,7 @@ def evaluate_arrays(
     baseline_window: tuple[int, int],
     mask: np.ndarray | None = None,
     kappa_scale: float = 1.0,
+    incidence: bool = True,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
     """Metrics (model and baseline), the predictions table, and raw outputs on ``mask``."""
     from seislearn.evaluation.polarization import polarization_analysis
@@ -87,7 +95,7 @@ def evaluate_arrays(
     mask = np.ones(len(data.windows), bool) if mask is None else mask
     windows = data.windows[mask]
     t0 = time.perf_counter()
-    out = predict_arrays(net, windows, kappa_scale=kappa_scale)
+    out = predict_arrays(net, windows, kappa_scale=kappa_scale, incidence=incidence)
     model_seconds = time.perf_counter() - t0
     start, stop = baseline_window
     t0 = time.perf_counter()
