@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> dict:
     config = ImagesConfig(**overrides)
     if args.epochs is not None:
         config.ssl.epochs = args.epochs
+    for item in args.ssl:
+        key, _, value = item.partition("=")
+        setattr(config.ssl, key, json.loads(value))
     t0 = time.perf_counter()
     metrics = fit_images(work / "patches", work / "run", config, seed=args.seed, overwrite=True)
     timings["fit_end_to_end_s"] = round(time.perf_counter() - t0, 1)
@@ -76,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--extractor", default="ssl")
     parser.add_argument("--weights", help="backbone weights (imagenet, random, or a file)")
     parser.add_argument("--epochs", type=int, help="SSL epochs (default: the config's)")
+    parser.add_argument(
+        "--ssl", action="append", default=[], metavar="KEY=JSON", help="SSL config override"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-baseline", dest="baseline", action="store_false")

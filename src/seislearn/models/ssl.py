@@ -61,8 +61,11 @@ class PatchEncoder(nn.Module):
     projection_dim : int
         Size of the projection in which the contrastive loss is computed.
     attribute : bool
-        Add the :func:`discontinuity` attribute as a second input channel, so
-        that faults and chaotic zones stand out from amplitude texture.
+        Add the :func:`discontinuity` attribute as an input channel, so that
+        faults and chaotic zones stand out from amplitude texture.
+    amplitude : bool
+        Feed the amplitudes themselves (False: the attribute only, so the
+        encoder cannot tell patches apart by their particular reflector sequence).
     """
 
     def __init__(
@@ -71,11 +74,15 @@ class PatchEncoder(nn.Module):
         feature_dim: int = 128,
         projection_dim: int = 64,
         attribute: bool = False,
+        amplitude: bool = True,
     ) -> None:
         super().__init__()
+        if not (attribute or amplitude):
+            raise ValueError("the encoder needs the amplitude or the attribute channel")
         self.attribute = attribute
+        self.amplitude = amplitude
         layers: list[nn.Module] = []
-        in_ch = 2 if attribute else 1
+        in_ch = int(attribute) + int(amplitude)
         for width in widths:
             layers += [
                 nn.Conv2d(in_ch, width, 3, stride=2, padding=1, bias=False),
@@ -95,10 +102,10 @@ class PatchEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Representation ``(B, feature_dim)`` of patches ``(B, 1, H, W)`` in [0, 1]."""
-        inputs = x - 0.5
+        channels = [x - 0.5] if self.amplitude else []
         if self.attribute:
-            inputs = torch.cat([inputs, discontinuity(x) - 0.5], dim=1)
-        maps = self.body(inputs)
+            channels.append(discontinuity(x) - 0.5)
+        maps = self.body(torch.cat(channels, dim=1))
         # Mean pooling sees textures; max pooling keeps local events such as a fault's offset.
         h = torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)
         return self.features(h)

@@ -81,6 +81,7 @@ def build_extractor(
         "feature_dim": ssl.feature_dim,
         "projection_dim": ssl.projection_dim,
         "attribute": ssl.attribute,
+        "amplitude": ssl.amplitude,
     }
     spec = {
         "kind": "ssl",

@@ -40,7 +40,8 @@ class SSLConfig(StrictModel):
     vertical_flip : bool, mirror views up-down too
     vertical_stretch : float, largest vertical zoom of a view (>= 1)
     gamma : float, largest amplitude-curve exponent of a view (>= 1)
-    attribute : bool, feed the coherence discontinuity attribute as a second channel
+    attribute : bool, feed the coherence discontinuity attribute as a channel
+    amplitude : bool, feed the amplitudes as a channel
     """
 
     input_size: int = 48
@@ -60,6 +61,7 @@ class SSLConfig(StrictModel):
     vertical_stretch: float = 1.0
     gamma: float = 1.0
     attribute: bool = True
+    amplitude: bool = True
 
 
 class SimCLRTask(L.LightningModule):
@@ -70,7 +72,11 @@ class SimCLRTask(L.LightningModule):
         self.save_hyperparameters()
         self.cfg = SSLConfig(**config)
         self.encoder = PatchEncoder(
-            self.cfg.widths, self.cfg.feature_dim, self.cfg.projection_dim, self.cfg.attribute
+            self.cfg.widths,
+            self.cfg.feature_dim,
+            self.cfg.projection_dim,
+            self.cfg.attribute,
+            self.cfg.amplitude,
         )
         self.augment = PatchAugment(
             scale=(self.cfg.crop_scale_min, 1.0),
