@@ -91,9 +91,10 @@ def main() -> None:
         }
         row = {"seed": seed, "n_test": int((split == "test").sum())}
         for name, pred in preds.items():
+            test = split == "test"  # in --transductive mode it was seen (without labels)
             row[name] = {
                 "all": clustering_scores(y, pred),
-                "test": clustering_scores(y[~fit], pred[~fit]),
+                "test": clustering_scores(y[test], pred[test]),
             }
         runs.append(row)
         print(
