@@ -143,8 +143,17 @@ def test_model_trained_without_incidence_labels_predicts_no_incidence(tmp_path):
 
     data = synthesize(120, 4, 0.5, 2.0)
     data.incidence_deg[:] = np.nan
-    data.metadata.drop(columns=[schema.INCIDENCE], inplace=True, errors="ignore")
+    data.metadata = data.metadata.drop(columns=[schema.INCIDENCE], errors="ignore")
     out = train("synthetic", tmp_path / "run", load_azimuth_config(overrides=TINY), data=data)
     table = pd.read_csv(out / "predictions.csv")
     assert table["incidence_deg"].isna().all()
     assert table["back_azimuth_deg"].notna().all()
+
+
+def test_resume_continues_an_existing_run_from_its_checkpoints(trained_run, synthetic_folder):
+    from seislearn.workflows.azimuth import train
+
+    config = load_azimuth_config(overrides=["training.vae_epochs=2", *TINY[1:]])
+    out = train(synthetic_folder, trained_run, config, resume=True)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training"]["vae"]["epochs"] == 2
