@@ -63,3 +63,10 @@ def test_training_checkpoints_and_returns_an_encoder_in_eval_mode(tmp_path):
     assert history["n_train"] + history["n_dev"] == 40
     assert (tmp_path / "last.ckpt").is_file()
     assert not encoder.training
+
+
+def test_encoder_needs_at_least_one_input_channel():
+    import pytest
+
+    with pytest.raises(ValueError, match="amplitude or the attribute"):
+        PatchEncoder(attribute=False, amplitude=False)

@@ -61,7 +61,7 @@ class SSLConfig(StrictModel):
     vertical_stretch: float = 1.0
     gamma: float = 1.0
     attribute: bool = True
-    amplitude: bool = True
+    amplitude: bool = False
 
 
 class SimCLRTask(L.LightningModule):
