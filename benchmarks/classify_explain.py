@@ -66,13 +66,8 @@ def main() -> None:
             "test_balanced_accuracy": run.metrics["test"]["balanced_accuracy"],
             "train_s": round(time.perf_counter() - t0, 1),
         }
-        runs = [
-            ("gradient", args.n),
-            ("deep", args.n_other),
-            ("partition", args.n_other),
-            ("ig", args.n_other),
-        ]
-        for method, n in runs:
+        for method in args.methods.split(","):
+            n = args.n if method == "gradient" else args.n_other
             t0, cpu0 = time.perf_counter(), time.process_time()
             out = explain(
                 run.path,
