@@ -12,7 +12,7 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
     """Train a P64 CNN on the demo events (source_type; magnitude unless quick) and explain it.
 
     Artifacts go to ``run.path / "classify"``. ``quick`` trains tiny models for
-    one epoch (seconds, for tests); the normal demo takes about a minute on 2 cores.
+    one epoch (seconds, for tests); the normal demo takes about 1-1.5 minutes on 2 shared cores.
     """
     import torch
 
@@ -23,7 +23,7 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     root = run.path / "classify"
     model = {"channels": [8, 16]} if quick else {}
-    training = {"epochs": 1 if quick else 15, "patience": 4}
+    training = {"epochs": 1 if quick else 8, "patience": 4}
     cfg = ClassifyConfig(target="source_type", seed=seed, model=model, training=training)
     result = train(data_dir, cfg, root / "source_type", overwrite=True)
     test = result.metrics["test"]
@@ -55,9 +55,9 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
         result.path,
         data_dir,
         out=root / "explain_gradient",
-        n=5 if quick else 30,
+        n=5 if quick else 20,
         explainer="gradient",
-        nsamples=8 if quick else 32,
+        nsamples=8 if quick else 16,
         cross_check=not quick,
         seed=seed,
         overwrite=True,
