@@ -36,7 +36,7 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
     from seislearn.workflows.images_ssl import SSLConfig
 
     root = run.path / "images"
-    n_fit, n_new = (96, 32) if quick else (800, 200)
+    n_fit, n_new = (96, 32) if quick else (600, 200)
     write_images(root / "patches", n_fit, seed=seed + 100, fmt="mat", overwrite=True)
     write_images(root / "new_patches", n_new, seed=seed + 200, fmt="png", overwrite=True)
     ssl = SSLConfig(epochs=2, patience=2) if quick else SSLConfig(epochs=15)
