@@ -39,6 +39,40 @@ def _block(
     return nn.Sequential(*layers)
 
 
+#: Layer types of the 1D and 2D networks: conv, batch norm, max pool, global average pool.
+_LAYERS: dict[int, tuple[type[nn.Module], ...]] = {
+    1: (nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d),
+    2: (nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d),
+}
+
+
+def _conv_network(
+    dims: int,
+    in_channels: int,
+    n_outputs: int,
+    channels: Sequence[int],
+    kernel_size: int,
+    pool_size: int,
+    dropout: float,
+) -> tuple[nn.Sequential, nn.Sequential]:
+    """Feature blocks (pooling after all but the last) and the global-pooling linear head."""
+    if not channels:
+        raise ValueError("channels must list at least one conv block")
+    conv, norm, pool, global_pool = _LAYERS[dims]
+    blocks = []
+    c_in = in_channels
+    for k, c_out in enumerate(channels):
+        last = k == len(channels) - 1
+        blocks.append(
+            _block(conv, norm, pool, c_in, int(c_out), kernel_size, 1 if last else pool_size)
+        )
+        c_in = int(c_out)
+    head = nn.Sequential(
+        global_pool(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in, n_outputs)
+    )
+    return nn.Sequential(*blocks), head
+
+
 class SpectrogramCNN(nn.Module):
     """2D CNN on spectrograms: conv-BN-ReLU blocks, pooling, global pooling head.
 
@@ -68,30 +102,8 @@ class SpectrogramCNN(nn.Module):
         dropout: float = 0.1,
     ) -> None:
         super().__init__()
-        if not channels:
-            raise ValueError("channels must list at least one conv block")
-        blocks = []
-        c_in = in_channels
-        for k, c_out in enumerate(channels):
-            last = k == len(channels) - 1
-            blocks.append(
-                _block(
-                    nn.Conv2d,
-                    nn.BatchNorm2d,
-                    nn.MaxPool2d,
-                    c_in,
-                    int(c_out),
-                    kernel_size,
-                    1 if last else pool_size,
-                )
-            )
-            c_in = int(c_out)
-        self.features = nn.Sequential(*blocks)
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(c_in, n_outputs),
+        self.features, self.head = _conv_network(
+            2, in_channels, n_outputs, channels, kernel_size, pool_size, dropout
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -128,30 +140,8 @@ class WaveformCNN1D(nn.Module):
         dropout: float = 0.1,
     ) -> None:
         super().__init__()
-        if not channels:
-            raise ValueError("channels must list at least one conv block")
-        blocks = []
-        c_in = in_channels
-        for k, c_out in enumerate(channels):
-            last = k == len(channels) - 1
-            blocks.append(
-                _block(
-                    nn.Conv1d,
-                    nn.BatchNorm1d,
-                    nn.MaxPool1d,
-                    c_in,
-                    int(c_out),
-                    kernel_size,
-                    1 if last else pool_size,
-                )
-            )
-            c_in = int(c_out)
-        self.features = nn.Sequential(*blocks)
-        self.head = nn.Sequential(
-            nn.AdaptiveAvgPool1d(1),
-            nn.Flatten(),
-            nn.Dropout(dropout),
-            nn.Linear(c_in, n_outputs),
+        self.features, self.head = _conv_network(
+            1, in_channels, n_outputs, channels, kernel_size, pool_size, dropout
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
