@@ -30,6 +30,26 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+#: Commands that train or run models with Lightning (they import it anyway).
+TRAINING_COMMANDS = frozenset({"demo", "azimuth", "cluster", "classify", "explain", "images"})
+
+
+def _quiet_lightning() -> None:
+    """Silence Lightning's INFO banners (device, tips) unless -vv was asked for.
+
+    Lightning sets its loggers to INFO when it is imported, so it is imported
+    here first; only the training commands pay for that import.
+    """
+    import warnings
+
+    import lightning.pytorch  # noqa: F401
+
+    # Lightning's own use of a deprecated torch API, not something a user can act on.
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (cheap: no heavy imports)."""
     parser = argparse.ArgumentParser(
@@ -63,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.command in TRAINING_COMMANDS and args.verbose < 2:
+        _quiet_lightning()
     if not getattr(args, "func", None):
         parser.print_help()
         return 2 if args.command is None else 0
