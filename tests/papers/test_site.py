@@ -23,7 +23,10 @@ def deep_page(deep_table) -> tuple[str, dict]:
 def test_plotly_js_is_embedded_exactly_once(deep_page):
     page, _ = deep_page
     assert page.count("* plotly.js v") == 1
-    assert page.count("Plotly.newPlot(") == 1  # one loop draws every figure
+    from plotly.offline import get_plotlyjs
+
+    # one loop of ours draws every figure (the bundle's own help texts may mention the call)
+    assert page.count("Plotly.newPlot(") - get_plotlyjs().count("Plotly.newPlot(") == 1
     assert "<script src=" not in page  # nothing loaded from the network
 
 
