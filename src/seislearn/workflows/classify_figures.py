@@ -67,7 +67,10 @@ def roc_curves(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[
     ax.plot([0, 1], [0, 1], ":", color="grey")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    else:  # a split holding one class only has no ROC curve
+        ax.text(0.5, 0.5, "one class only: no ROC curve", ha="center", va="center")
     fig.tight_layout()
     return fig
 
