@@ -154,3 +154,25 @@ def test_cluster_demo_section_reports_dec_and_baselines(synthetic_dir, tmp_path)
     methods = [row[0] for _, _, rows in section.tables[:1] for row in rows]
     assert methods == ["CAE + DEC", "CAE + KMeans", "raw KMeans"]
     assert all(path.is_file() for path, _ in section.figures)
+
+
+def test_cluster_resume_continues_pretraining_from_the_last_checkpoint(
+    synthetic_dir, tmp_path
+) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    out = tmp_path / "run"
+    args = [
+        "cluster", "train", "--data", str(synthetic_dir), "--n-clusters", "2", "--out", str(out),
+        "--set", "training.dec_max_epochs=1", "--set", "model.channels=[8,16]",
+        "--set", "embedding_plot=pca", "--set", "k_range=[2,3]",
+    ]  # fmt: skip
+    assert main([*args, "--set", "training.pretrain_epochs=2"]) == 0
+    assert main([*args, "--set", "training.pretrain_epochs=4", "--resume"]) == 0
+    checkpoint = torch.load(
+        out / "checkpoints" / "pretrain-last.ckpt", weights_only=True, map_location="cpu"
+    )
+    assert checkpoint["epoch"] == 4
+    # only the two missing epochs ran in the resumed session
+    assert json.loads((out / "metrics.json").read_text())["training"]["pretrain_epochs_run"] == 2
