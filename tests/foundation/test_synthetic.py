@@ -78,3 +78,12 @@ def test_snr_label_matches_the_measured_snr(synthetic_small):
         )
         errs.append(measured - meta.trace_snr_db[i])
     assert abs(np.median(errs)) < 2.0
+
+
+def test_split_fractions_that_do_not_sum_to_one_are_normalized():
+    from seislearn.data.synthetic import SyntheticConfig
+
+    ds = make_events(200, seed=2, config=SyntheticConfig(split_fractions=(8, 1, 1)))
+    counts = ds.metadata["split"].value_counts()
+    assert set(counts.index) == {"train", "dev", "test"}
+    assert counts["train"] > counts["dev"] + counts["test"]

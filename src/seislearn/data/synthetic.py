@@ -172,7 +172,14 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
     n_noise = round(n * cfg.noise_fraction)
     n_event_traces = n - n_noise
     n_events = int(np.ceil(n_event_traces / cfg.stations_per_event)) if n_event_traces else 0
-    split_names = np.array(schema.SPLITS)
+    # Cumulative split fractions, normalized so fractions that do not sum to one still work.
+    split_bounds = np.cumsum(cfg.split_fractions) / np.sum(cfg.split_fractions)
+
+    def draw_split() -> str:
+        """Draw train/dev/test for one event (one uniform draw, as the seeded stream expects)."""
+        index = int(np.searchsorted(split_bounds, rng.uniform()))
+        return schema.SPLITS[min(index, len(schema.SPLITS) - 1)]
+
     waveforms: dict[str, np.ndarray] = {}
     rows: list[dict] = []
     t0 = pd.Timestamp("2020-01-01T00:00:00Z")
@@ -184,8 +191,7 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
         stress_drop = 10 ** rng.normal(log_sd, sd_sigma)
         magnitude = rng.uniform(*cfg.magnitude_range)
         depth = rng.uniform(*cfg.depth_range_km)
-        split = split_names[np.searchsorted(np.cumsum(cfg.split_fractions), rng.uniform())]
-        split = split if split in schema.SPLITS else "test"
+        split = draw_split()
         # Epicentre placed relative to the reference station.
         ev_dist = rng.uniform(*cfg.distance_range_km)
         ev_az = rng.uniform(0, 360)
@@ -274,7 +280,7 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
         amp = 10 ** rng.uniform(1, 3)
         waveforms[name] = (_coloured_noise(rng, npts, sr) * amp).astype(np.float32)
         start = t0 + pd.Timedelta(seconds=float(event_times[n_events + k]))
-        split = split_names[np.searchsorted(np.cumsum(cfg.split_fractions), rng.uniform())]
+        split = draw_split()
         rows.append(
             {
                 schema.TRACE_NAME: name,
@@ -289,7 +295,7 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
                 schema.STATION_LONGITUDE: cfg.station_longitude_deg,
                 "source_type": "noise",
                 schema.CATEGORY: "noise",
-                schema.SPLIT: split if split in schema.SPLITS else "test",
+                schema.SPLIT: split,
             }
         )
     metadata = pd.DataFrame(rows)

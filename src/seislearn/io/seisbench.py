@@ -11,6 +11,7 @@ The format is SeisBench's public one; this is an independent implementation.
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 from pathlib import Path
@@ -363,6 +364,7 @@ def write_seisbench(
     rows: list[dict] = []
     buckets: dict[tuple, list[tuple[int, np.ndarray]]] = {}
     bucket_names: dict[tuple, int] = {}
+    flushes: collections.Counter[int] = collections.Counter()  # blocks written per bucket
     with atomic_path(wave_path) as tmp_wave, h5py.File(tmp_wave, "w") as f:
         fmt = f.create_group("data_format")
         fmt.create_dataset("component_order", data=dataset.component_order)
@@ -372,8 +374,8 @@ def write_seisbench(
         def flush(key: tuple) -> None:
             items = buckets.pop(key)
             number = bucket_names.setdefault(key, len(bucket_names))
-            existing = [k for k in group if k.startswith(f"bucket{number}_")]
-            name = f"bucket{number}_{len(existing)}"
+            name = f"bucket{number}_{flushes[number]}"
+            flushes[number] += 1
             block = np.stack([a for _, a in items])
             group.create_dataset(name, data=block, chunks=(1, *block.shape[1:]))
             for row_number, (pos, _) in enumerate(items):
