@@ -82,6 +82,22 @@ def compare(
     return {"runs": runs, "summary": summary}
 
 
+def summarize_acc(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and standard deviation over seeds of ACC, per method and subset (all, test)."""
+    import numpy as np
+
+    return {
+        name: {
+            subset: {
+                "acc_mean": float(np.mean([r[name][subset]["acc"] for r in runs])),
+                "acc_std": float(np.std([r[name][subset]["acc"] for r in runs])),
+            }
+            for subset in ("all", "test")
+        }
+        for name in ("dec", "ae_kmeans", "raw_kmeans")
+    }
+
+
 def save(name: str, result: dict[str, Any]) -> Path:
     """Write ``results/<name>.json`` with the conditions of the measurement."""
     import torch

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cluster_bench import quiet, save
+from cluster_bench import quiet, save, summarize_acc
 
 FEATURES = {
     "start_s": -5.0,
@@ -230,16 +230,7 @@ def main() -> None:
         groups=groups,
     )
     print(f"supervised ceiling (logistic regression, grouped 5-fold CV): {ceiling.mean():.3f}")
-    summary = {
-        name: {
-            subset: {
-                "acc_mean": float(np.mean([r[name][subset]["acc"] for r in runs])),
-                "acc_std": float(np.std([r[name][subset]["acc"] for r in runs])),
-            }
-            for subset in ("all", "test")
-        }
-        for name in ("dec", "ae_kmeans", "raw_kmeans")
-    }
+    summary = summarize_acc(runs)
     save(
         args.name or ("cluster_ncedc_transductive" if args.transductive else "cluster_ncedc"),
         {

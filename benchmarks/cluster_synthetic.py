@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from cluster_bench import quiet, save
+from cluster_bench import quiet, save, summarize_acc
 
 FEATURES = {
     "start_s": -1.0,
@@ -82,16 +80,7 @@ def main() -> None:
             f"  raw KMeans {row['raw_kmeans']['all']['acc']:.3f}/{row['raw_kmeans']['test']['acc']:.3f}",
             flush=True,
         )
-    summary = {
-        name: {
-            subset: {
-                "acc_mean": float(np.mean([r[name][subset]["acc"] for r in runs])),
-                "acc_std": float(np.std([r[name][subset]["acc"] for r in runs])),
-            }
-            for subset in ("all", "test")
-        }
-        for name in ("dec", "ae_kmeans", "raw_kmeans")
-    }
+    summary = summarize_acc(runs)
     save(
         "cluster_synthetic",
         {
