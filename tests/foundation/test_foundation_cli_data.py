@@ -84,6 +84,17 @@ def test_data_synth_events_writes_a_readable_dataset(tmp_path, capsys):
     assert "no problems found" in capsys.readouterr().out
 
 
+def test_data_synth_events_at_a_typical_site_differs_from_the_ideal_one(tmp_path):
+    common = ["data", "synth", "events", "--n", "3", "--seed", "2"]
+    assert main([*common, "--out", str(tmp_path / "ideal")]) == 0
+    assert main([*common, "--out", str(tmp_path / "site"), "--site", "typical"]) == 0
+    ideal, site = read_dataset(tmp_path / "ideal"), read_dataset(tmp_path / "site")
+    assert site.metadata["path_back_azimuth_deg"].tolist() == pytest.approx(
+        ideal.metadata["path_back_azimuth_deg"].tolist()
+    )
+    assert not np.allclose(ideal.get_waveform(0), site.get_waveform(0))
+
+
 def _with_bad_rows(shared_data, tmp_path):
     root = tmp_path / "bad"
     shutil.copytree(shared_data / "seisbench_dummy", root)

@@ -87,3 +87,73 @@ def test_split_fractions_that_do_not_sum_to_one_are_normalized():
     counts = ds.metadata["split"].value_counts()
     assert set(counts.index) == {"train", "dev", "test"}
     assert counts["train"] > counts["dev"] + counts["test"]
+
+
+def _p_polarization_azimuths(dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Covariance back-azimuth of the first 0.3 s of P, the label, and the SNR, per trace."""
+    from seislearn.evaluation.polarization import polarization_analysis
+
+    meta = dataset.metadata
+    windows = []
+    for i in range(len(dataset)):
+        wave, row = dataset[i]
+        p = round(row["trace_p_arrival_sample"])
+        windows.append(wave[:, p : p + 30])
+    result = polarization_analysis(np.stack(windows).astype(np.float64))
+    return (
+        result.back_azimuth_deg,
+        meta["path_back_azimuth_deg"].to_numpy(),
+        meta["trace_snr_db"].to_numpy(),
+    )
+
+
+def _wrap(deg: np.ndarray) -> np.ndarray:
+    return (np.asarray(deg) + 180.0) % 360.0 - 180.0
+
+
+def test_an_ideal_site_leaves_the_data_unchanged():
+    from seislearn.data.synthetic import SiteEffects, SyntheticConfig
+
+    a = make_events(6, seed=2)
+    b = make_events(6, seed=2, config=SyntheticConfig(site=SiteEffects()))
+    for i in range(6):
+        np.testing.assert_array_equal(a.get_waveform(i), b.get_waveform(i))
+
+
+def test_a_misoriented_sensor_shifts_the_polarization_azimuth_by_its_misorientation():
+    from seislearn.data.synthetic import SiteEffects, SyntheticConfig
+
+    cfg = SyntheticConfig(snr_db_range=(30.0, 40.0), site=SiteEffects(misorientation_deg=10.0))
+    est, true, _ = _p_polarization_azimuths(make_events(40, seed=5, config=cfg))
+    # The sensor's "N" points 10 degrees east of north, so angles read 10 degrees low.
+    assert abs(np.median(_wrap(est - true)) + 10.0) < 1.5
+    # Labels stay the geometric back-azimuth.
+    ideal = make_events(40, seed=5, config=SyntheticConfig(snr_db_range=(30.0, 40.0)))
+    np.testing.assert_allclose(ideal.metadata["path_back_azimuth_deg"], true)
+
+
+def test_site_deviation_follows_its_periodic_terms():
+    from seislearn.data.synthetic import SiteEffects, SyntheticConfig
+
+    site = SiteEffects(deviation_amplitude_deg=(12.0, 0.0), deviation_phase_deg=(0.0, 0.0))
+    cfg = SyntheticConfig(snr_db_range=(30.0, 40.0), site=site)
+    est, true, _ = _p_polarization_azimuths(make_events(60, seed=6, config=cfg))
+    expected = 12.0 * np.sin(np.radians(true))
+    residual = _wrap(est - true) - expected
+    assert np.median(np.abs(residual)) < 2.0
+    assert np.corrcoef(_wrap(est - true), expected)[0, 1] > 0.9
+
+
+def test_directional_noise_is_rayleigh_type_from_its_azimuth():
+    from seislearn.data.synthetic import SiteEffects, SyntheticConfig
+
+    site = SiteEffects(noise_directional_fraction=1.0, noise_azimuth_deg=60.0)
+    data = make_events(8, seed=7, config=SyntheticConfig(noise_fraction=1.0, site=site))
+    for i in range(len(data)):
+        z, n, e = data.get_waveform(i).astype(np.float64)
+        # Horizontal motion lies along the 60/240-degree line ...
+        horizontal_azimuth = np.degrees(0.5 * np.arctan2(2 * (n * e).sum(), (n**2 - e**2).sum()))
+        assert abs(_wrap(2 * (horizontal_azimuth - 60.0)) / 2) < 3.0
+        # ... and is 90 degrees out of phase with the vertical (elliptical, not rectilinear).
+        radial = -(np.cos(np.radians(60.0)) * n + np.sin(np.radians(60.0)) * e)
+        assert abs(np.corrcoef(z, radial)[0, 1]) < 0.1

@@ -77,6 +77,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--snr-db", nargs=2, type=float, default=(0.0, 20.0), metavar=("MIN", "MAX"))
     ev.add_argument("--noise-fraction", type=float, default=0.0, help="share of noise-only traces")
     ev.add_argument("--stations-per-event", type=int, default=1)
+    ev.add_argument(
+        "--site",
+        default="ideal",
+        choices=("ideal", "typical"),
+        help="the reference station: ideal (default), or typical: 4 degrees misoriented, "
+        "a back-azimuth-dependent P polarization deviation up to ~9 degrees, half the "
+        "noise Rayleigh-type from one azimuth (see SiteEffects.typical)",
+    )
     ev.add_argument("--overwrite", action="store_true")
     ev.set_defaults(func=_synth_events)
     im = ssub.add_parser(
@@ -145,13 +153,14 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _synth_events(args: argparse.Namespace) -> int:
-    from seislearn.data.synthetic import SyntheticConfig, make_events
+    from seislearn.data.synthetic import SiteEffects, SyntheticConfig, make_events
     from seislearn.io.seisbench import write_seisbench
 
     cfg = SyntheticConfig(
         snr_db_range=tuple(args.snr_db),
         noise_fraction=args.noise_fraction,
         stations_per_event=args.stations_per_event,
+        site=SiteEffects.typical() if args.site == "typical" else SiteEffects(),
     )
     dataset = make_events(args.n, seed=args.seed, config=cfg)
     write_seisbench(dataset, args.out, overwrite=args.overwrite)

@@ -31,6 +31,17 @@ simple but shaped by the physics a model should learn:
 * **Noise.** Coloured noise (red spectrum plus a microseism peak) scaled to a
   target SNR: ``snr_db = 20 log10(rms(signal, first second after P) / rms(noise))``,
   all three components together. Noise-only traces have category ``noise``.
+* **Station site (opt-in, :class:`SiteEffects`).** By default the station is
+  ideal. Real single stations are not, and polarization analysis inherits
+  every one of these effects: a horizontal sensor *misorientation* (the "N"
+  channel points a few degrees off north); a *back-azimuth-dependent
+  deviation* of the P polarization from the great-circle direction, as made by
+  a dipping interface under the station (a 360-degree periodic term) and
+  anisotropy (180-degree periodic), ``dev(baz) = a1 sin(baz - phi1) +
+  a2 sin(2 (baz - phi2))``; and *directional noise*, a share of the noise that
+  is Rayleigh-type (Z and radial 90 degrees out of phase) from a persistent
+  source azimuth (ocean microseism, a road). The labels stay the geometric
+  back-azimuth from the coordinates, which is what a user wants to recover.
 """
 
 from __future__ import annotations
@@ -52,6 +63,80 @@ BETA_M_S = 3500.0
 KM_PER_DEG = 111.19
 
 
+@dataclass(frozen=True)
+class SiteEffects:
+    """How one station's site and installation distort the recorded wavefield.
+
+    All zero (the default) is an ideal station. :meth:`typical` gives modest
+    values of the kind reported for permanent stations.
+
+    Attributes
+    ----------
+    misorientation_deg : float, degrees clockwise
+        Azimuth the "N" channel really points to (the "E" channel 90 degrees
+        further); the recorded N/E are the ground motion rotated into that frame.
+    deviation_amplitude_deg : tuple of two floats, degrees
+        Amplitudes ``a1, a2`` of the 360- and 180-degree periodic deviation of
+        the P (and S) polarization azimuth from the geometric back-azimuth.
+    deviation_phase_deg : tuple of two floats, degrees
+        Phases ``phi1, phi2`` of those two terms.
+    noise_directional_fraction : float, 0-1
+        Share of the noise power that is Rayleigh-type from one azimuth.
+    noise_azimuth_deg : float, degrees
+        Mean azimuth the directional noise comes from.
+    noise_azimuth_spread_deg : float, degrees
+        Standard deviation of that azimuth from trace to trace.
+    """
+
+    misorientation_deg: float = 0.0
+    deviation_amplitude_deg: tuple[float, float] = (0.0, 0.0)
+    deviation_phase_deg: tuple[float, float] = (0.0, 0.0)
+    noise_directional_fraction: float = 0.0
+    noise_azimuth_deg: float = 0.0
+    noise_azimuth_spread_deg: float = 0.0
+
+    @classmethod
+    def typical(cls) -> SiteEffects:
+        """A modest, realistic station: 4 degrees misoriented, a deviation of up to
+        about 9 degrees (6 degrees 360-periodic, 3 degrees 180-periodic), and half
+        of the noise power Rayleigh-type from about 250 degrees (spread 15 degrees).
+        """
+        return cls(
+            misorientation_deg=4.0,
+            deviation_amplitude_deg=(6.0, 3.0),
+            deviation_phase_deg=(40.0, 110.0),
+            noise_directional_fraction=0.5,
+            noise_azimuth_deg=250.0,
+            noise_azimuth_spread_deg=15.0,
+        )
+
+    @property
+    def is_ideal(self) -> bool:
+        """True when the station adds no effect at all."""
+        return (
+            self.misorientation_deg == 0.0
+            and not any(self.deviation_amplitude_deg)
+            and self.noise_directional_fraction == 0.0
+        )
+
+    def polarization_azimuth_deg(self, back_azimuth_deg: np.ndarray | float) -> np.ndarray:
+        """Azimuth (degrees, geographic frame) the P polarization points back along."""
+        b = np.radians(np.asarray(back_azimuth_deg, dtype=float))
+        (a1, a2), (p1, p2) = self.deviation_amplitude_deg, self.deviation_phase_deg
+        dev = a1 * np.sin(b - np.radians(p1)) + a2 * np.sin(2 * (b - np.radians(p2)))
+        return np.mod(np.degrees(b) + dev, 360.0)
+
+    def record(self, zne: np.ndarray) -> np.ndarray:
+        """Ground motion (3, n) in the geographic ZNE frame as the misoriented sensor records it."""
+        if self.misorientation_deg == 0.0:
+            return zne
+        t = np.radians(self.misorientation_deg)
+        out = zne.copy()
+        out[1] = np.cos(t) * zne[1] + np.sin(t) * zne[2]
+        out[2] = -np.sin(t) * zne[1] + np.cos(t) * zne[2]
+        return out
+
+
 @dataclass
 class SyntheticConfig:
     """Parameters of :func:`make_events`.
@@ -70,6 +155,7 @@ class SyntheticConfig:
     stations_per_event : int, stations recording each event (each its own trace)
     split_fractions : tuple, train/dev/test fractions, assigned per event
     station_latitude_deg, station_longitude_deg : float, reference station position
+    site : SiteEffects, the reference station's site and installation (ideal by default)
     """
 
     sampling_rate: float = 100.0
@@ -87,6 +173,7 @@ class SyntheticConfig:
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     station_latitude_deg: float = 46.0
     station_longitude_deg: float = 8.0
+    site: SiteEffects = field(default_factory=SiteEffects)
 
 
 def corner_frequency_hz(magnitude: np.ndarray, stress_drop_mpa: np.ndarray) -> np.ndarray:
@@ -119,6 +206,38 @@ def _coloured_noise(rng: np.random.Generator, n: int, sr: float, channels: int =
     )
     noise = np.fft.irfft(spec * shape, n=n, axis=-1)
     return noise / noise.std(axis=-1, keepdims=True)
+
+
+def _site_noise(
+    rng: np.random.Generator,
+    site_rng: np.random.Generator,
+    n: int,
+    sr: float,
+    site: SiteEffects,
+) -> np.ndarray:
+    """Coloured noise (3, n) in the geographic frame, part of it Rayleigh-type from one azimuth.
+
+    The directional part is retrograde-elliptical like a fundamental-mode
+    Rayleigh wave: the radial component (along the propagation direction, away
+    from the noise source) is the Hilbert transform of the vertical, with a
+    horizontal-to-vertical ratio of 0.8. The result has unit mean variance per
+    channel, like :func:`_coloured_noise`. The directional part draws from
+    ``site_rng`` so that the events (sources, SNR, isotropic noise) are the same
+    whatever the site.
+    """
+    from scipy.signal import hilbert
+
+    noise = _coloured_noise(rng, n, sr)
+    f = site.noise_directional_fraction
+    if f == 0.0:
+        return noise
+    vertical = _coloured_noise(site_rng, n, sr, channels=1)[0]
+    radial = 0.8 * np.imag(hilbert(vertical))
+    azimuth = np.radians(site_rng.normal(site.noise_azimuth_deg, site.noise_azimuth_spread_deg))
+    # Propagation away from the source at ``azimuth``: radial unit vector (N, E) = -(cos, sin).
+    directional = np.stack([vertical, -np.cos(azimuth) * radial, -np.sin(azimuth) * radial])
+    directional /= np.sqrt(np.mean(directional.var(axis=-1)))
+    return np.sqrt(1.0 - f) * noise + np.sqrt(f) * directional
 
 
 def _phase(
@@ -166,6 +285,7 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
 
     cfg = config or SyntheticConfig()
     rng = np.random.default_rng(seed)
+    site_rng = np.random.default_rng([seed, 1])  # the site's own draws; events stay the same
     sr = cfg.sampling_rate
     npts = round(cfg.duration_s * sr)
     pops = list(cfg.populations)
@@ -228,7 +348,9 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
             s_pulse, s_coda = _phase(
                 rng, npts, sr, ts, fc / 1.5, hypo / VS_KM_S / 500 + 0.01, 4.0, 0.5
             )
-            inc, b = np.radians(incidence), np.radians(baz)
+            inc = np.radians(incidence)
+            # Polarization azimuth: the geometric one unless the site deviates it.
+            b = np.radians(cfg.site.polarization_azimuth_deg(baz) if st == 0 else baz)
             polarity = 1.0 if rng.uniform() < 0.5 else -1.0
             p_dir = np.array([np.cos(inc), -np.sin(inc) * np.cos(b), -np.sin(inc) * np.sin(b)])
             sv_dir = np.array([np.sin(inc), np.cos(inc) * np.cos(b), np.cos(inc) * np.sin(b)])
@@ -240,9 +362,18 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
             snr_db = rng.uniform(*cfg.snr_db_range)
             i0, i1 = int(tp * sr), int(tp * sr + sr)
             rms_signal = np.sqrt(np.mean(signal[:, i0:i1] ** 2))
-            noise = _coloured_noise(rng, npts, sr) * rms_signal / 10 ** (snr_db / 20)
+            if st == 0 and not cfg.site.is_ideal:
+                noise = (
+                    _site_noise(rng, site_rng, npts, sr, cfg.site)
+                    * rms_signal
+                    / 10 ** (snr_db / 20)
+                )
+                trace = cfg.site.record(signal + noise)
+            else:
+                noise = _coloured_noise(rng, npts, sr) * rms_signal / 10 ** (snr_db / 20)
+                trace = signal + noise
             name = f"synth_{len(rows):06d}"
-            waveforms[name] = (signal + noise).astype(np.float32)
+            waveforms[name] = trace.astype(np.float32)
             rows.append(
                 {
                     schema.TRACE_NAME: name,
@@ -278,7 +409,11 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
     for k in range(n_noise):
         name = f"synth_{len(rows):06d}"
         amp = 10 ** rng.uniform(1, 3)
-        waveforms[name] = (_coloured_noise(rng, npts, sr) * amp).astype(np.float32)
+        if cfg.site.is_ideal:
+            noise = _coloured_noise(rng, npts, sr)
+        else:
+            noise = cfg.site.record(_site_noise(rng, site_rng, npts, sr, cfg.site))
+        waveforms[name] = (noise * amp).astype(np.float32)
         start = t0 + pd.Timedelta(seconds=float(event_times[n_events + k]))
         split = draw_split()
         rows.append(
