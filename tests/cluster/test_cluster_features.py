@@ -96,3 +96,52 @@ def test_features_leading_background_is_the_pre_event_spectrum(synthetic_small) 
     assert np.allclose(out.spectrograms[..., lead].mean(-1), 0, atol=1e-4)
     # After the P onset the event stands above its own pre-event noise.
     assert out.spectrograms[..., out.times > 3.5].mean() > 0.5
+
+
+def test_longest_constant_run_counts_identical_neighbours() -> None:
+    from seislearn.data.checks import longest_constant_run
+
+    assert longest_constant_run(np.array([])) == 0
+    assert longest_constant_run(np.array([1.0, 2.0, 3.0])) == 1
+    assert longest_constant_run(np.array([0.0, 0.0, 0.0, 1.0, 5.0, 5.0, 2.0])) == 3
+    assert longest_constant_run(np.r_[np.arange(4.0), np.full(7, 2.5), 1.0]) == 7
+
+
+def test_features_quality_screen_leaves_out_windows_with_a_constant_stretch(
+    synthetic_small,
+) -> None:
+    ds = synthetic_small.select([0, 1, 2])
+    sr = float(ds.metadata["trace_sampling_rate_hz"].iloc[0])
+    pick = float(ds.metadata["trace_p_arrival_sample"].iloc[1]) / sr
+    npts = ds.get_waveform(1).shape[-1] / sr
+    # Real noise never holds one value for a second: the screen keeps every window ...
+    ok = compute_spectrograms(ds, FeatureConfig(start_s=-2, length_s=5, max_constant_s=1.0))
+    assert len(ok.metadata) == 3 and not ok.skipped
+    # ... but a window running 3 s past the end of trace 1 is zero padded there.
+    start = npts - pick - 7.0
+    past_end = FeatureConfig(start_s=start, length_s=10, max_constant_s=1.0)
+    with pytest.raises(DataError, match=r"holds one value for 3\.\d\d s.*max_constant_s"):
+        compute_spectrograms(ds.select([1]), past_end)
+    out = compute_spectrograms(ds.select([1]), past_end.model_copy(update={"max_constant_s": 4.0}))
+    assert len(out.metadata) == 1
+    unscreened = compute_spectrograms(
+        ds.select([1]), past_end.model_copy(update={"max_constant_s": None})
+    )
+    assert len(unscreened.metadata) == 1
+
+
+def test_features_quality_screen_names_zero_filled_real_windows(shared_data) -> None:
+    from seislearn.io import read_dataset
+
+    ds = read_dataset(shared_data / "ncedc_phasenet")
+    names = ["NC_GBD_1985021117290228", "NC_MEM_2017100709282692"]
+    sub = ds.select(np.flatnonzero(ds.metadata["trace_name"].isin(names)))
+    # NC_GBD starts about 20 s late, zero filled: its noise window 25-5 s before P is
+    # mostly zeros; its earthquake window, and both windows of NC_MEM, are clean.
+    noise = FeatureConfig(start_s=-25, length_s=20, max_constant_s=1.0)
+    out = compute_spectrograms(sub, noise, on_error="skip")
+    assert list(out.metadata["trace_name"]) == ["NC_MEM_2017100709282692"]
+    assert len(out.skipped) == 1 and "NC_GBD_1985021117290228" in out.skipped[0]
+    assert "component Z holds one value" in out.skipped[0]
+    quake = compute_spectrograms(sub, noise.model_copy(update={"start_s": -5.0}))
+    assert len(quake.metadata) == 2

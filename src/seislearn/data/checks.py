@@ -41,6 +41,30 @@ def _wrap(angle: np.ndarray | float) -> np.ndarray:
     return (np.asarray(angle, dtype=float) + 180.0) % 360.0 - 180.0
 
 
+def longest_constant_run(x: np.ndarray) -> int:
+    """Length, in samples, of the longest run of identical consecutive values of ``x``.
+
+    A real recording never holds one value for long: a run of a second or more
+    is a gap filled with zeros or a constant, a dead channel, or padding.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N,)
+
+    Returns
+    -------
+    int, samples (0 for an empty array, 1 when no two neighbours are equal)
+    """
+    x = np.asarray(x).ravel()
+    if x.size == 0:
+        return 0
+    same = np.diff(x) == 0
+    if not same.any():
+        return 1
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], same.astype(np.int8), [0]])))
+    return int((edges[1::2] - edges[::2]).max()) + 1
+
+
 def waveform_problems(
     wave: np.ndarray, component_order: str = "ZNE", available: str | None = None
 ) -> list[tuple[str, str, str]]:

@@ -11,6 +11,7 @@ Small composable callables, each usable on its own:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -166,6 +167,30 @@ class Preprocess:
         return x.astype(np.float32)
 
 
+def _screen_constant(
+    raw: np.ndarray,
+    sr: float,
+    max_constant_s: float,
+    channels: Sequence[int] | None,
+    path: str,
+    trace: str,
+    names: str = "",
+) -> None:
+    """Raise :class:`DataError` when a channel of ``raw`` (C, N) is constant for > ``max_constant_s``."""
+    from seislearn.data.checks import longest_constant_run
+
+    for c in range(raw.shape[0]) if channels is None else channels:
+        run = longest_constant_run(raw[c])
+        if run > max_constant_s * sr:
+            label = names[c] if len(names) == raw.shape[0] else str(c)
+            raise DataError(
+                f"component {label} holds one value for {run / sr:.2f} s of the window "
+                f"(> max_constant_s = {max_constant_s:g} s): a filled gap or padding?",
+                path=path,
+                trace=trace,
+            )
+
+
 def extract_windows(
     dataset: WaveformDataset,
     phase: Literal["P", "S"] = "P",
@@ -175,6 +200,8 @@ def extract_windows(
     pad: PadPolicy = "zeros",
     on_error: Literal["raise", "skip"] = "raise",
     preprocess_margin_s: float = 5.0,
+    max_constant_s: float | None = None,
+    constant_channels: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Cut preprocessed windows around a phase for every trace of a dataset.
 
@@ -193,6 +220,15 @@ def extract_windows(
         ``skip`` leaves out traces with a missing pick or a bad waveform and
         lists them in the returned messages.
     preprocess_margin_s : float, seconds
+    max_constant_s : float, optional, seconds
+        Quality screen on the raw window (before preprocessing, padding
+        included): a window in which one of ``constant_channels`` holds the
+        same value for longer than this (a zero-filled gap, a dead channel,
+        padding past the trace) is a bad waveform (:class:`DataError`, or
+        skipped and listed with ``on_error="skip"``). None: no screen.
+    constant_channels : sequence of int, optional
+        Channels screened (default all); leave out channels known to be empty,
+        e.g. the zeroed horizontals of a vertical-only trace.
 
     Returns
     -------
@@ -234,6 +270,17 @@ def extract_windows(
                     trace=name,
                 )
             seg, _ = cut_window(wave, pick, before_n + margin, after_n + margin, pad_mode(pad))
+            if max_constant_s is not None:
+                raw, _ = cut_window(seg, margin + before_n, before_n, after_n)
+                _screen_constant(
+                    raw,
+                    sr,
+                    max_constant_s,
+                    constant_channels,
+                    dataset.name,
+                    name,
+                    dataset.component_order,
+                )
             out_sr = sr
             if preprocess is not None:
                 pp = Preprocess(**{**preprocess.__dict__, "sampling_rate": sr})

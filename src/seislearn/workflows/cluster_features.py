@@ -43,6 +43,14 @@ class FeatureConfig(StrictModel):
     corners: int = Field(4, ge=1, description="Butterworth order")
     target_rate: float | None = Field(None, description="resample to this rate, Hz")
     taper_fraction: float = 0.05
+    max_constant_s: float | None = Field(
+        None,
+        gt=0,
+        description="quality screen, seconds: a window whose raw samples (before filtering) "
+        "hold one value for longer than this in a used component (a zero-filled gap, a dead "
+        "channel, padding past the trace end) is an error, or skipped and listed with "
+        "--on-error skip; None = no screen",
+    )
     nperseg: int = Field(128, ge=4, description="STFT segment length, samples")
     noverlap: int | None = Field(None, description="samples shared by segments (default half)")
     nfft: int | None = Field(None, description="FFT length (default: next power of 2 >= nperseg)")
@@ -197,8 +205,16 @@ def compute_spectrograms(
         corners=cfg.corners,
         taper_fraction=cfg.taper_fraction,
     )
+    idx = ["ZNE".index(c) for c in cfg.components]
     windows, rows, more = extract_windows(
-        view, "P", before_s=0.0, after_s=cfg.length_s, preprocess=pre, on_error=on_error
+        view,
+        "P",
+        before_s=0.0,
+        after_s=cfg.length_s,
+        preprocess=pre,
+        on_error=on_error,
+        max_constant_s=cfg.max_constant_s,
+        constant_channels=idx,
     )
     skipped += more
     kept = meta.set_index(schema.TRACE_NAME).loc[rows[schema.TRACE_NAME]].reset_index()
@@ -208,7 +224,6 @@ def compute_spectrograms(
         raise DataError(
             "traces have different sampling rates; set features.target_rate", path=dataset.name
         )
-    idx = ["ZNE".index(c) for c in cfg.components]
     windows = np.ascontiguousarray(windows[:, idx])
     scfg = cfg.spectrogram_config()
     spec = spectrogram(windows, out_rate, scfg).numpy()
