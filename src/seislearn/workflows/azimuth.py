@@ -121,10 +121,10 @@ def _fit_stage(
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+    from seislearn.training.checkpoints import latest_epoch_checkpoint
+
     folder = run.checkpoints / stage
-    checkpoint = ModelCheckpoint(
-        dirpath=folder, filename="best", monitor="val_loss", save_top_k=1, save_last=True
-    )
+    checkpoint = ModelCheckpoint(dirpath=folder, filename="best", monitor="val_loss", save_top_k=1)
     timer = _EpochTimer()
     trainer = L.Trainer(
         accelerator="auto",
@@ -132,7 +132,12 @@ def _fit_stage(
         max_epochs=epochs,
         logger=False,
         enable_checkpointing=True,
-        callbacks=[EarlyStopping("val_loss", patience=patience), checkpoint, timer],
+        callbacks=[
+            EarlyStopping("val_loss", patience=patience),
+            checkpoint,
+            latest_epoch_checkpoint(folder),
+            timer,
+        ],
         enable_progress_bar=False,
         enable_model_summary=False,
         deterministic=False,

@@ -84,6 +84,7 @@ def fit_model(
 
     from seislearn.evaluation.classification import class_weights
     from seislearn.models.cnn import build_model
+    from seislearn.training.checkpoints import latest_epoch_checkpoint
     from seislearn.training.classify_module import ClassifyModule
     from seislearn.training.datamodule import ArrayDataModule
 
@@ -119,9 +120,7 @@ def fit_model(
         lr=cfg.training.lr,
         weight_decay=cfg.training.weight_decay,
     )
-    best = ModelCheckpoint(
-        dirpath=run.checkpoints, filename="best", monitor="val_loss", save_last=True
-    )
+    best = ModelCheckpoint(dirpath=run.checkpoints, filename="best", monitor="val_loss")
     trainer = L.Trainer(
         max_epochs=cfg.training.epochs,
         accelerator="auto",
@@ -130,7 +129,11 @@ def fit_model(
         enable_checkpointing=True,
         enable_progress_bar=progress,
         enable_model_summary=False,
-        callbacks=[EarlyStopping(monitor="val_loss", patience=cfg.training.patience), best],
+        callbacks=[
+            EarlyStopping(monitor="val_loss", patience=cfg.training.patience),
+            best,
+            latest_epoch_checkpoint(run.checkpoints),
+        ],
         num_sanity_val_steps=0,
     )
     ckpt = run.last_checkpoint() if resume else None

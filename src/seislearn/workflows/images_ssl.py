@@ -125,6 +125,8 @@ def train_ssl_encoder(
     """
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+    from seislearn.training.checkpoints import latest_epoch_checkpoint
+
     L.seed_everything(seed, workers=True, verbose=False)
     n = len(images)
     rng = np.random.default_rng(seed)
@@ -148,10 +150,9 @@ def train_ssl_encoder(
         dirpath=checkpoints,
         filename="ssl-{epoch:03d}",
         monitor="dev_loss" if dev else "train_loss",
-        save_last=True,
         save_top_k=1,
     )
-    callbacks = [checkpoint]
+    callbacks = [checkpoint, latest_epoch_checkpoint(checkpoints)]
     if dev is not None:
         callbacks.append(EarlyStopping(monitor="dev_loss", patience=config.patience))
     trainer = L.Trainer(
