@@ -22,6 +22,7 @@ examples:
   seislearn azimuth train --data picked --out az_real --init-from az_run  # fine-tune
   seislearn azimuth evaluate --model az_run --data other_synth --out az_eval
   seislearn azimuth predict --model az_run --data picked --out az_pred   # writes predictions.csv
+  seislearn azimuth predict --model az_run --data mseed_folder --picks picks.csv --out az_pred
   seislearn azimuth pick --data ../shared/data/seisbench_dummy --out picked \\
       --weights ../shared/data/weights/phasenetlight_ethz
 
@@ -33,6 +34,21 @@ config keys (YAML sections; --set section.key=value):
   loss.lambda_contrastive, loss.lambda_nll, training.mode (two_stage|end_to_end),
   training.freeze_encoder, training.vae_epochs, training.head_epochs, training.patience
 """
+
+
+def _add_obspy_options(parser: argparse.ArgumentParser) -> None:
+    """``--picks`` and ``--inventory``, for MiniSEED/SAC files (format obspy)."""
+    parser.add_argument(
+        "--picks",
+        metavar="FILE",
+        help="P (and S) picks of MiniSEED/SAC files: a CSV with trace_id (or station), "
+        "phase, time (UTC), or a QuakeML catalogue",
+    )
+    parser.add_argument(
+        "--inventory",
+        metavar="FILE",
+        help="StationXML of MiniSEED/SAC files: station coordinates, 1/2 channel orientation",
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=formatter(),
     )
     add_data_options(tr)
+    _add_obspy_options(tr)
     add_run_options(tr)
     add_config_options(tr)
     tr.add_argument(
@@ -74,6 +91,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("evaluate", help="metrics of a trained run on a labelled dataset")
     ev.add_argument("--model", required=True, metavar="RUN", help="a run made by 'azimuth train'")
     add_data_options(ev)
+    _add_obspy_options(ev)
     add_run_options(ev, out_required=False)
     ev.add_argument(
         "--split",
@@ -86,6 +104,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pr = sub.add_parser("predict", help="predict back-azimuth, incidence and uncertainty")
     pr.add_argument("--model", required=True, metavar="RUN", help="a run made by 'azimuth train'")
     add_data_options(pr)
+    _add_obspy_options(pr)
     add_run_options(pr, out_required=False)
     pr.set_defaults(func=_predict)
 
@@ -129,6 +148,8 @@ def _train(args: argparse.Namespace) -> int:
         init_from=args.init_from,
         format=args.format,
         on_error=args.on_error,
+        picks=args.picks,
+        inventory=args.inventory,
     )
     _print_summary(path)
     return 0
@@ -146,6 +167,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         format=args.format,
         on_error=args.on_error,
         split=args.split,
+        picks=args.picks,
+        inventory=args.inventory,
     )
     _print_summary(path)
     return 0
@@ -162,6 +185,8 @@ def _predict(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         format=args.format,
         on_error=args.on_error,
+        picks=args.picks,
+        inventory=args.inventory,
     )
     print(f"predictions: {path}")
     return 0

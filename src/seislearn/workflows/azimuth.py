@@ -277,13 +277,40 @@ def load_data(
     format: str = "auto",
     on_error: str = "raise",
     require_labels: bool = True,
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
 ) -> AzimuthData:
-    """Read a dataset and prepare its P windows with the config's window settings."""
-    from seislearn.io import read_dataset
+    """Read a dataset and prepare its P windows with the config's window settings.
+
+    ``picks`` (CSV or QuakeML) and ``inventory`` (StationXML) go with MiniSEED/SAC
+    files (format ``obspy``), see :func:`seislearn.io.obspy_files.read_obspy_files`;
+    files that cannot be read are skipped and listed with ``on_error="skip"``.
+    """
+    from seislearn.errors import DataError
+    from seislearn.io import detect_format, read_dataset
 
     w = config.window
-    dataset = read_dataset(path, format=format)
-    return prepare(
+    fmt = detect_format(path) if format == "auto" else format
+    reader_args: dict[str, Any] = {}
+    if fmt == "obspy":
+        reader_args = {"picks": picks, "inventory": inventory, "on_error": on_error}
+    elif picks is not None or inventory is not None:
+        raise DataError(
+            f"--picks and --inventory go with MiniSEED/SAC files (--format obspy), not {fmt}",
+            path=path,
+        )
+    dataset = read_dataset(path, format=fmt, **reader_args)
+    if fmt == "obspy" and picks is None:
+        from seislearn.data import schema
+
+        p_picks = dataset.metadata.get(schema.P_ARRIVAL)
+        if p_picks is None or p_picks.isna().all():
+            raise DataError(
+                "no P picks in the waveform files' headers; pass them with --picks "
+                "(CSV with trace_id, phase, time; or QuakeML)",
+                path=path,
+            )
+    data = prepare(
         dataset,
         w.before_s,
         w.after_s,
@@ -294,6 +321,8 @@ def load_data(
         split_seed=config.split_seed,
         require_labels=require_labels,
     )
+    data.skipped = list(getattr(dataset, "skipped", [])) + data.skipped
+    return data
 
 
 def train(
@@ -307,10 +336,13 @@ def train(
     on_error: str = "raise",
     data: AzimuthData | None = None,
     init_from: str | os.PathLike | None = None,
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
 ) -> Path:
     """Train, evaluate on the test split, and write the run; returns the run path.
 
     ``init_from``: a previous azimuth run whose weights start the training (fine-tuning).
+    ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
     """
     from seislearn.models.serialization import save_model
     from seislearn.report.html import write_report
@@ -318,7 +350,8 @@ def train(
     run = RunDir(out, overwrite=overwrite, resume=resume)
     run.write_config(config)
     with run.timed("prepare"):
-        data = data if data is not None else load_data(data_path, config, format, on_error)
+        if data is None:
+            data = load_data(data_path, config, format, on_error, True, picks, inventory)
     baseline_window = choose_baseline_window(data, config)
     init_state = None
     if init_from is not None:
@@ -396,13 +429,18 @@ def evaluate(
     format: str = "auto",
     on_error: str = "raise",
     split: str = "all",
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
 ) -> Path:
-    """Evaluate a trained run on a labelled dataset; writes metrics, predictions, figures."""
+    """Evaluate a trained run on a labelled dataset; writes metrics, predictions, figures.
+
+    ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    """
     from seislearn.report.html import write_report
 
     net, extra, config = _load_run(model_run)
     run = RunDir(out, overwrite=overwrite)
-    data = load_data(data_path, config, format, on_error)
+    data = load_data(data_path, config, format, on_error, True, picks, inventory)
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
     metrics, table, raw = evaluate_arrays(
         data,
@@ -432,13 +470,18 @@ def predict(
     overwrite: bool = False,
     format: str = "auto",
     on_error: str = "raise",
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
 ) -> Path:
-    """Predict back-azimuth, incidence and uncertainty for every trace with a P pick."""
+    """Predict back-azimuth, incidence and uncertainty for every trace with a P pick.
+
+    ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    """
     from seislearn.evaluation.polarization import polarization_analysis
 
     net, extra, config = _load_run(model_run)
     run = RunDir(out, overwrite=overwrite)
-    data = load_data(data_path, config, format, on_error, require_labels=False)
+    data = load_data(data_path, config, format, on_error, False, picks, inventory)
     start, stop = extra["baseline_window"]
     table = predictions_table(
         data.metadata,

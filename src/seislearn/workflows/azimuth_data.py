@@ -58,7 +58,9 @@ class AzimuthData:
 
     @property
     def split(self) -> np.ndarray:
-        """Split label per window."""
+        """Split label per window (empty strings for prediction data without a split)."""
+        if schema.SPLIT not in self.metadata.columns:
+            return np.full(len(self.metadata), "", dtype=object)
         return self.metadata[schema.SPLIT].astype(str).to_numpy()
 
 
@@ -159,7 +161,10 @@ def prepare(
     Normalization divides each window by one standard deviation over all three
     components, so the amplitude ratios between components (the polarization)
     survive; it has no fitted parameters, so nothing of dev or test leaks.
-    Traces marked ``trace_category == noise`` are left out.
+    Traces marked ``trace_category == noise`` are left out. With
+    ``require_labels=False`` (data to predict) traces may lack a back-azimuth
+    label, and a dataset without a train/dev split keeps what it has (no split
+    is drawn for it).
     """
     from seislearn.data.splits import assign_splits, check_no_event_leak
     from seislearn.data.windows import Preprocess, extract_windows
@@ -221,8 +226,9 @@ def prepare(
     }
     if has_split:
         check_no_event_leak(rows)
-    else:
+    elif require_labels:
         rows[schema.SPLIT] = assign_splits(rows, "event", seed=split_seed).to_numpy()
+    # Data only to predict keeps its own split column, if any; none is invented for it.
     return AzimuthData(
         windows=windows,
         metadata=rows,
