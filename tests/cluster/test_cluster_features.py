@@ -145,3 +145,17 @@ def test_features_quality_screen_names_zero_filled_real_windows(shared_data) -> 
     assert "component Z holds one value" in out.skipped[0]
     quake = compute_spectrograms(sub, noise.model_copy(update={"start_s": -5.0}))
     assert len(quake.metadata) == 2
+
+
+def test_features_quantile_background_is_the_quiet_frames_level(synthetic_small) -> None:
+    cfg = FeatureConfig(start_s=-5, length_s=10, background="quantile", scale="none")
+    out = compute_spectrograms(synthetic_small.select([0, 1]), cfg)
+    # A fifth of the frames lie at or below zero at every frequency, the rest above.
+    below = (out.spectrograms <= 1e-6).mean(axis=-1)
+    n_t = out.times.size
+    assert np.all(below >= np.floor(0.2 * (n_t - 1)) / n_t) and np.all(below < 0.5)
+    median = compute_spectrograms(
+        synthetic_small.select([0, 1]), cfg.model_copy(update={"background": "median"})
+    )
+    # The event after P raises the median above the quiet frames, not the 20 % quantile.
+    assert out.spectrograms.mean() > median.spectrograms.mean()

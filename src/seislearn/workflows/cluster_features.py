@@ -59,12 +59,17 @@ class FeatureConfig(StrictModel):
     power: Literal["log", "linear"] = "log"
     fmin: float | None = Field(1.0, description="keep frequencies >= fmin, Hz")
     fmax: float | None = Field(20.0, description="keep frequencies <= fmax, Hz")
-    background: Literal["none", "median", "leading"] = Field(
+    background: Literal["none", "median", "quantile", "leading"] = Field(
         "none",
         description="reference spectrum removed per frequency (subtracted from log power, "
         "divided out of linear power): none; median over the window (the station's "
-        "background); or mean of the leading background_s seconds (pre-event noise when "
-        "the window starts before the pick: a signal-to-noise spectrogram)",
+        "background); the background_quantile over the window (a noise floor that stays "
+        "put when an event fills more than half of the window); or mean of the leading "
+        "background_s seconds (pre-event noise when the window starts before the pick: a "
+        "signal-to-noise spectrogram)",
+    )
+    background_quantile: float = Field(
+        0.2, gt=0, lt=1, description="quantile over time for background 'quantile'"
     )
     background_s: float = Field(3.0, gt=0, description="leading seconds for 'leading'")
     scale: Literal["maxabs", "minmax", "none"] = Field(
@@ -235,6 +240,8 @@ def compute_spectrograms(
     if cfg.background != "none":
         if cfg.background == "median":
             background = np.median(spec, axis=-1, keepdims=True)
+        elif cfg.background == "quantile":
+            background = np.quantile(spec, cfg.background_quantile, axis=-1, keepdims=True)
         else:
             t = times(scfg, windows.shape[-1], out_rate)
             lead = t + scfg.nperseg / 2 / out_rate <= cfg.background_s
