@@ -7,6 +7,10 @@ degrees (incidence may be NaN where unknown; it is then left out of the loss).
 Training-time augmentation keeps the physics exact: flipping the sign of a
 whole window (the opposite source polarity) keeps both angles, and rotating
 the horizontal components by ``alpha`` turns the back-azimuth by ``alpha``.
+The rotation is exact only for an ideal station, though: at a real one it
+scrambles the sensor misorientation and the back-azimuth-dependent effects of
+local structure, which are what a single-station model can learn and
+polarization analysis cannot. So the workflow leaves it off by default.
 """
 
 from __future__ import annotations
@@ -81,7 +85,7 @@ class AzimuthModule(L.LightningModule):
         freeze_encoder: bool = True,
         learning_rate: float = 1e-3,
         encoder_learning_rate: float = 1e-4,
-        augment_rotation: bool = True,
+        augment_rotation: bool = False,
         augment_polarity: bool = True,
     ) -> None:
         super().__init__()

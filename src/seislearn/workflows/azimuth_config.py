@@ -89,7 +89,11 @@ class TrainingConfig(StrictModel):
     batch_size: int = Field(256, ge=2)
     learning_rate: float = Field(1e-3, gt=0.0)
     encoder_learning_rate: float = Field(3e-4, gt=0.0)
-    augment_rotation: bool = True
+    augment_rotation: bool = Field(
+        False,
+        description="rotate N/E and the label by a random angle: assumes an ideal station "
+        "and so hides its misorientation and local structure from the model",
+    )
     augment_polarity: bool = True
     threads: int = Field(1, ge=1, description="torch CPU threads")
 
