@@ -143,3 +143,35 @@ def test_dec_gmm_initialization_gives_one_centre_per_cluster() -> None:
     dec = tiny_dec(init="gmm", dec_max_epochs=1).fit(x)
     assert dec.init_centers_.shape == (2, 4)
     assert cluster_accuracy(y, dec.init_labels_) >= 0.9
+
+
+def test_medoid_partition_picks_the_partition_the_others_agree_with() -> None:
+    from seislearn.clustering.dec import medoid_partition
+
+    truth = np.repeat([0, 1, 2], 20)
+    relabelled = np.array([2, 0, 1])[truth]  # the same partition under other names
+    merged = np.where(truth == 2, 1, truth)  # two clusters merged
+    noisy = truth.copy()
+    noisy[:5] = 1
+    agreement, chosen = medoid_partition([merged, noisy, relabelled, truth])
+    assert chosen in (2, 3) and agreement[2] == pytest.approx(agreement[3])
+    assert agreement[0] < agreement[1] < agreement[3]
+    assert medoid_partition([merged]) == ([1.0], 0)
+    with pytest.raises(ValueError, match="no partition"):
+        medoid_partition([])
+
+
+def test_several_pretrainings_continue_from_the_medoid_one() -> None:
+    torch.set_num_threads(1)
+    x, _ = stripes(120, seed=2)
+    dec = tiny_dec(n_pretrain=3, dec_max_epochs=1).fit(x)
+    agreement = dec.history_["pretrain_agreement"]
+    assert len(agreement) == 3 and dec.history_["pretrain_chosen"] == int(np.argmax(agreement))
+    # DEC starts from the chosen autoencoder: its embedding gives the initial labels.
+    z = dec.transform_pretrained(x)
+    d2 = ((z[:, None, :] - dec.init_centers_[None]) ** 2).sum(-1)
+    assert (d2.argmin(1) == dec.init_labels_).mean() > 0.95
+    single = tiny_dec(dec_max_epochs=1).fit(x)
+    assert single.history_["pretrain_agreement"] == [1.0]
+    with pytest.raises(ValueError, match="n_pretrain"):
+        tiny_dec(n_pretrain=0).fit(x)

@@ -40,6 +40,32 @@ def as_image_batch(X: Any) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def medoid_partition(partitions: Sequence[np.ndarray]) -> tuple[list[float], int]:
+    """The partition that agrees best, on average, with the others.
+
+    Parameters
+    ----------
+    partitions : sequence of int arrays, each of shape (n,), cluster labels of the same samples
+
+    Returns
+    -------
+    agreement : list of float, each partition's mean adjusted Rand index with the others
+        (1.0 for a single partition)
+    chosen : int, index of the highest agreement (the first on ties)
+    """
+    if len(partitions) == 0:
+        raise ValueError("no partition to choose from")
+    if len(partitions) == 1:
+        return [1.0], 0
+    from sklearn.metrics import adjusted_rand_score
+
+    agreement = [
+        float(np.mean([adjusted_rand_score(a, b) for j, b in enumerate(partitions) if j != i]))
+        for i, a in enumerate(partitions)
+    ]
+    return agreement, int(np.argmax(agreement))
+
+
 class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     """Convolutional autoencoder + Deep Embedded Clustering (Xie et al. 2016).
 
@@ -56,6 +82,13 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     pretrain_lr : float, Adam learning rate of pretraining
     pretrain_noise : float, std of Gaussian input noise in pretraining (denoising AE; 0 = none)
     patience : int, early-stopping patience (epochs) on the validation MSE
+    n_pretrain : int
+        Autoencoders pretrained (different seeds; 1 = one, as in DEC). With more,
+        each one's initial partition (KMeans / GMM on its embedding) is compared
+        with the others' by the adjusted Rand index and the autoencoder whose
+        partition agrees best with the rest on average (the medoid partition; a
+        label-free stability criterion) is the one DEC continues from. Costs
+        ``n_pretrain`` pretrainings.
     validation_fraction : float
         Fraction held out (at random) for early stopping when ``fit`` gets no
         ``dev_mask``; 0 disables validation (all epochs run).
@@ -85,6 +118,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         pretrain_lr: float = 1e-3,
         pretrain_noise: float = 0.0,
         patience: int = 5,
+        n_pretrain: int = 1,
         validation_fraction: float = 0.1,
         dec_max_epochs: int = 50,
         dec_lr: float = 1e-4,
@@ -107,6 +141,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.pretrain_lr = pretrain_lr
         self.pretrain_noise = pretrain_noise
         self.patience = patience
+        self.n_pretrain = n_pretrain
         self.validation_fraction = validation_fraction
         self.dec_max_epochs = dec_max_epochs
         self.dec_lr = dec_lr
@@ -186,11 +221,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X: Any, dev_mask: Any = None) -> DeepEmbeddedClustering:
         import lightning as L
         import torch
-        from lightning.pytorch.callbacks import EarlyStopping
         from torch.utils.data import DataLoader, TensorDataset
 
-        from seislearn.models.dec import DECNetwork
-        from seislearn.training.cae_module import CAEPretrainModule, DECModule
+        from seislearn.training.cae_module import DECModule
 
         data = as_image_batch(X)
         n = len(data)
@@ -209,36 +242,24 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(f"dev_mask has shape {dev.shape}, expected ({n},)")
         self.n_features_in_ = int(np.prod(data.shape[1:]))
         self.input_shape_ = tuple(int(s) for s in data.shape[1:])
-        network = DECNetwork(
-            in_channels=data.shape[1],
-            input_shape=data.shape[2:],
-            n_clusters=self.n_clusters,
-            channels=tuple(self.channels),
-            latent_dim=self.latent_dim,
-            nu=self.nu,
-        )
+        if int(self.n_pretrain) < 1:
+            raise ValueError(f"n_pretrain must be >= 1; got {self.n_pretrain}")
         tensor = torch.from_numpy(data)
-        gen = torch.Generator().manual_seed(self.seed)
-        train_loader = DataLoader(
-            TensorDataset(tensor[~dev]), batch_size=self.batch_size, shuffle=True, generator=gen
-        )
-        pretrain = CAEPretrainModule(
-            network.autoencoder, lr=self.pretrain_lr, noise_std=self.pretrain_noise
-        )
-        callbacks: list = []
-        val_loader = None
-        if dev.any():
-            val_loader = DataLoader(TensorDataset(tensor[dev]), batch_size=1024)
-            callbacks.append(EarlyStopping("val_loss", patience=self.patience, mode="min"))
-        trainer = self._trainer(self.pretrain_epochs, callbacks, "pretrain")
-        trainer.fit(pretrain, train_loader, val_loader, ckpt_path=self._resume_path("pretrain"))
-        pretrain.restore_best()
+        candidates = []
+        for r in range(int(self.n_pretrain)):
+            # Run 0 uses the estimator's seed (n_pretrain = 1 is plain DEC); the others
+            # seeds far from it, so that seeds s and s + 1 share no autoencoder.
+            run_seed = self.seed if r == 0 else self.seed + 100_003 * r
+            candidates.append(self._pretrain(data, tensor, dev, run_seed, r))
+        agreement, chosen = medoid_partition([c[3] for c in candidates])
+        # The chosen run's shuffling generator goes on into DEC (with n_pretrain = 1
+        # exactly as before n_pretrain existed).
+        network, pretrain, centres, init_labels, gen = candidates[chosen]
+        del candidates
         self.network_ = network
         # A frozen copy of the pretrained encoder: the AE + KMeans baseline and
         # the choice of k are judged on it (DEC reshapes the space for one k).
         self.pretrained_autoencoder_ = copy.deepcopy(network.autoencoder).eval()
-        embeddings = self._embed(tensor)
-        centres, init_labels = self._init_centres(embeddings)
         with torch.no_grad():
             network.centres.copy_(torch.from_numpy(centres))
         self.init_labels_ = init_labels
@@ -268,20 +289,79 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             "dec": module.history,
             "dec_converged": module.converged,
             "pretrain_epochs_run": len(pretrain.history),
+            "pretrain_agreement": agreement,
+            "pretrain_chosen": chosen,
         }
         return self
 
-    def _init_centres(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _pretrain(
+        self, data: np.ndarray, tensor: Any, dev: np.ndarray, seed: int, run: int
+    ) -> tuple:
+        """One autoencoder pretrained with MSE.
+
+        Returns
+        -------
+        network, pretraining module, initial centres, initial labels, and the
+        loader's random generator (its state after pretraining)
+        """
+        import lightning as L
+        import torch
+        from lightning.pytorch.callbacks import EarlyStopping
+        from torch.utils.data import DataLoader, TensorDataset
+
+        from seislearn.models.dec import DECNetwork
+        from seislearn.training.cae_module import CAEPretrainModule
+
+        L.seed_everything(seed, verbose=False)
+        network = DECNetwork(
+            in_channels=data.shape[1],
+            input_shape=data.shape[2:],
+            n_clusters=self.n_clusters,
+            channels=tuple(self.channels),
+            latent_dim=self.latent_dim,
+            nu=self.nu,
+        )
+        gen = torch.Generator().manual_seed(seed)
+        train_loader = DataLoader(
+            TensorDataset(tensor[~dev]), batch_size=self.batch_size, shuffle=True, generator=gen
+        )
+        pretrain = CAEPretrainModule(
+            network.autoencoder, lr=self.pretrain_lr, noise_std=self.pretrain_noise
+        )
+        callbacks: list = []
+        val_loader = None
+        if dev.any():
+            val_loader = DataLoader(TensorDataset(tensor[dev]), batch_size=1024)
+            callbacks.append(EarlyStopping("val_loss", patience=self.patience, mode="min"))
+        prefix = "pretrain" if run == 0 else f"pretrain{run}"
+        trainer = self._trainer(self.pretrain_epochs, callbacks, prefix)
+        trainer.fit(pretrain, train_loader, val_loader, ckpt_path=self._resume_path(prefix))
+        pretrain.restore_best()
+        network.eval()
+        with torch.no_grad():
+            embeddings = np.concatenate(
+                [
+                    network.encode(tensor[start : start + 1024]).cpu().numpy()
+                    for start in range(0, len(tensor), 1024)
+                ]
+            )
+        centres, labels = self._init_centres(embeddings, seed)
+        return network, pretrain, centres, labels, gen
+
+    def _init_centres(
+        self, embeddings: np.ndarray, seed: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        seed = self.seed if seed is None else seed
         if self.init == "kmeans":
             from sklearn.cluster import KMeans
 
-            km = KMeans(self.n_clusters, n_init=self.n_init, max_iter=1000, random_state=self.seed)
+            km = KMeans(self.n_clusters, n_init=self.n_init, max_iter=1000, random_state=seed)
             labels = km.fit_predict(embeddings)
             return km.cluster_centers_.astype(np.float32), labels
         if self.init == "gmm":
             from sklearn.mixture import GaussianMixture
 
-            gmm = GaussianMixture(self.n_clusters, n_init=self.n_init, random_state=self.seed)
+            gmm = GaussianMixture(self.n_clusters, n_init=self.n_init, random_state=seed)
             labels = gmm.fit_predict(embeddings)
             return gmm.means_.astype(np.float32), labels
         raise ValueError(f"init must be 'kmeans' or 'gmm'; got {self.init!r}")

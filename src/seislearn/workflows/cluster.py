@@ -46,6 +46,12 @@ class TrainingConfig(StrictModel):
     pretrain_lr: float = Field(1e-3, gt=0)
     pretrain_noise: float = Field(0.0, ge=0)
     patience: int = Field(10, ge=1)
+    n_pretrain: int = Field(
+        1,
+        ge=1,
+        description="autoencoders pretrained; DEC continues from the one whose initial "
+        "partition agrees best with the others' (label-free)",
+    )
     dec_max_epochs: int = Field(50, ge=1)
     dec_lr: float = Field(1e-4, gt=0)
     update_interval: int = Field(10, ge=1, description="batches between target updates")
@@ -86,6 +92,7 @@ def make_estimator(
         pretrain_epochs=t.pretrain_epochs,
         pretrain_lr=t.pretrain_lr,
         pretrain_noise=t.pretrain_noise,
+        n_pretrain=t.n_pretrain,
         patience=t.patience,
         dec_max_epochs=t.dec_max_epochs,
         dec_lr=t.dec_lr,
