@@ -62,6 +62,8 @@ def compare(
                 "pretrain_epochs_run": dec.history_["pretrain_epochs_run"],
                 "dec_updates": len(dec.history_["dec"]),
                 "dec_converged": dec.history_["dec_converged"],
+                "pretrain_agreement": dec.history_["pretrain_agreement"],
+                "pretrain_chosen": dec.history_["pretrain_chosen"],
             }
         )
         print(
@@ -82,17 +84,17 @@ def compare(
     return {"runs": runs, "summary": summary}
 
 
-def summarize_acc(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and standard deviation over seeds of ACC, per method and subset (all, test)."""
-    import numpy as np
-
+def summarize_acc(
+    runs: list[dict[str, Any]], subsets: tuple[str, ...] = ("all", "test")
+) -> dict[str, Any]:
+    """Mean and standard deviation over seeds of ACC, per method and subset (all, test, ...)."""
     return {
         name: {
             subset: {
                 "acc_mean": float(np.mean([r[name][subset]["acc"] for r in runs])),
                 "acc_std": float(np.std([r[name][subset]["acc"] for r in runs])),
             }
-            for subset in ("all", "test")
+            for subset in subsets
         }
         for name in ("dec", "ae_kmeans", "raw_kmeans")
     }
