@@ -35,6 +35,26 @@ def test_saved_net_predicts_the_same_after_loading(tmp_path):
     assert (b["kappa"] > 0).all()
 
 
+def test_polarity_window_makes_opposite_polarities_predict_the_same_angle():
+    args = {
+        "vae_args": {"n_samples": 120, "latent_dim": 4},
+        "head_args": {"hidden": [16]},
+        "covariance_window": [10, 40],
+    }
+    x = torch.randn(6, 3, 120)
+    oriented = AzimuthNet(**args, polarity_window=[10, 30]).eval()
+    plain = AzimuthNet(**args).eval()
+    plain.load_state_dict(oriented.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(oriented(x)["embedding"], oriented(-x)["embedding"])
+        torch.testing.assert_close(oriented(x)["back_azimuth"], oriented(-x)["back_azimuth"])
+        # Without it the encoder tells the two polarities apart.
+        assert not torch.allclose(plain(x)["embedding"], plain(-x)["embedding"])
+    # The vertical's largest early sample is positive in what the encoder sees.
+    seen = oriented.orient_polarity(x)[:, 0, 10:30]
+    assert (seen.gather(1, seen.abs().argmax(1, keepdim=True)) > 0).all()
+
+
 def test_multiband_covariance_features_do_not_depend_on_amplitude():
     from seislearn.models.heads import MultibandCovariance
 

@@ -174,6 +174,11 @@ class AzimuthNet(nn.Module):
     multiband : dict, optional
         Arguments of :class:`MultibandCovariance` (fixed bands and windows); used
         instead of the two above when given.
+    polarity_window : (int, int), optional, samples
+        When given, the encoder sees each window multiplied by the sign of the
+        vertical's largest sample in ``window[0, start:stop]`` (just after P). A
+        source of opposite polarity then gives the same input, so the embedding
+        need not learn that ``x`` and ``-x`` arrive from the same direction.
     """
 
     def __init__(
@@ -183,10 +188,12 @@ class AzimuthNet(nn.Module):
         covariance_window: tuple[int, int] | list[int] | None = None,
         covariance_filters: int = 0,
         multiband: dict | None = None,
+        polarity_window: tuple[int, int] | list[int] | None = None,
     ) -> None:
         super().__init__()
         from seislearn.models.vae import ConvVAE
 
+        self.polarity_window = None if polarity_window is None else tuple(polarity_window)
         self.vae = ConvVAE(**vae_args)
         self.covariance_window = None if covariance_window is None else tuple(covariance_window)
         self.filter_bank: PolarizationFilterBank | MultibandCovariance | None = None
@@ -202,9 +209,19 @@ class AzimuthNet(nn.Module):
             n_extra = 6
         self.head = AngleHead(self.vae.latent_dim + n_extra, **(head_args or {}))
 
+    def orient_polarity(self, x: torch.Tensor) -> torch.Tensor:
+        """Windows with the sign that makes the vertical's largest early sample positive."""
+        if self.polarity_window is None:
+            return x
+        start, stop = self.polarity_window
+        z = x[:, 0, start:stop]
+        peak = z.gather(1, z.abs().argmax(dim=1, keepdim=True))[:, 0]
+        sign = torch.where(peak < 0, -1.0, 1.0).to(x.dtype)
+        return x * sign[:, None, None]
+
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Latent mean and log-variance of windows ``x``."""
-        return self.vae.encode(x)
+        return self.vae.encode(self.orient_polarity(x))
 
     def head_input(self, mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Embedding, with the covariance features of ``x`` appended when the model uses them."""

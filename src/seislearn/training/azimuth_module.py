@@ -105,6 +105,7 @@ class AzimuthModule(L.LightningModule):
     def _vae_losses(self, x: torch.Tensor, baz: torch.Tensor) -> dict[str, torch.Tensor]:
         hp = self.hparams
         vae = self.net.vae
+        x = self.net.orient_polarity(x)
         mean, logvar = vae.encode(x)
         z = vae.reparameterize(mean, logvar) if self.training else mean
         # Summed over samples and components (mean over the batch), as in a standard ELBO:

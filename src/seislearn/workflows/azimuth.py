@@ -104,6 +104,11 @@ def net_arguments(
         "covariance_window": list(covariance_window) if m.covariance_features else None,
         "covariance_filters": m.covariance_filters if m.covariance_features else 0,
         "multiband": multiband,
+        "polarity_window": (
+            [int(covariance_window[0]), int(covariance_window[0]) + polarity]
+            if (polarity := round(m.polarity_window_s * sampling_rate)) > 0
+            else None
+        ),
     }
 
 

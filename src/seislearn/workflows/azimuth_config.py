@@ -58,6 +58,12 @@ class ModelConfig(StrictModel):
     covariance_window_s: float = Field(
         1.0, gt=0.0, description="seconds after P seen by the learned covariance features"
     )
+    polarity_window_s: float = Field(
+        0.15,
+        ge=0.0,
+        description="seconds after P in which the vertical's largest sample sets the sign of "
+        "the encoder's input (0: off); removes the source-polarity ambiguity from the embedding",
+    )
 
 
 class LossConfig(StrictModel):
@@ -121,6 +127,7 @@ ORIGINAL_PRESET: dict = {
         "head_hidden": [2048, 1024, 512, 512, 128, 32],
         "dropout": 0.1,
         "covariance_features": False,
+        "polarity_window_s": 0.0,
     },
     "loss": {
         "beta_kl": 1e-3,
