@@ -33,3 +33,25 @@ def synthetic_small():
     from seislearn.data.synthetic import make_events
 
     return make_events(120, seed=7)
+
+
+@pytest.fixture
+def count_training_steps(monkeypatch):
+    """Patch a LightningModule class so each training step is recorded.
+
+    Call the fixture with the class; it returns the list the batch indices are
+    appended to (one entry per optimization step that really ran).
+    """
+
+    def patch(module_class: type) -> list[int]:
+        steps: list[int] = []
+        original = module_class.training_step
+
+        def counting_step(self, batch, batch_idx):
+            steps.append(batch_idx)
+            return original(self, batch, batch_idx)
+
+        monkeypatch.setattr(module_class, "training_step", counting_step)
+        return steps
+
+    return patch

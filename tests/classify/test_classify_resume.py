@@ -19,7 +19,10 @@ def _last(run: Path) -> dict:
 
 
 def test_resume_runs_only_the_missing_epochs_and_keeps_the_history(
-    events_dir: Path, tiny_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    events_dir: Path,
+    tiny_config,
+    tmp_path: Path,
+    count_training_steps,
 ) -> None:
     out = tmp_path / "run"
     args = [
@@ -37,14 +40,7 @@ def test_resume_runs_only_the_missing_epochs_and_keeps_the_history(
     with pytest.raises(RunExistsError):
         train(events_dir, tiny_config, out)
 
-    steps_run = []
-    original = ClassifyModule.training_step
-
-    def counting_step(self, batch, batch_idx):
-        steps_run.append(batch_idx)
-        return original(self, batch, batch_idx)
-
-    monkeypatch.setattr(ClassifyModule, "training_step", counting_step)
+    steps_run = count_training_steps(ClassifyModule)
     assert main([*args, "--epochs", "4", "--resume"]) == 0
 
     resumed = _last(out)

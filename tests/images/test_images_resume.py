@@ -35,7 +35,9 @@ def _last(run: Path) -> dict:
 
 
 def test_resume_finishes_an_interrupted_ssl_training_without_restarting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    count_training_steps,
 ) -> None:
     torch.set_num_threads(1)
     data, out = tmp_path / "patches", tmp_path / "run"
@@ -60,14 +62,7 @@ def test_resume_finishes_an_interrupted_ssl_training_without_restarting(
     with pytest.raises(RunExistsError):
         fit_images(data, out, config, seed=0)
 
-    steps_run = []
-    original = SimCLRTask.training_step
-
-    def counting_step(self, batch, batch_idx):
-        steps_run.append(batch_idx)
-        return original(self, batch, batch_idx)
-
-    monkeypatch.setattr(SimCLRTask, "training_step", counting_step)
+    steps_run = count_training_steps(SimCLRTask)
     argv = ["images", "fit", str(data), "--out", str(out), "--quiet", "--resume"]
     for key, value in SETTINGS.items():
         argv += ["--set", f"{key}={str(value).lower()}"]
