@@ -176,3 +176,24 @@ def test_cluster_resume_continues_pretraining_from_the_last_checkpoint(
     assert checkpoint["epoch"] == 4
     # only the two missing epochs ran in the resumed session
     assert json.loads((out / "metrics.json").read_text())["training"]["pretrain_epochs_run"] == 2
+
+
+def test_cluster_train_with_several_pretrainings_reports_their_agreement(
+    synthetic_dir, tmp_path
+) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    out = tmp_path / "run"
+    args = [
+        "cluster", "train", "--data", str(synthetic_dir), "--n-clusters", "2", "--out", str(out),
+        "--set", "training.dec_max_epochs=1", "--set", "model.channels=[8,16]",
+        "--set", "embedding_plot=pca", "--set", "k_range=[2,3]",
+        "--set", "training.pretrain_epochs=2", "--set", "training.n_pretrain=2",
+    ]  # fmt: skip
+    assert main(args) == 0
+    training = json.loads((out / "metrics.json").read_text())["training"]
+    assert len(training["pretrain_agreement"]) == 2 and training["pretrain_chosen"] in (0, 1)
+    # each pretraining keeps its own checkpoint (resume continues each one)
+    assert (out / "checkpoints" / "pretrain-last.ckpt").is_file()
+    assert (out / "checkpoints" / "pretrain1-last.ckpt").is_file()

@@ -90,6 +90,8 @@ def write_outputs(
         "pretrain_epochs_run": est.history_["pretrain_epochs_run"],
         "dec_updates": len(est.history_["dec"]),
         "dec_converged": est.history_["dec_converged"],
+        "pretrain_agreement": est.history_["pretrain_agreement"],
+        "pretrain_chosen": est.history_["pretrain_chosen"],
     }
     run.write_json("metrics.json", metrics)
     run.write_json("history.json", est.history_)
