@@ -156,6 +156,15 @@ def test_cluster_demo_section_reports_dec_and_baselines(synthetic_dir, tmp_path)
     assert all(path.is_file() for path, _ in section.figures)
 
 
+def _tiny_train_args(synthetic_dir, out) -> list[str]:
+    """``cluster train`` arguments for a tiny, quick run on the synthetic fixture."""
+    return [
+        "cluster", "train", "--data", str(synthetic_dir), "--n-clusters", "2", "--out", str(out),
+        "--set", "training.dec_max_epochs=1", "--set", "model.channels=[8,16]",
+        "--set", "embedding_plot=pca", "--set", "k_range=[2,3]",
+    ]  # fmt: skip
+
+
 def test_cluster_resume_continues_pretraining_from_the_last_checkpoint(
     synthetic_dir, tmp_path
 ) -> None:
@@ -163,11 +172,7 @@ def test_cluster_resume_continues_pretraining_from_the_last_checkpoint(
 
     torch.set_num_threads(1)
     out = tmp_path / "run"
-    args = [
-        "cluster", "train", "--data", str(synthetic_dir), "--n-clusters", "2", "--out", str(out),
-        "--set", "training.dec_max_epochs=1", "--set", "model.channels=[8,16]",
-        "--set", "embedding_plot=pca", "--set", "k_range=[2,3]",
-    ]  # fmt: skip
+    args = _tiny_train_args(synthetic_dir, out)
     assert main([*args, "--set", "training.pretrain_epochs=2"]) == 0
     assert main([*args, "--set", "training.pretrain_epochs=4", "--resume"]) == 0
     checkpoint = torch.load(
@@ -185,12 +190,8 @@ def test_cluster_train_with_several_pretrainings_reports_their_agreement(
 
     torch.set_num_threads(1)
     out = tmp_path / "run"
-    args = [
-        "cluster", "train", "--data", str(synthetic_dir), "--n-clusters", "2", "--out", str(out),
-        "--set", "training.dec_max_epochs=1", "--set", "model.channels=[8,16]",
-        "--set", "embedding_plot=pca", "--set", "k_range=[2,3]",
-        "--set", "training.pretrain_epochs=2", "--set", "training.n_pretrain=2",
-    ]  # fmt: skip
+    args = _tiny_train_args(synthetic_dir, out)
+    args += ["--set", "training.pretrain_epochs=2", "--set", "training.n_pretrain=2"]
     assert main(args) == 0
     training = json.loads((out / "metrics.json").read_text())["training"]
     assert len(training["pretrain_agreement"]) == 2 and training["pretrain_chosen"] in (0, 1)
