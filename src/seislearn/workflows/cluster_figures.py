@@ -59,12 +59,17 @@ def choose_k(run: RunDir, scores: pd.DataFrame) -> Path:
 def project_2d(embeddings: np.ndarray, method: str, seed: int) -> tuple[np.ndarray, str]:
     """2-D projection of embeddings by UMAP (or PCA, also the fallback for tiny sets)."""
     if method == "umap" and len(embeddings) > 15:
+        import warnings
+
         import umap
 
         reducer = umap.UMAP(
             n_components=2, random_state=seed, n_neighbors=min(15, len(embeddings) - 1)
         )
-        return reducer.fit_transform(embeddings), "UMAP"
+        with warnings.catch_warnings():
+            # A seeded UMAP runs single-threaded and says so on every call.
+            warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
+            return reducer.fit_transform(embeddings), "UMAP"
     from sklearn.decomposition import PCA
 
     return PCA(2, random_state=seed).fit_transform(embeddings), "PCA"
