@@ -118,3 +118,40 @@ def test_truncated_hdf5_is_a_clear_error(tmp_path):
 def test_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="empty"):
         read_dataset(tmp_path)
+
+
+def _write_with_corrupt_middle_trace(root):
+    """Three gzip-compressed traces; the stored bytes of the middle one are overwritten."""
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((3, 3, 400)).astype(np.float32)
+    path = root / "waveforms.hdf5"
+    with h5py.File(path, "w") as f:
+        for k in range(3):
+            f.create_dataset(f"data/tr{k}", data=data[k], chunks=(3, 400), compression="gzip")
+        f["data_format/component_order"] = "ZNE"
+        f["data_format/dimension_order"] = "CW"
+    with h5py.File(path, "r") as f:
+        info = f["data/tr1"].id.get_chunk_info(0)
+    raw = bytearray(path.read_bytes())
+    raw[info.byte_offset : info.byte_offset + info.size] = b"\xff" * info.size
+    path.write_bytes(bytes(raw))
+    pd.DataFrame({"trace_name": ["tr0", "tr1", "tr2"], "split": ["train"] * 3}).to_csv(
+        root / "metadata.csv", index=False
+    )
+    return data
+
+
+def test_corrupt_trace_inside_a_healthy_hdf5_file_names_the_trace_and_spares_the_others(
+    tmp_path,
+):
+    data = _write_with_corrupt_middle_trace(tmp_path / "ds")
+    ds = read_dataset(tmp_path / "ds")
+    with pytest.raises(DataError, match=r"waveforms\.hdf5.*'tr1'.*cannot read waveform"):
+        ds.get_waveform(1)
+    # The healthy traces before and after it read exactly as written.
+    np.testing.assert_array_equal(ds.get_waveform(0), data[0])
+    np.testing.assert_array_equal(ds.get_waveform(2), data[2])
+    # Batched reads report the same trace rather than returning zeros or a shorter batch.
+    with pytest.raises(DataError, match="'tr1'"):
+        list(ds.iter_batches(batch_size=3))
