@@ -157,3 +157,18 @@ def test_resume_continues_an_existing_run_from_its_checkpoints(trained_run, synt
     out = train(synthetic_folder, trained_run, config, resume=True)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training"]["vae"]["epochs"] == 2
+
+
+def test_a_small_dev_split_warns_that_the_intervals_may_be_too_narrow(
+    synthetic_folder, tmp_path, caplog
+):
+    import logging
+
+    args = ["azimuth", "train", "--data", str(synthetic_folder), "--out", str(tmp_path / "r")]
+    for item in TINY:
+        args += ["--set", item]
+    with caplog.at_level(logging.WARNING, logger="seislearn.workflows.azimuth"):
+        assert main(args) == 0
+    n_dev = int((pd.read_csv(synthetic_folder / "metadata.csv")["split"] == "dev").sum())
+    assert n_dev < 30
+    assert f"calibrated on only {n_dev} dev traces" in caplog.text

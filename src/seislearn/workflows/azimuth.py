@@ -33,6 +33,9 @@ from seislearn.workflows.azimuth_eval import (  # noqa: F401  (re-exported: the 
 )
 
 log = logging.getLogger(__name__)
+
+#: Fewer dev traces than this make the one-factor uncertainty calibration unreliable.
+MIN_DEV_FOR_CALIBRATION = 30
 MODEL_PREFIX = "azimuth_"
 
 
@@ -369,6 +372,12 @@ def train(
     kappa_scale = calibrate_kappa(
         angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
     )
+    if int(dev.sum()) < MIN_DEV_FOR_CALIBRATION:
+        log.warning(
+            "the uncertainty is calibrated on only %d dev traces: the stated intervals may be "
+            "too narrow (check the coverage in metrics.json on data with labels)",
+            int(dev.sum()),
+        )
     incidence_trained = bool(np.isfinite(data.incidence_deg[data.split == "train"]).any())
     extra = {
         "window": config.window.model_dump(mode="json"),
