@@ -8,6 +8,11 @@
 * :class:`WaveformCNN1D`: the same design in 1D on raw 3-component windows
   ``(C, N)``.
 
+Both take optional scalar *side inputs* (``n_side > 0``, e.g. log10 peak
+amplitude per component and log10 S-P time for magnitude regression): they are
+concatenated to the pooled CNN features before the linear head, so the head
+nests a classic linear amplitude-distance formula and the CNN adds to it.
+
 Every layer is its own module (no functional activations, no in-place ops and
 no module used twice) so SHAP's DeepExplainer can walk the graph.
 """
@@ -54,8 +59,15 @@ def _conv_network(
     kernel_size: int,
     pool_size: int,
     dropout: float,
-) -> tuple[nn.Sequential, nn.Sequential]:
-    """Feature blocks (pooling after all but the last) and the global-pooling linear head."""
+    n_side: int = 0,
+) -> tuple[nn.Sequential, nn.Sequential, nn.Linear | None]:
+    """Feature blocks (pooling after all but the last), the head, and the side-input linear layer.
+
+    Without side inputs the head is global pooling, dropout and the linear layer
+    (the layout of models saved before side inputs existed). With ``n_side``
+    side inputs the head stops after dropout and a separate linear layer takes
+    the pooled features concatenated with the side inputs (no dropout on them).
+    """
     if not channels:
         raise ValueError("channels must list at least one conv block")
     conv, norm, pool, global_pool = _LAYERS[dims]
@@ -67,10 +79,29 @@ def _conv_network(
             _block(conv, norm, pool, c_in, int(c_out), kernel_size, 1 if last else pool_size)
         )
         c_in = int(c_out)
-    head = nn.Sequential(
-        global_pool(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in, n_outputs)
-    )
-    return nn.Sequential(*blocks), head
+    if n_side < 0:
+        raise ValueError(f"n_side must be >= 0, got {n_side}")
+    if n_side == 0:
+        head = nn.Sequential(
+            global_pool(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c_in, n_outputs)
+        )
+        return nn.Sequential(*blocks), head, None
+    head = nn.Sequential(global_pool(1), nn.Flatten(), nn.Dropout(dropout))
+    return nn.Sequential(*blocks), head, nn.Linear(c_in + n_side, n_outputs)
+
+
+def _forward(
+    net: SpectrogramCNN | WaveformCNN1D, x: torch.Tensor, side: torch.Tensor | None
+) -> torch.Tensor:
+    if net.side_linear is None:
+        if side is not None and side.shape[-1] > 0:
+            raise ValueError("this model takes no side inputs")
+        return net.head(net.features(x))
+    if side is None or side.shape[-1] != net.n_side:
+        got = "none" if side is None else side.shape[-1]
+        raise ValueError(f"this model needs {net.n_side} side inputs per sample, got {got}")
+    pooled = net.head(net.features(x))
+    return net.side_linear(torch.cat([pooled, side.to(pooled.dtype)], dim=-1))
 
 
 class SpectrogramCNN(nn.Module):
@@ -89,7 +120,10 @@ class SpectrogramCNN(nn.Module):
     pool_size : int
         Max-pooling factor after each block but the last.
     dropout : float
-        Dropout before the linear head.
+        Dropout on the pooled CNN features, before the linear head.
+    n_side : int
+        Scalar side inputs per sample (already standardized), concatenated to
+        the pooled features before the linear head; 0 = none.
     """
 
     def __init__(
@@ -100,15 +134,17 @@ class SpectrogramCNN(nn.Module):
         kernel_size: int = 3,
         pool_size: int = 2,
         dropout: float = 0.1,
+        n_side: int = 0,
     ) -> None:
         super().__init__()
-        self.features, self.head = _conv_network(
-            2, in_channels, n_outputs, channels, kernel_size, pool_size, dropout
+        self.n_side = int(n_side)
+        self.features, self.head, self.side_linear = _conv_network(
+            2, in_channels, n_outputs, channels, kernel_size, pool_size, dropout, self.n_side
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map ``(B, C, F, T)`` spectrograms to ``(B, n_outputs)``."""
-        return self.head(self.features(x))
+    def forward(self, x: torch.Tensor, side: torch.Tensor | None = None) -> torch.Tensor:
+        """Map ``(B, C, F, T)`` spectrograms (and ``(B, n_side)`` side inputs) to ``(B, n_outputs)``."""
+        return _forward(self, x, side)
 
 
 class WaveformCNN1D(nn.Module):
@@ -127,7 +163,10 @@ class WaveformCNN1D(nn.Module):
     pool_size : int
         Max-pooling factor after each block but the last.
     dropout : float
-        Dropout before the linear head.
+        Dropout on the pooled CNN features, before the linear head.
+    n_side : int
+        Scalar side inputs per sample (already standardized), concatenated to
+        the pooled features before the linear head; 0 = none.
     """
 
     def __init__(
@@ -138,15 +177,17 @@ class WaveformCNN1D(nn.Module):
         kernel_size: int = 7,
         pool_size: int = 4,
         dropout: float = 0.1,
+        n_side: int = 0,
     ) -> None:
         super().__init__()
-        self.features, self.head = _conv_network(
-            1, in_channels, n_outputs, channels, kernel_size, pool_size, dropout
+        self.n_side = int(n_side)
+        self.features, self.head, self.side_linear = _conv_network(
+            1, in_channels, n_outputs, channels, kernel_size, pool_size, dropout, self.n_side
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map ``(B, C, N)`` waveforms to ``(B, n_outputs)``."""
-        return self.head(self.features(x))
+    def forward(self, x: torch.Tensor, side: torch.Tensor | None = None) -> torch.Tensor:
+        """Map ``(B, C, N)`` waveforms (and ``(B, n_side)`` side inputs) to ``(B, n_outputs)``."""
+        return _forward(self, x, side)
 
 
 def build_model(kind: str, **kwargs: object) -> nn.Module:

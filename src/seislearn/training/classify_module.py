@@ -4,6 +4,8 @@ The network is any ``nn.Module`` mapping a batch to ``(B, n_outputs)``:
 logits for classification, one value for regression. Regression targets are
 standardized with the train mean and standard deviation (given by the caller,
 computed on train only), so one learning rate suits magnitudes and distances.
+
+Batches are ``(x, y)`` or, for a network with scalar side inputs, ``(x, side, y)``.
 """
 
 from __future__ import annotations
@@ -58,16 +60,22 @@ class ClassifyModule(L.LightningModule):
         self.history: list[dict[str, float]] = []
         self._epoch: dict[str, list[torch.Tensor]] = {}
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, K)`` or regression values in target units ``(B,)``."""
-        out = self.model(x)
+    def _network(self, x: torch.Tensor, side: torch.Tensor | None) -> torch.Tensor:
+        return self.model(x) if side is None else self.model(x, side)
+
+    def forward(self, x: torch.Tensor, side: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(B, K)`` or regression values in target units ``(B,)``.
+
+        ``side``: ``(B, n_side)`` scaled side inputs, for networks that take them.
+        """
+        out = self._network(x, side)
         if self.task == "regression":
             return out.squeeze(-1) * self.target_std + self.target_mean
         return out
 
     def _loss(self, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = batch
-        out = self.model(x)
+        x, *side, y = batch
+        out = self._network(x, side[0] if side else None)
         if self.task == "regression":
             pred = out.squeeze(-1)
             target = (y.float() - self.target_mean) / self.target_std

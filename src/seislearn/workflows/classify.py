@@ -75,7 +75,9 @@ def fit_and_score(
     if prep.task == "classification" and cfg.balance == "undersample":
         split = undersample(prep.y, split, cfg.seed)
     with run.timed("train"):
-        module, scaler = fit_model(prep, split, cfg, run, resume=resume, progress=progress)
+        module, scaler, side_scaler = fit_model(
+            prep, split, cfg, run, resume=resume, progress=progress
+        )
     save_model(
         module.model,
         run.model_dir,
@@ -91,16 +93,21 @@ def fit_and_score(
             "input_shape": list(prep.inputs.shape[1:]),
             "sampling_rate_hz": prep.sampling_rate,
             "axes": prep.axes,
+            "side_inputs": prep.side_inputs,
+            "side_columns": prep.side_columns,
+            "side_scaler": side_scaler.to_dict() if side_scaler is not None else None,
         },
     )
     x = scaler.transform(prep.inputs)
+    side = side_scaler.transform(prep.side) if side_scaler is not None else None
     metrics: dict[str, Any] = {"task": prep.task, "target": cfg.target, "variant": cfg.variant}
+    metrics["side_inputs"] = prep.side_columns
     tables = []
     with run.timed("evaluate"):
         for name in ("dev", "test"):
             rows = split == name
             if rows.any():
-                metrics[name], table = score(module, prep, x, rows)
+                metrics[name], table = score(module, prep, x, rows, side)
                 tables.append(table)
     metrics["n_train"] = int((split == "train").sum())
     if prep.task == "regression":
@@ -111,7 +118,7 @@ def fit_and_score(
     run.write_csv("splits.csv", prep.metadata[[schema.TRACE_NAME, schema.SPLIT]])
     run.write_csv("history.csv", pd.DataFrame(module.history))
     run.write_json("metrics.json", metrics)
-    _figures(run, prep, module, x, split, metrics, cfg)
+    _figures(run, prep, module, x, side, split, metrics, cfg)
     return metrics
 
 
@@ -120,6 +127,7 @@ def _figures(
     prep: Prepared,
     module: Any,
     x: np.ndarray,
+    side: np.ndarray | None,
     split: np.ndarray,
     metrics: dict[str, Any],
     cfg: ClassifyConfig,
@@ -131,7 +139,7 @@ def _figures(
     test = split == "test"
     if not test.any():
         return
-    pred = predict_array(module, x[test])
+    pred = predict_array(module, x[test], None if side is None else side[test])
     if prep.task == "classification":
         cm = metrics["test"]["confusion_matrix"]
         run.save_figure(figs.confusion_matrix(cm, prep.class_names, "test"), "confusion_matrix")
@@ -160,6 +168,11 @@ def report_section(run: RunDir, metrics: dict[str, Any], title: str) -> Section:
         for name, b in metrics.get("baselines", {}).items():
             rows.append([name, b["mae"], b["rmse"], b["r2"]])
         section.add_table("test split: CNN and baselines", ["model", "MAE", "RMSE", "R2"], rows)
+    if metrics.get("side_inputs"):
+        section.add_text(
+            "Side inputs concatenated to the pooled CNN features (scaled with train statistics): "
+            + ", ".join(metrics["side_inputs"])
+        )
     for name in ("training_curves", "confusion_matrix", "roc", "residuals"):
         path = run.figures / f"{name}.png"
         if path.is_file():

@@ -14,7 +14,7 @@ from seislearn.data import schema
 from seislearn.errors import DataError, RunExistsError
 from seislearn.workflows.classify_config import ClassifyConfig
 from seislearn.workflows.classify_data import Prepared, load_inputs
-from seislearn.workflows.classify_features import InputScaler
+from seislearn.workflows.classify_features import InputScaler, SideScaler
 
 
 @dataclass
@@ -25,14 +25,27 @@ class Classifier:
     ----------
     module : ClassifyModule in eval mode (``module(x)`` gives logits or values)
     scaler : InputScaler fitted on the training split
-    config : ClassifyConfig of the training run
+    config : ClassifyConfig of the training run, with ``side_inputs`` as resolved there
     extra : dict saved with the model
+    side_scaler : SideScaler fitted on the training split, or None (no side inputs)
     """
 
     module: Any
     scaler: InputScaler
     config: ClassifyConfig
     extra: dict[str, Any]
+    side_scaler: SideScaler | None = None
+
+    @property
+    def side_inputs(self) -> list[str]:
+        """Side inputs the model takes (config names; empty for a purely spectral model)."""
+        return list(self.extra.get("side_inputs") or [])
+
+    def scaled_side(self, prep: Prepared) -> np.ndarray | None:
+        """The side inputs of ``prep`` scaled with the training statistics (None without)."""
+        if self.side_scaler is None or prep.side is None:
+            return None
+        return self.side_scaler.transform(prep.side)
 
     @property
     def class_names(self) -> list[str]:
@@ -90,7 +103,12 @@ def load_classifier(run: str | os.PathLike) -> Classifier:
     )
     module.eval()
     cfg = ClassifyConfig.model_validate(extra["config"])
-    return Classifier(module, InputScaler.from_dict(extra["scaler"]), cfg, extra)
+    # The side inputs resolved at training time ("auto" may depend on the data), or none
+    # for models saved before side inputs existed.
+    cfg = cfg.model_copy(update={"side_inputs": list(extra.get("side_inputs") or [])})
+    side = extra.get("side_scaler")
+    side_scaler = SideScaler.from_dict(side) if side else None
+    return Classifier(module, InputScaler.from_dict(extra["scaler"]), cfg, extra, side_scaler)
 
 
 def split_of(run: str | os.PathLike, metadata: pd.DataFrame, source: object = None) -> np.ndarray:
@@ -146,7 +164,8 @@ def evaluate(
         raise DataError(f"no traces to evaluate (split {split!r})", path=data)
     target = Path(out) if out is not None else Path(run) / "evaluation"
     result = RunDir(target, overwrite=overwrite)
-    metrics, table = score(clf.module, prep, x, rows)
+    side = clf.scaled_side(prep)
+    metrics, table = score(clf.module, prep, x, rows, side)
     result.write_csv("predictions.csv", table)
     full = {"task": clf.task, "target": clf.config.target, "variant": clf.config.variant}
     full["test"] = metrics
@@ -160,7 +179,7 @@ def evaluate(
             figs.confusion_matrix(cm, clf.class_names, "evaluation"), "confusion_matrix"
         )
     else:
-        pred = predict_array(clf.module, x[rows])
+        pred = predict_array(clf.module, x[rows], None if side is None else side[rows])
         distance = epicentral_distance_km(prep.metadata)[rows]
         result.save_figure(
             figs.residuals(prep.y[rows], pred, distance, clf.config.target), "residuals"
@@ -191,7 +210,7 @@ def predict(
 
     clf = load_classifier(run)
     prep, x = clf.prepare(data, data_format, on_error, with_targets=False)
-    pred = predict_array(clf.module, x)
+    pred = predict_array(clf.module, x, clf.scaled_side(prep))
     meta = prep.metadata
     keep = [c for c in (schema.TRACE_NAME, schema.SOURCE_ID, schema.STATION_CODE) if c in meta]
     table = meta[keep].reset_index(drop=True).copy()

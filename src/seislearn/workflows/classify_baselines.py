@@ -13,6 +13,15 @@ import pandas as pd
 from seislearn.data import schema
 from seislearn.evaluation.classification import regression_metrics
 
+#: Metadata columns an epicentral distance is read or computed from.
+DISTANCE_COLUMNS: tuple[str, ...] = (
+    schema.EP_DISTANCE,
+    schema.SOURCE_LATITUDE,
+    schema.SOURCE_LONGITUDE,
+    schema.STATION_LATITUDE,
+    schema.STATION_LONGITUDE,
+)
+
 
 def epicentral_distance_km(metadata: pd.DataFrame) -> np.ndarray:
     """``path_ep_distance_km``, or computed from source and station coordinates; NaN if neither."""

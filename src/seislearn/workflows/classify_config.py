@@ -8,6 +8,10 @@ from pydantic import Field
 
 from seislearn.config import StrictModel
 
+#: Scalar side inputs the CNN can take besides the spectrogram (see ``ClassifyConfig``).
+SideInput = Literal["log_peak_amplitude", "log_sp_time", "log_distance"]
+SIDE_INPUTS: tuple[str, ...] = ("log_peak_amplitude", "log_sp_time", "log_distance")
+
 
 class ModelConfig(StrictModel):
     """CNN architecture; ``None`` takes the default of the model kind.
@@ -61,6 +65,18 @@ class ClassifyConfig(StrictModel):
         More than 1: also run k-fold cross-validation by event.
     balance : {"weights", "undersample", "none"}
         Class imbalance: inverse-frequency loss weights, or undersample train.
+    side_inputs : "auto" or list of {"log_peak_amplitude", "log_sp_time", "log_distance"}
+        Scalars concatenated to the pooled CNN features before the linear head,
+        standardized with train statistics: ``log_peak_amplitude`` = log10 peak
+        absolute amplitude of each component's window (data units, measured
+        before any ``normalize``); ``log_sp_time`` = log10 of the S-P time from
+        the picks (s); ``log_distance`` = log10 epicentral distance from the
+        metadata (km; ``path_ep_distance_km`` or source and station
+        coordinates). ``auto`` (default): none for classification (it stays
+        purely spectral); for regression ``log_peak_amplitude``, plus
+        ``log_sp_time`` when every trace has P and S picks and the window is
+        anchored on picks. ``log_distance`` is never chosen automatically: it
+        comes from the catalog location, which new data may not have.
     """
 
     target: str = "source_type"
@@ -77,6 +93,7 @@ class ClassifyConfig(StrictModel):
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     folds: int = Field(0, ge=0)
     balance: Literal["weights", "undersample", "none"] = "weights"
+    side_inputs: Literal["auto"] | list[SideInput] = "auto"
     seed: int = 0
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

@@ -16,6 +16,8 @@ from seislearn.workflows.classify_config import ClassifyConfig
 from seislearn.workflows.classify_features import (
     log_spectrograms,
     parse_variant,
+    resolve_side_inputs,
+    side_input_values,
     waveform_windows,
 )
 
@@ -41,6 +43,9 @@ class Prepared:
     peak_amplitude : ndarray, (n,), peak absolute amplitude of each window (NaN for images)
     skipped : list of str, one message per trace left out
     axes : dict, ``frequencies_hz`` and ``times_s`` of spectrogram pixels (when known)
+    side : ndarray, float32, (n, k), unscaled side inputs; ``None`` when the model takes none
+    side_inputs : list of str, the side inputs used (config names, e.g. ``log_sp_time``)
+    side_columns : list of str, one name per column of ``side`` (e.g. ``log10_peak_Z``)
     """
 
     inputs: np.ndarray
@@ -53,6 +58,9 @@ class Prepared:
     peak_amplitude: np.ndarray
     skipped: list[str] = field(default_factory=list)
     axes: dict[str, list[float]] = field(default_factory=dict)
+    side: np.ndarray | None = None
+    side_inputs: list[str] = field(default_factory=list)
+    side_columns: list[str] = field(default_factory=list)
 
 
 def infer_task(values: pd.Series, task: str) -> Literal["classification", "regression"]:
@@ -137,24 +145,56 @@ def prepare_waveforms(
         "waveform" if variant.preset is None else "spectrogram"
     )
     normalize = cfg.normalize or ("std" if kind == "waveform" else None)
-    windows, meta, skipped, sr = waveform_windows(
-        dataset,
-        variant,
-        anchor=cfg.anchor,
-        target_rate=cfg.target_rate,
-        freqmin=cfg.freqmin,
-        freqmax=cfg.freqmax,
-        normalize=normalize,
-        on_error=on_error,
-    )
+
+    def cut(norm: Literal["peak", "std"] | None) -> tuple[np.ndarray, pd.DataFrame, list, float]:
+        return waveform_windows(
+            dataset,
+            variant,
+            anchor=cfg.anchor,
+            target_rate=cfg.target_rate,
+            freqmin=cfg.freqmin,
+            freqmax=cfg.freqmax,
+            normalize=norm,
+            on_error=on_error,
+        )
+
+    windows, meta, skipped, sr = cut(normalize)
     task = (
         infer_task(meta[cfg.target], cfg.task) if cfg.target in meta.columns else "classification"
     )
+    side_names = resolve_side_inputs(cfg.side_inputs, task, meta, cfg.anchor, cfg.target)
+    raw = windows
+    if normalize is not None and (task == "regression" or "log_peak_amplitude" in side_names):
+        # Amplitudes (side inputs, the amplitude baseline) are measured before normalization.
+        raw, raw_meta, _, _ = cut(None)
+        if not raw_meta[schema.TRACE_NAME].equals(meta[schema.TRACE_NAME]):
+            raise DataError("raw and normalized windows differ in traces", path=dataset.name)
+    side: np.ndarray | None = None
+    side_columns: list[str] = []
+    if side_names:
+        side, side_columns, ok = side_input_values(
+            side_names, raw, meta, dataset.component_order, dataset.name
+        )
+        if not ok.all():
+            traces = meta[schema.TRACE_NAME].astype(str).to_numpy()[~ok]
+            message = f"no finite side inputs {side_names} (missing or S before P pick?)"
+            if on_error == "raise":
+                raise DataError(
+                    f"{len(traces)} traces have {message}; fix the picks, drop the side "
+                    "input or use on_error=skip (first trace shown)",
+                    path=dataset.name,
+                    trace=traces[0],
+                )
+            skipped = [*skipped, *(f"{t}: {message}" for t in traces)]
+            windows, raw, side = windows[ok], raw[ok], side[ok]
+            meta = meta.loc[ok].reset_index(drop=True)
+            if not len(meta):
+                raise DataError(f"no trace has {message}", path=dataset.name)
     if with_targets:
         y, names = encode_targets(meta, cfg.target, task, class_names, dataset.name)
     else:
         y, names = np.zeros(len(meta)), list(class_names or [])
-    peak = np.abs(windows).max(axis=(1, 2))
+    peak = np.abs(raw).max(axis=(1, 2))
     axes: dict[str, list[float]] = {}
     if variant.preset is not None:
         inputs = log_spectrograms(windows, sr, variant.preset)
@@ -166,7 +206,9 @@ def prepare_waveforms(
     else:
         inputs = windows
         axes = {"times_s": (np.arange(windows.shape[-1]) / sr - variant.before_s).tolist()}
-    return Prepared(inputs, meta, y, task, names, kind, sr, peak, skipped, axes)
+    return Prepared(
+        inputs, meta, y, task, names, kind, sr, peak, skipped, axes, side, side_names, side_columns
+    )
 
 
 def prepare_images(
@@ -184,6 +226,11 @@ def prepare_images(
     if cfg.target not in ("label", "source_type") and cfg.target not in meta.columns:
         raise ConfigError(
             f"image folders hold class labels only; use target=label (got {cfg.target!r})"
+        )
+    if cfg.side_inputs not in ("auto", []):
+        raise ConfigError(
+            f"image folders carry no amplitudes, picks or distances; side_inputs "
+            f"{cfg.side_inputs} need a waveform dataset"
         )
     if with_targets:
         y, names = encode_targets(meta, "label", "classification", class_names, str(path))
@@ -231,4 +278,5 @@ def describe(prep: Prepared) -> dict[str, Any]:
         "classes": prep.class_names,
         "sampling_rate_hz": prep.sampling_rate,
         "skipped": len(prep.skipped),
+        "side_inputs": prep.side_columns,
     }

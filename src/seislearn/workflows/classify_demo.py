@@ -46,7 +46,9 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
     if not quick:
         mag_cfg = cfg.model_copy(update={"target": "source_magnitude", "task": "regression"})
         mag = train(data_dir, mag_cfg, root / "magnitude", overwrite=True)
-        rows = [["CNN P64", mag.metrics["test"]["mae"], mag.metrics["test"]["rmse"]]]
+        side = mag.metrics.get("side_inputs") or []
+        label = "CNN P64" + (f" + side inputs ({', '.join(side)})" if side else "")
+        rows = [[label, mag.metrics["test"]["mae"], mag.metrics["test"]["rmse"]]]
         for name, b in mag.metrics["baselines"].items():
             rows.append([name, b["mae"], b["rmse"]])
         section.add_table("magnitude, test split", ["model", "MAE", "RMSE"], rows)

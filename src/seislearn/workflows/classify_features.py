@@ -170,3 +170,159 @@ class InputScaler:
         return cls(
             np.asarray(data["mean"], dtype=np.float32), np.asarray(data["std"], dtype=np.float32)
         )
+
+
+def resolve_side_inputs(
+    requested: str | list[str],
+    task: str,
+    metadata: pd.DataFrame,
+    anchor: str,
+    target: str,
+) -> list[str]:
+    """The side inputs a run uses: ``requested``, or the ``auto`` choice for this task and data.
+
+    ``auto``: none for classification; ``log_peak_amplitude`` for regression,
+    plus ``log_sp_time`` when the windows are anchored on picks and every trace
+    has a P and an S pick. ``log_distance`` is only used when asked for.
+
+    Raises
+    ------
+    ConfigError
+        If a side input would be derived from the target column itself, or
+        ``log_sp_time`` is asked for with ``anchor=trace_start``.
+    """
+    from seislearn.workflows.classify_baselines import DISTANCE_COLUMNS
+
+    if requested == "auto":
+        if task == "classification":
+            return []
+        chosen = ["log_peak_amplitude"]
+        picks = [schema.P_ARRIVAL, schema.S_ARRIVAL]
+        if anchor == "pick" and all(c in metadata.columns for c in picks):
+            p, s = (pd.to_numeric(metadata[c], errors="coerce").to_numpy() for c in picks)
+            if np.all(np.isfinite(p) & np.isfinite(s) & (s > p)):
+                chosen.append("log_sp_time")
+        return chosen
+    names = list(dict.fromkeys(requested))
+    sources = {
+        "log_sp_time": (schema.P_ARRIVAL, schema.S_ARRIVAL),
+        "log_distance": DISTANCE_COLUMNS,
+    }
+    for name in names:
+        if target in sources.get(name, ()):
+            raise ConfigError(
+                f"side input {name!r} is computed from the target column {target!r}; remove it"
+            )
+    if "log_sp_time" in names and anchor == "trace_start":
+        raise ConfigError(
+            "side input 'log_sp_time' needs P and S picks; anchor=trace_start ignores them"
+        )
+    return names
+
+
+def side_input_values(
+    names: list[str],
+    raw_windows: np.ndarray,
+    metadata: pd.DataFrame,
+    components: str,
+    source: str = "",
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Unscaled side inputs ``(n, k)``, their column names, and the rows that have them all.
+
+    Parameters
+    ----------
+    names : side inputs (see :class:`~seislearn.workflows.classify_config.ClassifyConfig`)
+    raw_windows : ndarray, (n, C, N), windows before any per-trace normalization
+    metadata : DataFrame, one row per window
+    components : str, component letters of the windows (e.g. ``ZNE``)
+    source : str, dataset name for error messages
+
+    Returns
+    -------
+    values : ndarray, float32, (n, k); NaN where a row lacks a value
+    columns : list of str, e.g. ``log10_peak_Z``, ``log10_sp_time_s``, ``log10_distance_km``
+    ok : ndarray of bool, (n,), rows with every value finite
+
+    Raises
+    ------
+    DataError
+        If a column a side input needs is missing altogether.
+    """
+    from seislearn.workflows.classify_baselines import epicentral_distance_km
+
+    n = len(metadata)
+    blocks: list[np.ndarray] = []
+    columns: list[str] = []
+    for name in names:
+        if name == "log_peak_amplitude":
+            peak = np.abs(raw_windows).max(axis=-1).astype(np.float64)
+            # A dead component (e.g. zeroed horizontals) sits 6 decades below the trace peak.
+            floor = np.maximum(peak.max(axis=1, keepdims=True) * 1e-6, 1e-30)
+            blocks.append(np.log10(np.maximum(peak, floor)))
+            letters = components if len(components) == peak.shape[1] else "0123456789"
+            columns += [f"log10_peak_{letters[c]}" for c in range(peak.shape[1])]
+        elif name == "log_sp_time":
+            for column in (schema.P_ARRIVAL, schema.S_ARRIVAL, schema.SAMPLING_RATE):
+                if column not in metadata.columns:
+                    raise DataError(
+                        f"side input 'log_sp_time' needs the column {column!r}", path=source or None
+                    )
+            p, s, sr = (
+                pd.to_numeric(metadata[c], errors="coerce").to_numpy(dtype=float)
+                for c in (schema.P_ARRIVAL, schema.S_ARRIVAL, schema.SAMPLING_RATE)
+            )
+            sp = (s - p) / sr
+            with np.errstate(invalid="ignore", divide="ignore"):
+                blocks.append(np.where(sp > 0, np.log10(sp), np.nan)[:, None])
+            columns.append("log10_sp_time_s")
+        elif name == "log_distance":
+            distance = epicentral_distance_km(metadata)
+            if np.isnan(distance).all():
+                raise DataError(
+                    "side input 'log_distance' needs the column 'path_ep_distance_km' or the "
+                    "source and station coordinates (source_latitude_deg, source_longitude_deg, "
+                    "station_latitude_deg, station_longitude_deg)",
+                    path=source or None,
+                )
+            # Clamped at 0.1 km: a station on the epicentre has no finite log distance.
+            blocks.append(np.log10(np.maximum(distance, 0.1))[:, None])
+            columns.append("log10_distance_km")
+        else:
+            raise ConfigError(f"unknown side input {name!r}")
+    values = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
+    ok = np.isfinite(values).all(axis=1)
+    return values.astype(np.float32), columns, ok
+
+
+@dataclass
+class SideScaler:
+    """Standardize side inputs ``(n, k)`` with the train split's mean and std per column."""
+
+    mean_: np.ndarray | None = None
+    std_: np.ndarray | None = None
+
+    def fit(self, side: np.ndarray) -> SideScaler:
+        """Learn the statistics from the train rows."""
+        if len(side) == 0:
+            raise DataError("no training samples to fit the side-input scaler on")
+        self.mean_ = side.mean(axis=0, dtype=np.float64).astype(np.float32)
+        std = side.std(axis=0, dtype=np.float64).astype(np.float32)
+        self.std_ = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+        return self
+
+    def transform(self, side: np.ndarray) -> np.ndarray:
+        """Standardize ``side`` with the fitted statistics."""
+        if self.mean_ is None or self.std_ is None:
+            raise RuntimeError("SideScaler is not fitted")
+        return ((side - self.mean_) / self.std_).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (stored beside the model weights)."""
+        return {"mean": np.asarray(self.mean_).tolist(), "std": np.asarray(self.std_).tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SideScaler:
+        """Rebuild from :meth:`to_dict`."""
+        return cls(
+            np.asarray(data["mean"], dtype=np.float32), np.asarray(data["std"], dtype=np.float32)
+        )

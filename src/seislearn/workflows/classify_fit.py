@@ -13,7 +13,7 @@ from seislearn.errors import DataError
 from seislearn.runs import RunDir
 from seislearn.workflows.classify_config import ClassifyConfig
 from seislearn.workflows.classify_data import Prepared
-from seislearn.workflows.classify_features import InputScaler
+from seislearn.workflows.classify_features import InputScaler, SideScaler
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ def model_init_args(cfg: ClassifyConfig, prep: Prepared) -> dict[str, Any]:
         "n_outputs": len(prep.class_names) if prep.task == "classification" else 1,
         "dropout": cfg.model.dropout,
     }
+    if prep.side is not None and prep.side.shape[1]:
+        args["n_side"] = int(prep.side.shape[1])
     for key in ("channels", "kernel_size", "pool_size"):
         value = getattr(cfg.model, key)
         args[key] = defaults[key] if value is None else value
@@ -50,8 +52,13 @@ def undersample(y: np.ndarray, split: np.ndarray, seed: int) -> np.ndarray:
     return split
 
 
-def predict_array(module: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities ``(n, K)`` or regression values ``(n,)`` of scaled inputs."""
+def predict_array(
+    module: Any, x: np.ndarray, side: np.ndarray | None = None, batch_size: int = 256
+) -> np.ndarray:
+    """Class probabilities ``(n, K)`` or regression values ``(n,)`` of scaled inputs.
+
+    ``side``: scaled side inputs ``(n, k)`` for a model that takes them.
+    """
     import torch
 
     module.eval()
@@ -59,7 +66,8 @@ def predict_array(module: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarr
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             batch = torch.as_tensor(x[start : start + batch_size])
-            pred = module(batch)
+            extra = None if side is None else torch.as_tensor(side[start : start + batch_size])
+            pred = module(batch, extra)
             if module.task == "classification":
                 pred = torch.softmax(pred, dim=-1)
             out.append(pred.cpu().numpy())
@@ -73,10 +81,13 @@ def fit_model(
     run: RunDir,
     resume: bool = False,
     progress: bool = False,
-) -> tuple[Any, InputScaler]:
-    """Train the CNN with early stopping on dev; return the best module and the fitted scaler.
+) -> tuple[Any, InputScaler, SideScaler | None]:
+    """Train the CNN with early stopping on dev; return the best module and the fitted scalers.
 
-    The scaler is fitted on the train rows only, in the DataModule's ``setup``.
+    The input scaler is fitted on the train rows only, in the DataModule's
+    ``setup``; the side-input scaler (when the model takes side inputs) on the
+    train rows too. A regression head with side inputs starts at the linear fit
+    of the train target on them (:func:`start_from_linear_fit`).
     """
     import lightning as L
     import torch
@@ -86,7 +97,6 @@ def fit_model(
     from seislearn.models.cnn import build_model
     from seislearn.training.checkpoints import latest_epoch_checkpoint
     from seislearn.training.classify_module import ClassifyModule
-    from seislearn.training.datamodule import ArrayDataModule
 
     for name in ("train", "dev"):
         if not (split == name).any():
@@ -102,15 +112,22 @@ def fit_model(
     else:
         target_mean, target_std = float(y[train].mean()), float(y[train].std())
     scaler = InputScaler()
-    data = ArrayDataModule(
+    side_scaler, side = None, None
+    if prep.side is not None:
+        side_scaler = SideScaler().fit(prep.side[train])
+        side = side_scaler.transform(prep.side)
+    data = _datamodule(
         prep.inputs,
         y,
         split,
         batch_size=cfg.training.batch_size,
         fit_scaler=lambda x: scaler.fit(x).transform,
         seed=cfg.seed,
+        side=side,
     )
     network = build_model(prep.kind, **model_init_args(cfg, prep))
+    if side is not None and prep.task == "regression":
+        start_from_linear_fit(network, side[train], (y[train] - target_mean) / target_std)
     module = ClassifyModule(
         network,
         prep.task,
@@ -145,16 +162,82 @@ def fit_model(
     module.history = history
     if scaler.mean_ is None:  # resumed after training had finished: setup fitted nothing new
         scaler.fit(prep.inputs[train])
-    return module, scaler
+    return module, scaler, side_scaler
+
+
+def start_from_linear_fit(network: Any, side: np.ndarray, target: np.ndarray) -> None:
+    """Initialize the head of a regression CNN at the least-squares fit on its side inputs.
+
+    The weights of the side inputs and the bias become the linear fit of the
+    (standardized) train target on the (scaled) train side inputs, a classic
+    amplitude-distance formula with learned constants; the weights of the CNN
+    features start at zero. Training then starts from the classic estimate and
+    lets the CNN learn what the spectrogram adds (e.g. the corner frequency).
+
+    Parameters
+    ----------
+    network : SpectrogramCNN or WaveformCNN1D with ``n_side`` side inputs and one output
+    side : ndarray, (n_train, n_side), scaled side inputs of the train rows
+    target : ndarray, (n_train,), standardized train targets
+    """
+    import torch
+
+    layer = network.side_linear
+    design = np.column_stack([side, np.ones(len(side))]).astype(np.float64)
+    # A tiny ridge keeps the solve stable when components are collinear (e.g. Z, N, E peaks).
+    gram = design.T @ design + 1e-3 * len(side) * np.diag([1.0] * side.shape[1] + [0.0])
+    coef = np.linalg.solve(gram, design.T @ np.asarray(target, dtype=np.float64))
+    n_features = layer.in_features - side.shape[1]
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.weight[0, n_features:] = torch.as_tensor(coef[:-1], dtype=layer.weight.dtype)
+        layer.bias.fill_(float(coef[-1]))
+
+
+def _datamodule(
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    split: np.ndarray,
+    batch_size: int,
+    fit_scaler: Any,
+    seed: int,
+    side: np.ndarray | None,
+) -> Any:
+    """An ``ArrayDataModule`` whose batches are ``(x, side, y)`` when there are side inputs.
+
+    ``side`` is already scaled (with statistics of the train rows only).
+    """
+    import torch
+    from torch.utils.data import TensorDataset
+
+    from seislearn.training.datamodule import ArrayDataModule
+
+    class WithSide(ArrayDataModule):
+        def setup(self, stage: str | None = None) -> None:
+            if self._sets:
+                return
+            super().setup(stage)
+            if side is None:
+                return
+            for name, dataset in list(self._sets.items()):
+                x, y = dataset.tensors
+                s = torch.as_tensor(side[self.split == name], dtype=torch.float32)
+                self._sets[name] = TensorDataset(x, s, y)
+
+    return WithSide(inputs, targets, split, batch_size=batch_size, fit_scaler=fit_scaler, seed=seed)
 
 
 def score(
-    module: Any, prep: Prepared, x_scaled: np.ndarray, rows: np.ndarray
+    module: Any,
+    prep: Prepared,
+    x_scaled: np.ndarray,
+    rows: np.ndarray,
+    side_scaled: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Metrics and a predictions table for the rows ``rows`` (boolean mask)."""
     from seislearn.evaluation.classification import classification_metrics, regression_metrics
 
-    pred = predict_array(module, x_scaled[rows])
+    pred = predict_array(module, x_scaled[rows], None if side_scaled is None else side_scaled[rows])
     meta = prep.metadata.loc[rows].reset_index(drop=True)
     keep = [c for c in (schema.TRACE_NAME, schema.SOURCE_ID, schema.SPLIT) if c in meta.columns]
     table = meta[keep].copy()

@@ -119,6 +119,13 @@ def explain(
     from seislearn.workflows.explain_faithfulness import deletion_curve, plot_deletion
 
     clf = load_classifier(model)
+    if clf.side_inputs:
+        raise DataError(
+            f"the model takes side inputs {clf.side_inputs} besides the spectrogram; the "
+            "explainers attribute spectrogram pixels only: train with --set side_inputs=[] "
+            "to explain it",
+            path=model,
+        )
     run = RunDir(
         out if out is not None else Path(model) / f"explain_{explainer}", overwrite=overwrite
     )
