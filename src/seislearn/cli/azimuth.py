@@ -19,17 +19,19 @@ examples:
   seislearn azimuth train --data synth --out az_run2 --set model.latent_dim=2 --set training.vae_epochs=10
   seislearn azimuth train --data synth --out az_orig --preset original
   seislearn azimuth train --data synth --out az_run --resume          # continue from checkpoints
-  seislearn azimuth train --data picked --out az_real --init-from az_run  # fine-tune
   seislearn azimuth evaluate --model az_run --data other_synth --out az_eval
-  seislearn azimuth predict --model az_run --data picked --out az_pred   # writes predictions.csv
   seislearn azimuth predict --model az_run --data mseed_folder --picks picks.csv --out az_pred
   seislearn azimuth pick --data ../shared/data/seisbench_dummy --out picked \\
       --weights ../shared/data/weights/phasenetlight_ethz
+  # a trace the picker left without a P pick stops a run unless --on-error skip:
+  seislearn azimuth predict --model az_run --data picked --out az_pred --on-error skip
+  seislearn azimuth train --data picked --out az_real --init-from az_run --on-error skip  # fine-tune
 
 config keys (YAML sections; --set section.key=value):
   window.before_s/after_s (s), window.target_rate_hz, window.freqmin_hz/freqmax_hz,
   window.baseline_lengths_s (polarization window candidates, chosen on train),
   model.latent_dim (16; 2 as in the original study), model.covariance_features,
+  model.polarity_window_s (0.15; 0 = off), training.augment_rotation (off),
   loss.beta_kl, loss.lambda_triplet, loss.triplet_delta_deg, loss.mining (batch_hard|semi_hard),
   loss.lambda_contrastive, loss.lambda_nll, training.mode (two_stage|end_to_end),
   training.freeze_encoder, training.vae_epochs, training.head_epochs, training.patience
@@ -73,7 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_options(tr)
     _add_obspy_options(tr)
     add_run_options(tr)
-    add_config_options(tr)
+    add_config_options(tr, example="training.vae_epochs=20")
     tr.add_argument(
         "--preset",
         choices=("default", "original"),
@@ -208,6 +210,11 @@ def _pick(args: argparse.Namespace) -> int:
     print(f"{n_p} of {len(picked)} traces have a P pick; written to {args.out}")
     for message in skipped:
         print(f"  {message}")
+    if n_p < len(picked):
+        print(
+            "  traces without a P pick stop 'azimuth train/evaluate/predict' on this dataset; "
+            "pass --on-error skip there to leave them out"
+        )
     return 0
 
 

@@ -64,7 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_run_options(t)
     t.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints")
-    add_config_options(t)
+    add_config_options(t, example="training.pretrain_epochs=20")
     t.set_defaults(func=_train)
 
     r = sub.add_parser(

@@ -47,8 +47,18 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     )
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """``--config FILE`` and repeated ``--set key=value``."""
+def add_config_options(
+    parser: argparse.ArgumentParser, example: str = "training.epochs=20"
+) -> None:
+    """``--config FILE`` and repeated ``--set key=value``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand parser.
+    example : str
+        A valid ``key=value`` of this workflow, shown in the help text.
+    """
     parser.add_argument("--config", metavar="FILE", help="YAML config (see the workflow's docs)")
     parser.add_argument(
         "--set",
@@ -56,5 +66,5 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override one config key, e.g. --set epochs=20 (repeatable)",
+        help=f"override one config key, e.g. --set {example} (repeatable)",
     )

@@ -63,7 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="an unreadable file stops the run (raise) or is skipped and listed (skip)",
     )
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_config_options(fit)
+    add_config_options(fit, example="ssl.epochs=20")
     fit.set_defaults(func=_fit)
 
     predict = sub.add_parser(
