@@ -27,7 +27,12 @@ def training_curves(run: RunDir, history: dict[str, Any]) -> Path:
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("MSE")
     ax1.set_title("autoencoder pretraining")
-    ax1.legend()
+    if ax1.lines:
+        ax1.legend()
+    else:  # e.g. a --resume run whose pretraining had already finished
+        ax1.text(
+            0.5, 0.5, "no pretraining epochs in this session", ha="center", transform=ax1.transAxes
+        )
     dec = pd.DataFrame(history.get("dec", []))
     if not dec.empty:
         ax2.plot(dec["step"], dec["loss"], "o-", color="C2", label="loss (KL + recon)")
