@@ -102,6 +102,16 @@ def fingerprint_path(path: str | os.PathLike) -> str:
     return fingerprint_files(files)
 
 
+def _holds_files(path: Path) -> bool:
+    """True if the folder holds any file besides a ``config.yaml`` (a run that failed at start).
+
+    A run that stopped before it wrote anything but its resolved configuration
+    may be started again in the same folder; anything more (checkpoints, figures,
+    results, or someone else's files) is protected.
+    """
+    return any(f.is_file() and f != path / "config.yaml" for f in path.rglob("*"))
+
+
 class RunDir:
     """A run directory.
 
@@ -126,7 +136,12 @@ class RunDir:
         self.path = Path(path)
         self._t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
-        if self.path.exists() and any((self.path / m).exists() for m in _MARKERS):
+        if self.path.exists() and _holds_files(self.path):
+            if not any((self.path / m).exists() for m in _MARKERS) and not overwrite:
+                raise RunExistsError(
+                    f"{self.path} is not empty and holds no seislearn run; choose another "
+                    "--out, or pass --overwrite to write the run into it anyway"
+                )
             if overwrite and not resume:
                 for m in (*_MARKERS, "figures", "checkpoints", "report.html", "predictions.csv"):
                     target = self.path / m

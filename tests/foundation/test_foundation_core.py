@@ -260,3 +260,27 @@ def test_loading_a_spec_naming_another_module_is_refused(tmp_path, models_module
     (tmp_path / "model.json").write_text(json.dumps(spec))
     with pytest.raises(DataError, match=r"refusing to load class 'os\.system'"):
         load_model(tmp_path)
+
+
+def test_a_run_that_failed_before_writing_results_can_be_started_again(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.write_config({"seed": 1})  # then the data turned out to be bad
+    again = RunDir(tmp_path / "run")
+    assert again.path == run.path
+
+
+def test_a_failed_run_with_checkpoints_is_protected(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.write_config({"seed": 1})
+    run.checkpoints.mkdir()
+    (run.checkpoints / "last.ckpt").write_bytes(b"hours of training")
+    with pytest.raises(RunExistsError, match="--resume"):
+        RunDir(tmp_path / "run")
+
+
+def test_a_folder_of_other_files_is_never_written_into_without_the_flag(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "predictions.csv").write_text("my own results\n")
+    with pytest.raises(RunExistsError, match="holds no seislearn run"):
+        RunDir(tmp_path / "mine")
+    assert (tmp_path / "mine" / "predictions.csv").read_text() == "my own results\n"

@@ -112,7 +112,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--year-from", type=int, metavar="YEAR", help="first year (inclusive)")
     s.add_argument("--year-to", type=int, metavar="YEAR", help="last year (inclusive)")
     s.add_argument("--text", help="words that must all occur in the title or the notes")
-    s.add_argument("--sort", default="year", help="year, ref, title, author, journal, row")
+    s.add_argument(
+        "--sort", default="year", help="year, ref, title, author, journal, category, row"
+    )
     s.add_argument("--desc", action="store_true", help="sort in descending order")
     s.add_argument("--limit", type=int, help="show at most this many papers")
     s.add_argument("--columns", help="comma-separated fields for table/csv output")
