@@ -17,8 +17,24 @@ rows only): the CNN's head starts there, so the gap is what the spectrogram adds
 On ``seisbench_dummy`` (seconds per run) the three CNNs are also trained with
 seeds 0-4, to show the spread from the training seed alone on 30 test traces.
 
-Results: ``benchmarks/results/classify_magnitude.json``.
-Usage: ``python benchmarks/classify_magnitude.py [--n 1500] [--epochs 40]``
+3. ``--picked PATH``: ``seisbench_dummy`` with P and S picks from PhaseNetLight
+   (local ETHZ weights, ``--pick-weights``; the copy is written to PATH when it does
+   not exist, e.g. under /tmp). P64 windows anchored on the P pick (5 s before to
+   20 s after), the dataset's own split, training seeds 0-4 (``--seeds``), every
+   model scored on the same test traces: all 30, and the test traces that have
+   an S pick after P. CNNs: ``auto`` side inputs (what ``auto`` resolves to is
+   recorded), catalog distance, S-P time (trained on the traces with an S pick),
+   amplitudes only on those same traces (the S-P time's only difference), the
+   first and last two again with a 40 s window (5 s before P to 35 s after), and
+   the whole-trace CNN of part 2 as a reference. For each run: least-squares fits
+   on its side inputs (with and without the catalog distance), the
+   amplitude-distance fit and the train mean, on that run's traces and train rows.
+   The trace without a P pick is left out (``on_error=skip``). Only part 3 runs.
+
+Results: ``benchmarks/results/classify_magnitude.json`` (parts 1-2),
+``benchmarks/results/classify_magnitude_picked.json`` (part 3).
+Usage: ``python benchmarks/classify_magnitude.py [--n 1500] [--epochs 40]``;
+``python benchmarks/classify_magnitude.py --picked /tmp/dummy_picked``
 """
 
 from __future__ import annotations
@@ -30,6 +46,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 
 RESULTS = Path(__file__).parent / "results"
@@ -74,6 +92,224 @@ def _cnn(metrics: dict) -> dict:
     return {**{k: metrics["test"][k] for k in KEYS}, "side_inputs": metrics["side_inputs"]}
 
 
+def _picked_copy(path: Path, weights: Path, dummy: Path) -> list[str]:
+    """Pick P and S on ``dummy`` with PhaseNetLight and write the copy to ``path``."""
+    from seislearn.io import read_dataset
+    from seislearn.io.seisbench import write_seisbench
+    from seislearn.picking import add_picks, load_picker
+
+    picked, skipped = add_picks(read_dataset(dummy), load_picker(weights))
+    write_seisbench(picked, path)
+    return skipped
+
+
+def _pick_summary(metadata: pd.DataFrame) -> dict:
+    """How many traces of each split have a P pick, and an S pick after it."""
+    from seislearn.data import schema
+    from seislearn.workflows.classify_baselines import hypocentral_distance_km
+
+    p = metadata[schema.P_ARRIVAL].to_numpy(dtype=float)
+    s = metadata[schema.S_ARRIVAL].to_numpy(dtype=float)
+    sp = (s - p) / metadata[schema.SAMPLING_RATE].to_numpy(dtype=float)
+    both = np.isfinite(sp) & (sp > 0)
+    out: dict = {"n_traces": len(metadata)}
+    for name in ("train", "dev", "test"):
+        rows = (metadata[schema.SPLIT] == name).to_numpy()
+        out[name] = {
+            "traces": int(rows.sum()),
+            "p_pick": int(np.isfinite(p[rows]).sum()),
+            "p_and_s_pick": int(both[rows].sum()),
+        }
+    # Are the S picks sound? S-P time against the catalog hypocentral distance.
+    hypo = hypocentral_distance_km(metadata)[both]
+    out["sp_time_s"] = {
+        "min": float(sp[both].min()),
+        "median": float(np.median(sp[both])),
+        "max": float(sp[both].max()),
+        "pearson_r_log_sp_vs_log_catalog_hypocentral_distance": float(
+            np.corrcoef(np.log10(sp[both]), np.log10(hypo))[0, 1]
+        ),
+        "median_km_per_s_of_sp": float(np.median(hypo / sp[both])),
+    }
+    return out
+
+
+def _prepared(run: Path, data: Path) -> tuple:
+    """The run's inputs on ``data`` (traces it cannot use left out), split and event keys."""
+    from seislearn.data import schema
+    from seislearn.workflows.classify_apply import load_classifier
+
+    prep, _ = load_classifier(run).prepare(data, on_error="skip")
+    split = prep.metadata[schema.SPLIT].astype(str).to_numpy()
+    keys = prep.metadata[schema.SOURCE_ID].astype(str).to_numpy()
+    return prep, split, keys
+
+
+def _fit_predictions(
+    features: np.ndarray, y: np.ndarray, split: np.ndarray, keys: np.ndarray
+) -> dict[str, float]:
+    """Test predictions (by event) of a least-squares fit on the train rows."""
+    from sklearn.linear_model import LinearRegression
+
+    train, test = split == "train", split == "test"
+    fit = LinearRegression().fit(features[train], y[train])
+    return dict(zip(keys[test], fit.predict(features[test]).astype(float), strict=True))
+
+
+def _cnn_predictions(run: Path) -> dict[str, float]:
+    """Test predictions (by event) from a run's ``predictions.csv``."""
+    table = pd.read_csv(run / "predictions.csv")
+    table = table[table["split"] == "test"]
+    return dict(zip(table["source_id"].astype(str), table["predicted"].astype(float), strict=True))
+
+
+def _score(predictions: dict[str, float], truth: dict[str, float], keys: list[str]) -> dict:
+    """Metrics on the traces of ``keys`` (all must have a prediction)."""
+    from seislearn.evaluation.classification import regression_metrics
+
+    missing = [k for k in keys if k not in predictions]
+    if missing:
+        return {"n": len(keys) - len(missing), "missing": len(missing)}
+    y = np.array([truth[k] for k in keys])
+    metrics = regression_metrics(y, np.array([predictions[k] for k in keys]))
+    return {k: metrics[k] for k in KEYS}
+
+
+def picked_comparison(
+    picked: Path, dummy: Path, weights: Path, training: dict, seeds: list[int], tmp: Path
+) -> dict:
+    """Part 3: magnitude on ``seisbench_dummy`` with PhaseNetLight picks (see the docstring)."""
+    from seislearn.data import schema
+    from seislearn.io import read_dataset
+    from seislearn.io.seisbench import write_seisbench
+    from seislearn.workflows.classify import train
+    from seislearn.workflows.classify_baselines import epicentral_distance_km
+    from seislearn.workflows.classify_config import ClassifyConfig
+
+    t0 = time.perf_counter()
+    pick_messages = None
+    if not picked.exists():
+        pick_messages = _picked_copy(picked, weights, dummy)
+    pick_s = round(time.perf_counter() - t0, 1)
+    dataset = read_dataset(picked)
+    meta = dataset.metadata
+    p = meta[schema.P_ARRIVAL].to_numpy(dtype=float)
+    s = meta[schema.S_ARRIVAL].to_numpy(dtype=float)
+    with_s = np.isfinite(p) & np.isfinite(s) & (s > p)
+    # The traces with P and S picks, as their own dataset (same trace waveforms and split).
+    subset = tmp / "picked_with_s"
+    write_seisbench(dataset.select(np.flatnonzero(with_s)), subset)
+    truth = dict(zip(meta[schema.SOURCE_ID].astype(str), meta["source_magnitude"], strict=True))
+    test = (meta[schema.SPLIT] == "test").to_numpy()
+    subsets = {
+        "all_test": meta.loc[test, schema.SOURCE_ID].astype(str).tolist(),
+        "test_with_s_pick": meta.loc[test & with_s, schema.SOURCE_ID].astype(str).tolist(),
+    }
+
+    base = ClassifyConfig(
+        target="source_magnitude",
+        task="regression",
+        split="existing",
+        variant="P64",
+        training={**training, "batch_size": 16},
+    )
+    amp, dist, sp = "log_peak_amplitude", "log_distance", "log_sp_time"
+    long_window = {"before_s": 5.0, "after_s": 35.0}
+    # name: (data, config changes); P64 windows on the P pick unless changed.
+    runs_cfg = {
+        "auto": (picked, {}),
+        "catalog_distance": (picked, {"side_inputs": [amp, dist]}),
+        "sp_time": (picked, {"side_inputs": [amp, sp]}),
+        "amplitude_traces_with_s": (subset, {"side_inputs": [amp]}),
+        "auto_p_40s": (picked, long_window),
+        "sp_time_p_40s": (picked, {"side_inputs": [amp, sp], **long_window}),
+        "amplitude_traces_with_s_p_40s": (subset, {"side_inputs": [amp], **long_window}),
+        "whole_trace_no_picks": (
+            picked,
+            {"anchor": "trace_start", "before_s": 0.0, "after_s": 60.0},
+        ),
+    }
+    per_seed: dict[str, dict[str, list[float]]] = {
+        name: {k: [] for k in subsets} for name in runs_cfg
+    }
+    seed0: dict[str, dict] = {k: {} for k in subsets}
+    described: dict[str, dict] = {}
+    train_s = []
+    for seed in seeds:
+        for name, (data, update) in runs_cfg.items():
+            cfg = base.model_copy(update={**update, "seed": seed})
+            out = tmp / f"picked_seed{seed}_{name}"
+            t1 = time.perf_counter()
+            result = train(data, cfg, out, on_error="skip")
+            train_s.append(time.perf_counter() - t1)
+            predictions = {"cnn": _cnn_predictions(out)}
+            for subset_name, keys in subsets.items():
+                per_seed[name][subset_name].append(
+                    _score(predictions["cnn"], truth, keys).get("mae", float("nan"))
+                )
+            if seed != seeds[0]:
+                continue
+            # Fits and baselines (deterministic), on this run's traces, window and train rows.
+            prep, split, keys = _prepared(out, data)
+            distance = epicentral_distance_km(prep.metadata)
+            log_dist = np.log10(np.maximum(distance, 1e-3))[:, None]
+            log_peak = np.log10(np.maximum(prep.peak_amplitude, 1e-30))[:, None]
+            predictions["train_mean"] = {k: float(prep.y[split == "train"].mean()) for k in keys}
+            predictions["amplitude_distance_fit"] = _fit_predictions(
+                np.hstack([log_peak, log_dist]), prep.y, split, keys
+            )
+            predictions["ls_side_inputs"] = _fit_predictions(prep.side, prep.y, split, keys)
+            if "log10_distance_km" not in prep.side_columns:
+                predictions["ls_side_inputs_and_catalog_distance"] = _fit_predictions(
+                    np.hstack([prep.side, log_dist]), prep.y, split, keys
+                )
+            for subset_name, keys_subset in subsets.items():
+                seed0[subset_name][name] = {
+                    model: _score(pred, truth, keys_subset) for model, pred in predictions.items()
+                }
+            described[name] = {
+                "window": (
+                    f"{cfg.before_s if cfg.before_s is not None else 5.0:g} s before the P pick "
+                    f"to {cfg.after_s if cfg.after_s is not None else 20.0:g} s after"
+                    if cfg.anchor == "pick"
+                    else f"trace start, {cfg.before_s:g}-{cfg.after_s:g} s (picks unused)"
+                ),
+                "data": "traces with P and S picks" if data == subset else "all picked traces",
+                "side_inputs_asked": cfg.side_inputs,
+                "side_inputs": result.metrics["side_inputs"],
+                "n_train": result.metrics["n_train"],
+                "input_shape": list(prep.inputs.shape[1:]),
+            }
+
+    summary = {
+        name: {
+            subset_name: {
+                "mean": float(np.mean(v)),
+                "min": float(np.min(v)),
+                "max": float(np.max(v)),
+            }
+            for subset_name, v in by_subset.items()
+            if np.all(np.isfinite(v))
+        }
+        for name, by_subset in per_seed.items()
+    }
+    return {
+        "data": f"{dummy} picked with PhaseNetLight ({weights}), copy at {picked}",
+        "pick_messages": pick_messages,
+        "picks": _pick_summary(meta),
+        "split": "the dataset's own (60 train / 10 dev / 30 test)",
+        "variant": "P64 (Spectra64 on 20 Hz data), window per run below",
+        "auto_resolved_to": described["auto"]["side_inputs"],
+        "runs": described,
+        "seed": seeds[0],
+        "test_metrics_first_seed": seed0,
+        "cnn_test_mae_per_seed": {"seeds": seeds, **per_seed},
+        "cnn_test_mae_over_seeds": summary,
+        "pick_s": pick_s,
+        "mean_train_run_s": round(float(np.mean(train_s)), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1500)
@@ -81,6 +317,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument(
+        "--picked",
+        type=Path,
+        help="run part 3 only: seisbench_dummy with PhaseNetLight picks at this path "
+        "(picked and written there first when it does not exist)",
+    )
+    parser.add_argument(
+        "--pick-weights", type=Path, help="PhaseNetLight weights folder (default: shared ETHZ)"
+    )
+    parser.add_argument("--seeds", type=int, default=5, help="training seeds 0..N-1 (part 3)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -92,6 +338,24 @@ def main() -> None:
 
     result: dict = {"benchmark": "classify_magnitude", "threads": args.threads}
     training = {"epochs": args.epochs, "patience": 8}
+    if args.picked is not None:
+        shared = shared_data_dir()
+        weights = args.pick_weights or shared / "weights" / "phasenetlight_ethz"
+        with tempfile.TemporaryDirectory() as tmp:
+            result["benchmark"] = "classify_magnitude_picked"
+            result["seisbench_dummy_picked"] = picked_comparison(
+                args.picked,
+                shared / "seisbench_dummy",
+                weights,
+                training,
+                list(range(args.seeds)),
+                Path(tmp),
+            )
+        result["conditions"] = "2 shared CPU cores, other engineers' jobs running"
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "classify_magnitude_picked.json").write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_synthetic:
             t0 = time.perf_counter()

@@ -9,6 +9,7 @@ window to the 1D CNN instead.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,6 +22,8 @@ from seislearn.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from seislearn.data.dataset import WaveformDataset
+
+log = logging.getLogger(__name__)
 
 #: Default window (seconds before, seconds after) around each phase.
 PHASE_WINDOWS: dict[str, tuple[float, float]] = {"P": (5.0, 20.0), "S": (5.0, 15.0)}
@@ -183,7 +186,9 @@ def resolve_side_inputs(
 
     ``auto``: none for classification; ``log_peak_amplitude`` for regression,
     plus ``log_sp_time`` when the windows are anchored on picks and every trace
-    has a P and an S pick. ``log_distance`` is only used when asked for.
+    has a P and an S pick after it (a warning says how many lack one when the
+    pick columns exist but some traces have no S pick, e.g. a picker's output).
+    ``log_distance`` is only used when asked for.
 
     Raises
     ------
@@ -200,8 +205,18 @@ def resolve_side_inputs(
         picks = [schema.P_ARRIVAL, schema.S_ARRIVAL]
         if anchor == "pick" and all(c in metadata.columns for c in picks):
             p, s = (pd.to_numeric(metadata[c], errors="coerce").to_numpy() for c in picks)
-            if np.all(np.isfinite(p) & np.isfinite(s) & (s > p)):
+            usable = np.isfinite(p) & np.isfinite(s) & (s > p)
+            if usable.all():
                 chosen.append("log_sp_time")
+            else:
+                log.warning(
+                    "side_inputs=auto leaves out log_sp_time: %d of %d traces have no S pick "
+                    "after the P pick; side_inputs=[log_peak_amplitude,log_sp_time] with "
+                    "on_error=skip trains on the %d that have one",
+                    (~usable).sum(),
+                    len(usable),
+                    usable.sum(),
+                )
         return chosen
     names = list(dict.fromkeys(requested))
     sources = {
