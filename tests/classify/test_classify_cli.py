@@ -77,3 +77,21 @@ def test_quick_demo_section_reports_measured_metrics_and_figures(
     assert section.tables and section.figures
     assert all(path.is_file() for path, _ in section.figures)
     assert (tmp_path / "demo" / "classify" / "explain_gradient" / "attributions.npz").is_file()
+
+
+def test_train_with_on_error_skip_says_how_many_traces_it_left_out(
+    synthetic_small, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    from seislearn.data.dataset import WaveformDataset
+    from seislearn.io.seisbench import write_seisbench
+
+    meta = synthetic_small.metadata.copy()
+    meta.loc[meta.index[:2], "trace_p_arrival_sample"] = np.nan  # two traces without a P pick
+    write_seisbench(WaveformDataset(meta, synthetic_small.loader), tmp_path / "data")
+    argv = ["classify", "train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "r")]
+    argv += ["--set", "training.epochs=1", "--set", "model.channels=[8,16]", "--on-error", "skip"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 traces skipped" in out

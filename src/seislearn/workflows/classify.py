@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ class TrainResult:
 
     path: Path
     metrics: dict[str, Any]
+    skipped: list[str] = field(default_factory=list)
 
 
 def assign_split(prep: Prepared, cfg: ClassifyConfig) -> np.ndarray:
@@ -235,7 +236,7 @@ def _train_prepared(
     write_report(run.path / "report.html", f"seislearn classify: {cfg.target}", [section])
     extra = {"inputs": describe(prep), "split_counts": pd.Series(split).value_counts().to_dict()}
     run.write_manifest("classify", seed=cfg.seed, data=data, extra=extra)
-    return TrainResult(run.path, metrics)
+    return TrainResult(run.path, metrics, list(prep.skipped))
 
 
 def train_variants(
