@@ -112,12 +112,28 @@ def _stream(waveform: np.ndarray, sampling_rate: float, start: Any, components: 
     return stream
 
 
-def pick_dataset(dataset: WaveformDataset, picker: Any, on_error: str = "raise") -> PickResult:
+def pick_dataset(
+    dataset: WaveformDataset,
+    picker: Any,
+    on_error: str = "raise",
+    p_threshold: float | None = None,
+    s_threshold: float | None = None,
+) -> PickResult:
     """Pick P (and S) on every trace: the most probable P, then the most probable S after it.
+
+    ``p_threshold`` and ``s_threshold`` (probability, 0-1) replace the picker's own
+    detection thresholds (SeisBench's ``P_threshold``/``S_threshold``, 0.3 for the
+    PhaseNet family); lower finds more (and less certain) picks.
 
     Returns a table with ``trace_name``, ``trace_p_arrival_sample``,
     ``trace_p_probability``, ``trace_s_arrival_sample``, ``trace_s_probability``.
     """
+    thresholds = {}
+    for phase, value in (("P", p_threshold), ("S", s_threshold)):
+        if value is not None:
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{phase} threshold must be between 0 and 1, got {value}")
+            thresholds[f"{phase}_threshold"] = float(value)
     import obspy
 
     rows, skipped = [], []
@@ -130,7 +146,8 @@ def pick_dataset(dataset: WaveformDataset, picker: Any, on_error: str = "raise")
                 raise DataError("picker needs 3 finite components", path=dataset.name, trace=name)
             sr = dataset.sampling_rate(i)
             start = obspy.UTCDateTime(0)
-            picks = picker.classify(_stream(wave, sr, start, dataset.component_order)).picks
+            stream = _stream(wave, sr, start, dataset.component_order)
+            picks = picker.classify(stream, **thresholds).picks
         except DataError as exc:
             if on_error == "skip":
                 skipped.append(str(exc))
@@ -160,13 +177,19 @@ def pick_dataset(dataset: WaveformDataset, picker: Any, on_error: str = "raise")
 
 
 def add_picks(
-    dataset: WaveformDataset, picker: Any, on_error: str = "raise", keep_existing: bool = False
+    dataset: WaveformDataset,
+    picker: Any,
+    on_error: str = "raise",
+    keep_existing: bool = False,
+    p_threshold: float | None = None,
+    s_threshold: float | None = None,
 ) -> tuple[WaveformDataset, list[str]]:
     """A copy of ``dataset`` whose P and S columns hold the picker's picks.
 
-    ``keep_existing`` keeps picks already in the metadata and fills only the missing ones.
+    ``keep_existing`` keeps picks already in the metadata and fills only the missing ones;
+    ``p_threshold``/``s_threshold``: see :func:`pick_dataset`.
     """
-    result = pick_dataset(dataset, picker, on_error)
+    result = pick_dataset(dataset, picker, on_error, p_threshold, s_threshold)
     meta = dataset.metadata.copy()
     picked = result.table.set_index(schema.TRACE_NAME)
     names = meta[schema.TRACE_NAME].astype(str)

@@ -38,3 +38,20 @@ def test_folder_without_weights_is_a_data_error(tmp_path):
 
     with pytest.raises(DataError, match="no SeisBench weights"):
         load_picker(tmp_path)
+
+
+def test_a_lower_s_threshold_finds_s_on_at_least_as_many_traces(shared_data):
+    from seislearn.io import read_dataset
+    from seislearn.picking import add_picks, load_picker
+
+    picker = load_picker(shared_data / "weights" / "phasenetlight_ethz")
+    dataset = read_dataset(shared_data / "seisbench_dummy").select(list(range(12)))
+    counts = {}
+    for threshold in (0.6, 0.1):
+        picked, _ = add_picks(dataset, picker, s_threshold=threshold)
+        counts[threshold] = int(picked.metadata["trace_s_arrival_sample"].notna().sum())
+        # P picks do not depend on the S threshold.
+        assert picked.metadata["trace_p_arrival_sample"].notna().sum() >= 11
+    assert counts[0.1] > counts[0.6]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        add_picks(dataset.select([0]), picker, s_threshold=1.5)

@@ -128,6 +128,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="keep picks already in the metadata, fill only missing ones",
     )
+    pk.add_argument(
+        "--p-threshold",
+        type=float,
+        default=None,
+        help="P detection probability threshold, 0-1 (default: the picker's, 0.3)",
+    )
+    pk.add_argument(
+        "--s-threshold",
+        type=float,
+        default=None,
+        help="S detection probability threshold, 0-1 (default: the picker's, 0.3); "
+        "lower it when S picks are missing on many traces",
+    )
     pk.add_argument("--overwrite", action="store_true", help="replace a dataset in --out")
     pk.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads for the picker (default 1)"
@@ -204,10 +217,13 @@ def _pick(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     picker = load_picker(args.weights, args.picker, args.pretrained)
     dataset = read_dataset(args.data, format=args.format)
-    picked, skipped = add_picks(dataset, picker, args.on_error, args.keep_existing)
+    picked, skipped = add_picks(
+        dataset, picker, args.on_error, args.keep_existing, args.p_threshold, args.s_threshold
+    )
     write_seisbench(picked, args.out, overwrite=args.overwrite)
     n_p = int(picked.metadata["trace_p_arrival_sample"].notna().sum())
-    print(f"{n_p} of {len(picked)} traces have a P pick; written to {args.out}")
+    n_s = int(picked.metadata["trace_s_arrival_sample"].notna().sum())
+    print(f"{n_p} of {len(picked)} traces have a P pick, {n_s} an S pick; written to {args.out}")
     for message in skipped:
         print(f"  {message}")
     if n_p < len(picked):
