@@ -46,6 +46,9 @@ def _quiet_lightning() -> None:
 
     # Lightning's own use of a deprecated torch API, not something a user can act on.
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+    # Said on every --resume, where the checkpoints are there on purpose; without
+    # --resume a run folder never holds old checkpoints (see seislearn.runs.RunDir).
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
     for name in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
