@@ -137,19 +137,22 @@ class RunDir:
         self._t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
         if self.path.exists() and _holds_files(self.path):
-            if not any((self.path / m).exists() for m in _MARKERS) and not overwrite:
+            holds_run = any((self.path / m).exists() for m in _MARKERS)
+            if not holds_run and not overwrite:
                 raise RunExistsError(
                     f"{self.path} is not empty and holds no seislearn run; choose another "
                     "--out, or pass --overwrite to write the run into it anyway"
                 )
-            if overwrite and not resume:
+            if overwrite and not resume and holds_run:
+                # Only a previous run's outputs are cleared: in a folder that holds no run,
+                # a user's own figures/, model/ or checkpoints/ are none of ours to delete.
                 for m in (*_MARKERS, "figures", "checkpoints", "report.html", "predictions.csv"):
                     target = self.path / m
                     if target.is_dir():
                         shutil.rmtree(target)
                     elif target.exists():
                         target.unlink()
-            elif not resume:
+            elif not resume and not overwrite:
                 raise RunExistsError(
                     f"{self.path} already holds a run; choose another --out, "
                     "or pass --overwrite to replace it (or --resume to continue it)"

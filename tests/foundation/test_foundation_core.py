@@ -284,3 +284,23 @@ def test_a_folder_of_other_files_is_never_written_into_without_the_flag(tmp_path
     with pytest.raises(RunExistsError, match="holds no seislearn run"):
         RunDir(tmp_path / "mine")
     assert (tmp_path / "mine" / "predictions.csv").read_text() == "my own results\n"
+
+
+def test_overwrite_into_a_folder_of_other_files_deletes_none_of_them(tmp_path):
+    mine = tmp_path / "mine"
+    (mine / "figures").mkdir(parents=True)
+    (mine / "figures" / "my_plot.png").write_bytes(b"not seislearn's")
+    (mine / "notes.txt").write_text("keep\n")
+    run = RunDir(mine, overwrite=True)
+    assert (mine / "figures" / "my_plot.png").read_bytes() == b"not seislearn's"
+    assert (mine / "notes.txt").read_text() == "keep\n"
+    assert run.figures.is_dir()
+
+
+def test_overwrite_still_clears_a_previous_run(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.write_config({"seed": 1})
+    (run.figures / "old.png").write_bytes(b"old")
+    RunDir(tmp_path / "run", overwrite=True)
+    assert not (tmp_path / "run" / "figures" / "old.png").exists()
+    assert not (tmp_path / "run" / "config.yaml").exists()
