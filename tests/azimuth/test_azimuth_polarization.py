@@ -54,3 +54,35 @@ def test_baseline_beats_chance_on_synthetic_events(synthetic_small):
 def test_wrong_number_of_components_is_a_data_error():
     with pytest.raises(DataError, match="shape"):
         polarization_analysis(np.zeros((2, 2, 50)))
+
+
+def test_station_correction_learns_misorientation_and_structure_from_train_only():
+    from seislearn.data.synthetic import SiteEffects
+    from seislearn.evaluation.circular import angle_error_deg
+    from seislearn.evaluation.polarization import (
+        apply_station_correction,
+        fit_station_correction,
+    )
+
+    site = SiteEffects(
+        misorientation_deg=5.0, deviation_amplitude_deg=(8.0, 3.0), deviation_phase_deg=(30, 70)
+    )
+    rng = np.random.default_rng(0)
+    true = rng.uniform(0, 360, 400)
+    # What polarization analysis reads at that station, plus 1-degree scatter.
+    estimated = np.mod(site.polarization_azimuth_deg(true) - 5.0 + rng.normal(0, 1, 400), 360)
+    train, test = slice(0, 300), slice(300, None)
+    coef = fit_station_correction(estimated[train], true[train])
+    assert abs(coef[0] - 5.0) < 1.0  # the misorientation
+    corrected = apply_station_correction(estimated[test], coef)
+    assert np.all((corrected >= 0) & (corrected < 360))
+    before = np.abs(angle_error_deg(estimated[test], true[test])).mean()
+    after = np.abs(angle_error_deg(corrected, true[test])).mean()
+    assert before > 5.0 and after < 1.5
+
+
+def test_station_correction_needs_enough_labelled_traces():
+    from seislearn.evaluation.polarization import fit_station_correction
+
+    assert fit_station_correction(np.arange(10.0), np.arange(10.0)) is None
+    assert fit_station_correction(np.full(30, np.nan), np.arange(30.0)) is None

@@ -172,3 +172,13 @@ def test_a_small_dev_split_warns_that_the_intervals_may_be_too_narrow(
     n_dev = int((pd.read_csv(synthetic_folder / "metadata.csv")["split"] == "dev").sum())
     assert n_dev < 30
     assert f"calibrated on only {n_dev} dev traces" in caplog.text
+
+
+def test_train_scores_a_station_calibrated_baseline_fitted_on_train(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    calibrated = metrics["baseline_station_calibrated"]["overall"]
+    assert calibrated["n"] == metrics["baseline"]["overall"]["n"]
+    saved = json.loads((trained_run / "model" / "azimuth_model.json").read_text())
+    assert len(saved["extra"]["station_correction_deg"]) == 5
+    table = pd.read_csv(trained_run / "predictions.csv")
+    assert table["baseline_calibrated_back_azimuth_deg"].between(0, 360).all()

@@ -106,3 +106,56 @@ def polarization_features(windows: np.ndarray) -> np.ndarray:
     trace = np.trace(cov, axis1=1, axis2=2)[:, None]
     iu = np.triu_indices(3)
     return (cov[:, iu[0], iu[1]] / np.where(trace > 0, trace, 1.0)).astype(np.float32)
+
+
+#: Fewest labelled traces a station correction is fitted from.
+MIN_TRACES_FOR_CORRECTION = 20
+
+
+def _correction_design(estimated_deg: np.ndarray, harmonics: int) -> np.ndarray:
+    b = np.radians(np.asarray(estimated_deg, dtype=float))
+    columns = [np.ones_like(b)]
+    for k in range(1, harmonics + 1):
+        columns += [np.cos(k * b), np.sin(k * b)]
+    return np.column_stack(columns)
+
+
+def fit_station_correction(
+    estimated_deg: np.ndarray, true_deg: np.ndarray, harmonics: int = 2
+) -> np.ndarray | None:
+    """Fit one station's polarization bias as a function of the estimated back-azimuth.
+
+    The residual ``wrap(true - estimated)`` is modelled by least squares as
+    ``c0 + sum_k a_k cos(k est) + b_k sin(k est)``, k = 1..``harmonics``: ``c0``
+    absorbs a sensor misorientation, the 360-degree term a dipping interface, the
+    180-degree term anisotropy. Fit it on training traces only.
+
+    Parameters
+    ----------
+    estimated_deg, true_deg : array, degrees
+        Polarization back-azimuths and the true ones of the same traces (NaNs ignored).
+    harmonics : int
+        Number of periodic terms.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Coefficients ``[c0, a1, b1, a2, b2, ...]`` in degrees; ``None`` when fewer
+        than :data:`MIN_TRACES_FOR_CORRECTION` traces are labelled.
+    """
+    from seislearn.evaluation.circular import wrap_deg
+
+    est, true = np.asarray(estimated_deg, dtype=float), np.asarray(true_deg, dtype=float)
+    ok = np.isfinite(est) & np.isfinite(true)
+    if ok.sum() < max(MIN_TRACES_FOR_CORRECTION, 2 * harmonics + 1):
+        return None
+    design = _correction_design(est[ok], harmonics)
+    coef, *_ = np.linalg.lstsq(design, wrap_deg(true[ok] - est[ok]), rcond=None)
+    return coef
+
+
+def apply_station_correction(estimated_deg: np.ndarray, coefficients_deg: np.ndarray) -> np.ndarray:
+    """Corrected back-azimuths, degrees in [0, 360), from :func:`fit_station_correction`'s fit."""
+    coef = np.asarray(coefficients_deg, dtype=float)
+    design = _correction_design(estimated_deg, (len(coef) - 1) // 2)
+    return np.mod(np.asarray(estimated_deg, dtype=float) + design @ coef, 360.0)

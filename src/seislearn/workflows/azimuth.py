@@ -379,6 +379,7 @@ def train(
             int(dev.sum()),
         )
     incidence_trained = bool(np.isfinite(data.incidence_deg[data.split == "train"]).any())
+    correction = fit_baseline_correction(data, baseline_window)
     extra = {
         "window": config.window.model_dump(mode="json"),
         "p_index": data.p_index,
@@ -387,6 +388,7 @@ def train(
         "latent_dim": config.model.latent_dim,
         "kappa_scale": kappa_scale,
         "incidence_trained": incidence_trained,
+        "station_correction_deg": None if correction is None else [float(c) for c in correction],
     }
     save_model(
         net,
@@ -403,7 +405,7 @@ def train(
     test = data.split == "test"
     with run.timed("evaluate"):
         metrics, table, raw = evaluate_arrays(
-            data, net, baseline_window, test, kappa_scale, incidence_trained
+            data, net, baseline_window, test, kappa_scale, incidence_trained, correction
         )
     metrics["training"] = training
     metrics["baseline_window_samples"] = list(baseline_window)
@@ -423,6 +425,24 @@ def train(
         extra={"n_traces": len(data.windows), "skipped": len(data.skipped)},
     )
     return run.path
+
+
+def fit_baseline_correction(
+    data: AzimuthData, baseline_window: tuple[int, int]
+) -> np.ndarray | None:
+    """The station correction of the polarization baseline, fitted on the train split only.
+
+    See :func:`seislearn.evaluation.polarization.fit_station_correction`; ``None``
+    when the train split has too few labelled traces.
+    """
+    from seislearn.evaluation.polarization import fit_station_correction, polarization_analysis
+
+    train = (data.split == "train") & np.isfinite(data.back_azimuth_deg)
+    if not train.any():
+        return None
+    start, stop = baseline_window
+    estimated = polarization_analysis(data.windows[train][:, :, start:stop]).back_azimuth_deg
+    return fit_station_correction(estimated, data.back_azimuth_deg[train])
 
 
 def _load_run(model_run: str | os.PathLike) -> tuple[Any, dict, AzimuthConfig]:
@@ -463,6 +483,7 @@ def evaluate(
         mask,
         extra.get("kappa_scale", 1.0),
         extra.get("incidence_trained", True),
+        extra.get("station_correction_deg"),
     )
     metrics["skipped"] = data.skipped
     run.write_json("metrics.json", metrics)
@@ -491,12 +512,14 @@ def predict(
 
     ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
     """
-    from seislearn.evaluation.polarization import polarization_analysis
+    from seislearn.evaluation.polarization import apply_station_correction, polarization_analysis
 
     net, extra, config = _load_run(model_run)
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error, False, picks, inventory)
     start, stop = extra["baseline_window"]
+    base = polarization_analysis(data.windows[:, :, start:stop])
+    correction = extra.get("station_correction_deg")
     table = predictions_table(
         data.metadata,
         predict_arrays(
@@ -505,7 +528,8 @@ def predict(
             kappa_scale=extra.get("kappa_scale", 1.0),
             incidence=extra.get("incidence_trained", True),
         ),
-        polarization_analysis(data.windows[:, :, start:stop]),
+        base,
+        None if correction is None else apply_station_correction(base.back_azimuth_deg, correction),
     )
     run.write_csv("predictions.csv", table)
     run.write_manifest(

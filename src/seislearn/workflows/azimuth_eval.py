@@ -88,9 +88,15 @@ def evaluate_arrays(
     mask: np.ndarray | None = None,
     kappa_scale: float = 1.0,
     incidence: bool = True,
+    station_correction: np.ndarray | list[float] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
-    """Metrics (model and baseline), the predictions table, and raw outputs on ``mask``."""
-    from seislearn.evaluation.polarization import polarization_analysis
+    """Metrics (model and baseline), the predictions table, and raw outputs on ``mask``.
+
+    ``station_correction``: coefficients fitted on train by
+    :func:`seislearn.evaluation.polarization.fit_station_correction`; when given,
+    the station-calibrated baseline is scored and written too.
+    """
+    from seislearn.evaluation.polarization import apply_station_correction, polarization_analysis
 
     mask = np.ones(len(data.windows), bool) if mask is None else mask
     windows = data.windows[mask]
@@ -101,7 +107,12 @@ def evaluate_arrays(
     t0 = time.perf_counter()
     base = polarization_analysis(windows[:, :, start:stop])
     baseline_seconds = time.perf_counter() - t0
-    table = predictions_table(data.metadata[mask], out, base)
+    calibrated = (
+        None
+        if station_correction is None
+        else apply_station_correction(base.back_azimuth_deg, station_correction)
+    )
+    table = predictions_table(data.metadata[mask], out, base, calibrated)
     baz, inc, snr = data.back_azimuth_deg[mask], data.incidence_deg[mask], data.snr_db[mask]
     labelled = np.isfinite(baz)
     metrics: dict[str, Any] = {"n_traces": int(mask.sum()), "snr_estimated": data.snr_estimated}
@@ -113,6 +124,10 @@ def evaluate_arrays(
         metrics["baseline"] = angle_metrics(
             base.back_azimuth_deg[labelled], baz[labelled], snr[labelled]
         )
+        if calibrated is not None:
+            metrics["baseline_station_calibrated"] = angle_metrics(
+                calibrated[labelled], baz[labelled], snr[labelled]
+            )
         metrics["model"]["interval_coverage"] = interval_coverage(model_err, out["kappa"][labelled])
         has_inc = labelled & np.isfinite(inc)
         if has_inc.any():
@@ -136,9 +151,16 @@ def evaluate_arrays(
 
 
 def predictions_table(
-    metadata: pd.DataFrame, out: dict[str, np.ndarray], base: Any
+    metadata: pd.DataFrame,
+    out: dict[str, np.ndarray],
+    base: Any,
+    calibrated: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The ``predictions.csv`` table; ``uncertainty`` is the circular standard deviation, degrees."""
+    """The ``predictions.csv`` table; ``uncertainty`` is the circular standard deviation, degrees.
+
+    ``calibrated``: the station-calibrated baseline back-azimuths, degrees, written as
+    ``baseline_calibrated_back_azimuth_deg`` when given.
+    """
     table = pd.DataFrame(
         {
             "trace_name": metadata[schema.TRACE_NAME].astype(str).to_numpy(),
@@ -151,6 +173,8 @@ def predictions_table(
             "rectilinearity": base.rectilinearity,
         }
     )
+    if calibrated is not None:
+        table["baseline_calibrated_back_azimuth_deg"] = calibrated
     for column in (schema.BACK_AZIMUTH, schema.SPLIT):
         if column in metadata.columns:
             table[column] = metadata[column].to_numpy()
@@ -194,9 +218,12 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
     section = Section(title)
     rows = comparison_rows(metrics)
     if rows:
+        header = ["subset", "metric", "model", "baseline"]
+        if "baseline_station_calibrated" in metrics:
+            header.append("station-calibrated baseline")
         section.add_table(
             "back-azimuth error (degrees; circular), model vs polarization baseline",
-            ["subset", "metric", "model", "baseline"],
+            header,
             rows,
         )
     coverage = metrics.get("model", {}).get("interval_coverage")
@@ -225,10 +252,14 @@ def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
         return []
     rows = []
     model, base = metrics["model"], metrics["baseline"]
+    calibrated = metrics.get("baseline_station_calibrated")
     for subset in ("overall", "snr_at_least_10_db", "incidence"):
         if subset not in model:
             continue
         for key in ("n", "mae_deg", "median_abs_error_deg", "rmse_deg", "within_10_deg"):
             if key in model[subset]:
-                rows.append([subset, key, model[subset][key], base[subset].get(key)])
+                row = [subset, key, model[subset][key], base[subset].get(key)]
+                if calibrated is not None:
+                    row.append(calibrated.get(subset, {}).get(key, ""))
+                rows.append(row)
     return rows
