@@ -175,3 +175,48 @@ def test_several_pretrainings_continue_from_the_medoid_one() -> None:
     assert single.history_["pretrain_agreement"] == [1.0]
     with pytest.raises(ValueError, match="n_pretrain"):
         tiny_dec(n_pretrain=0).fit(x)
+
+
+def test_resumed_pretraining_keeps_the_best_epoch_of_the_earlier_session(tmp_path) -> None:
+    import lightning as L
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from seislearn.models.cae import ConvAutoencoder
+    from seislearn.training.cae_module import CAEPretrainModule
+    from seislearn.training.checkpoints import latest_epoch_checkpoint
+
+    class Worsening(CAEPretrainModule):
+        """Validation loss rises every epoch, so the best epoch is the first."""
+
+        def validation_step(self, batch, batch_idx):
+            self.log("val_loss", float(self.current_epoch), on_epoch=True)
+
+    torch.set_num_threads(1)
+    x, _ = stripes(32, seed=3)
+    loader = DataLoader(TensorDataset(torch.from_numpy(x)), batch_size=16)
+
+    def fit(epochs: int, ckpt_path: str | None = None) -> CAEPretrainModule:
+        torch.manual_seed(0)
+        module = Worsening(ConvAutoencoder(1, (8, 8), channels=(8, 16), latent_dim=4), lr=1e-2)
+        trainer = L.Trainer(
+            max_epochs=epochs,
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[latest_epoch_checkpoint(tmp_path)],
+        )
+        trainer.fit(module, loader, loader, ckpt_path=ckpt_path)
+        return module
+
+    first = fit(3)
+    assert first.best_val == 0.0
+    best = {k: v.clone() for k, v in first.best_state.items()}
+    # Resumed after pretraining had finished: no epoch runs, the best one is still known.
+    resumed = fit(3, str(tmp_path / "last.ckpt"))
+    assert resumed.history == [] and resumed.best_val == 0.0
+    resumed.restore_best()
+    for key, value in resumed.autoencoder.state_dict().items():
+        torch.testing.assert_close(value, best[key])
+    # Resumed with epochs to go: a worse epoch does not replace the earlier best.
+    more = fit(4, str(tmp_path / "last.ckpt"))
+    assert len(more.history) == 1 and more.best_val == 0.0

@@ -82,6 +82,21 @@ class CAEPretrainModule(L.LightningModule):
         if self.best_state is not None:
             self.autoencoder.load_state_dict(self.best_state)
 
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Keep the best epoch's loss and weights in the checkpoint.
+
+        Without them a ``--resume`` would track the best epoch of the resumed
+        session only, and one whose pretraining had finished would keep the
+        last epoch's weights instead of the best one's.
+        """
+        checkpoint["seislearn_best_val"] = self.best_val
+        checkpoint["seislearn_best_state"] = self.best_state
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what :meth:`on_save_checkpoint` kept (checkpoints without it are fine)."""
+        self.best_val = float(checkpoint.get("seislearn_best_val", float("inf")))
+        self.best_state = checkpoint.get("seislearn_best_state")
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
