@@ -220,3 +220,18 @@ def test_resumed_pretraining_keeps_the_best_epoch_of_the_earlier_session(tmp_pat
     # Resumed with epochs to go: a worse epoch does not replace the earlier best.
     more = fit(4, str(tmp_path / "last.ckpt"))
     assert len(more.history) == 1 and more.best_val == 0.0
+
+
+def test_resuming_a_converged_dec_trains_no_further(tmp_path, count_training_steps) -> None:
+    from seislearn.training.cae_module import DECModule
+
+    torch.set_num_threads(1)
+    x, _ = stripes(120, seed=1)
+    first = tiny_dec(dec_max_epochs=20, checkpoint_dir=tmp_path).fit(x)
+    assert first.history_["dec_converged"]
+    steps = count_training_steps(DECModule)
+    again = tiny_dec(dec_max_epochs=20, checkpoint_dir=tmp_path, resume=True).fit(x)
+    assert steps == []  # a restart of DEC would take more steps and move the centres
+    assert again.history_["dec_converged"]
+    np.testing.assert_array_equal(again.labels_, first.labels_)
+    np.testing.assert_allclose(again.cluster_centers_, first.cluster_centers_)

@@ -172,7 +172,18 @@ class DECModule(L.LightningModule):
         )
         return changed == changed and changed < self.tol
 
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Keep whether DEC has converged, so that a ``--resume`` of a finished run trains no more."""
+        checkpoint["seislearn_dec_converged"] = self.converged
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore what :meth:`on_save_checkpoint` kept (checkpoints without it are fine)."""
+        self.converged = bool(checkpoint.get("seislearn_dec_converged", False))
+
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> int | None:
+        if self.converged:  # resumed after DEC had converged: nothing is left to do
+            self.trainer.should_stop = True
+            return -1
         due = self.global_step % self.update_interval == 0 or self.target.numel() == 0
         if due and self._update_target() and self.global_step > 0:
             self.converged = True
