@@ -55,3 +55,15 @@ def test_a_lower_s_threshold_finds_s_on_at_least_as_many_traces(shared_data):
     assert counts[0.1] > counts[0.6]
     with pytest.raises(ValueError, match="between 0 and 1"):
         add_picks(dataset.select([0]), picker, s_threshold=1.5)
+
+
+@pytest.mark.parametrize("value", ["1.5", "0", "abc"])
+def test_pick_rejects_a_threshold_outside_0_1_before_loading_anything(value, tmp_path, capsys):
+    from seislearn.cli.main import main
+
+    argv = ["azimuth", "pick", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]
+    argv += ["--weights", str(tmp_path / "none"), "--s-threshold", value]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2  # a usage error, not a traceback after loading the picker
+    assert "--s-threshold" in capsys.readouterr().err

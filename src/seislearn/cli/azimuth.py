@@ -38,6 +38,17 @@ config keys (YAML sections; --set section.key=value):
 """
 
 
+def _probability(text: str) -> float:
+    """A detection threshold given on the command line: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def _add_obspy_options(parser: argparse.ArgumentParser) -> None:
     """``--picks`` and ``--inventory``, for MiniSEED/SAC files (format obspy)."""
     parser.add_argument(
@@ -130,13 +141,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     pk.add_argument(
         "--p-threshold",
-        type=float,
+        type=_probability,
         default=None,
         help="P detection probability threshold, 0-1 (default: the picker's, 0.3)",
     )
     pk.add_argument(
         "--s-threshold",
-        type=float,
+        type=_probability,
         default=None,
         help="S detection probability threshold, 0-1 (default: the picker's, 0.3); "
         "lower it when S picks are missing on many traces",
