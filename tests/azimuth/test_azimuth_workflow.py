@@ -182,3 +182,28 @@ def test_train_scores_a_station_calibrated_baseline_fitted_on_train(trained_run)
     assert len(saved["extra"]["station_correction_deg"]) == 5
     table = pd.read_csv(trained_run / "predictions.csv")
     assert table["baseline_calibrated_back_azimuth_deg"].between(0, 360).all()
+
+
+def test_resume_never_unpickles_a_checkpoint(synthetic_folder, tmp_path, monkeypatch):
+    import pickle
+
+    import torch
+
+    ran = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(ran)!r}, 'w').write('x')",))
+
+    out = tmp_path / "run"
+    (out / "checkpoints" / "vae").mkdir(parents=True)
+    (out / "config.yaml").write_text("seed: 0\n")
+    torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "vae" / "last.ckpt")
+    # Even where the environment asks torch to unpickle checkpoints, --resume does not.
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    args = ["azimuth", "train", "--data", str(synthetic_folder), "--out", str(out), "--resume"]
+    for item in TINY:
+        args += ["--set", item]
+    with pytest.raises(pickle.UnpicklingError):
+        main(args)
+    assert not ran.exists()

@@ -52,3 +52,25 @@ def test_resume_runs_only_the_missing_epochs_and_keeps_the_history(
     assert history["epoch"].tolist() == [0, 1, 2, 3]
     pd.testing.assert_frame_equal(history.iloc[:2], history_before)
     assert (out / "model" / "weights.safetensors").is_file()
+
+
+def test_resume_never_unpickles_a_checkpoint(
+    events_dir: Path, tiny_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    ran = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(ran)!r}, 'w').write('x')",))
+
+    out = tmp_path / "run"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "config.yaml").write_text("seed: 0\n")
+    torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "last.ckpt")
+    # Even where the environment asks torch to unpickle checkpoints, --resume does not.
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.raises(pickle.UnpicklingError):
+        train(events_dir, tiny_config, out, resume=True)
+    assert not ran.exists()

@@ -235,3 +235,19 @@ def test_resuming_a_converged_dec_trains_no_further(tmp_path, count_training_ste
     assert again.history_["dec_converged"]
     np.testing.assert_array_equal(again.labels_, first.labels_)
     np.testing.assert_allclose(again.cluster_centers_, first.cluster_centers_)
+
+
+def test_resume_never_unpickles_a_checkpoint(tmp_path, monkeypatch) -> None:
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(tmp_path / 'ran')!r}, 'w').write('x')",))
+
+    torch.save({"epoch": 0, "payload": Payload()}, tmp_path / "pretrain-last.ckpt")
+    # Even where the environment asks torch to unpickle checkpoints, resume does not.
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    x, _ = stripes(40, seed=0)
+    with pytest.raises(pickle.UnpicklingError):
+        tiny_dec(checkpoint_dir=tmp_path, resume=True).fit(x)
+    assert not (tmp_path / "ran").exists()

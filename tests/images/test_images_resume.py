@@ -78,3 +78,28 @@ def test_resume_finishes_an_interrupted_ssl_training_without_restarting(
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["ssl_training"]["epochs_run"] == 2
     assert len(pd.read_csv(out / "predictions.csv")) == 40
+
+
+def test_resume_never_unpickles_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pickle
+
+    ran = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(ran)!r}, 'w').write('x')",))
+
+    torch.set_num_threads(1)
+    data, out = tmp_path / "patches", tmp_path / "run"
+    write_images(data, 20, seed=0, size=40, fmt="npy")
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "config.yaml").write_text("seed: 0\n")
+    torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "last.ckpt")
+    # Even where the environment asks torch to unpickle checkpoints, --resume does not.
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    config = ImagesConfig(**SETTINGS, ssl=SSLConfig(**SSL))
+    with pytest.raises(pickle.UnpicklingError):
+        fit_images(data, out, config, seed=0, resume=True)
+    assert not ran.exists()

@@ -279,7 +279,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         )
         network.train()
         trainer = self._trainer(self.dec_max_epochs, [], "dec")
-        trainer.fit(module, dec_loader, ckpt_path=self._resume_path("dec"))
+        trainer.fit(module, dec_loader, ckpt_path=self._resume_path("dec"), weights_only=True)
         network.eval()
         q = self._soft(tensor)
         self.labels_ = q.argmax(axis=1)
@@ -335,7 +335,13 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             callbacks.append(EarlyStopping("val_loss", patience=self.patience, mode="min"))
         prefix = "pretrain" if run == 0 else f"pretrain{run}"
         trainer = self._trainer(self.pretrain_epochs, callbacks, prefix)
-        trainer.fit(pretrain, train_loader, val_loader, ckpt_path=self._resume_path(prefix))
+        trainer.fit(
+            pretrain,
+            train_loader,
+            val_loader,
+            ckpt_path=self._resume_path(prefix),
+            weights_only=True,
+        )
         pretrain.restore_best()
         network.eval()
         with torch.no_grad():

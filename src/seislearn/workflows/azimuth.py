@@ -152,7 +152,10 @@ def _fit_stage(
     )
     last = folder / "last.ckpt"
     trainer.fit(
-        module, datamodule=datamodule, ckpt_path=str(last) if resume and last.is_file() else None
+        module,
+        datamodule=datamodule,
+        ckpt_path=str(last) if resume and last.is_file() else None,
+        weights_only=True,  # a checkpoint is never unpickled, whatever TORCH_FORCE_* says
     )
     if checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)

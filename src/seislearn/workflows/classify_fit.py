@@ -154,7 +154,8 @@ def fit_model(
         num_sanity_val_steps=0,
     )
     ckpt = run.last_checkpoint() if resume else None
-    trainer.fit(module, datamodule=data, ckpt_path=str(ckpt) if ckpt else None)
+    # weights_only: a checkpoint is never unpickled, whatever TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD says
+    trainer.fit(module, datamodule=data, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
     history = list(module.history)
     if best.best_model_path:
         state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)

@@ -175,7 +175,7 @@ def train_ssl_encoder(
         for q in quiet:
             q.setLevel(logging.WARNING)
     try:
-        trainer.fit(task, train, dev, ckpt_path=ckpt_path)
+        trainer.fit(task, train, dev, ckpt_path=ckpt_path, weights_only=True)
     finally:
         for q, level in zip(quiet, levels, strict=True):
             q.setLevel(level)
