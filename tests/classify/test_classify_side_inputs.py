@@ -187,3 +187,28 @@ def test_explain_refuses_a_model_with_side_inputs(magnitude_run: Path, events_di
 
     with pytest.raises(DataError, match="side inputs"):
         explain(magnitude_run, events_dir, out=magnitude_run / "explain_refused")
+
+
+def test_an_all_zero_window_is_an_error_or_skipped_not_a_peak_amplitude(
+    few_events, tiny_config
+) -> None:
+    from seislearn.data.dataset import WaveformDataset
+
+    dead = str(few_events.metadata[schema.TRACE_NAME].iloc[3])
+
+    class DeadTrace:
+        def load(self, row):
+            wave = few_events.loader.load(row)
+            return np.zeros_like(wave) if row[schema.TRACE_NAME] == dead else wave
+
+    data = WaveformDataset(few_events.metadata, DeadTrace(), "dead", few_events.component_order)
+    cfg = tiny_config.model_copy(
+        update={"target": "source_magnitude", "side_inputs": ["log_peak_amplitude"]}
+    )
+    with pytest.raises(DataError, match="window of zeros") as error:
+        prepare_waveforms(data, cfg)
+    assert error.value.trace == dead
+    prep = prepare_waveforms(data, cfg, on_error="skip")
+    assert dead not in set(prep.metadata[schema.TRACE_NAME])
+    assert len(prep.skipped) == 1 and dead in prep.skipped[0]
+    assert np.isfinite(prep.side).all() and prep.side.min() > -10

@@ -177,7 +177,10 @@ def prepare_waveforms(
         )
         if not ok.all():
             traces = meta[schema.TRACE_NAME].astype(str).to_numpy()[~ok]
-            message = f"no finite side inputs {side_names} (missing or S before P pick?)"
+            message = (
+                f"no finite side inputs {side_names} "
+                "(missing or S before P pick, or a window of zeros?)"
+            )
             if on_error == "raise":
                 raise DataError(
                     f"{len(traces)} traces have {message}; fix the picks, drop the side "

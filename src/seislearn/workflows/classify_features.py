@@ -271,9 +271,14 @@ def side_input_values(
     for name in names:
         if name == "log_peak_amplitude":
             peak = np.abs(raw_windows).max(axis=-1).astype(np.float64)
+            trace_peak = peak.max(axis=1, keepdims=True)
             # A dead component (e.g. zeroed horizontals) sits 6 decades below the trace peak.
-            floor = np.maximum(peak.max(axis=1, keepdims=True) * 1e-6, 1e-30)
-            blocks.append(np.log10(np.maximum(peak, floor)))
+            floor = np.maximum(trace_peak * 1e-6, 1e-30)
+            logs = np.log10(np.maximum(peak, floor))
+            # A window that is zero on every component has no amplitude at all: NaN, so the
+            # trace is an error or skipped and listed, not a -30 that skews the train scaling.
+            logs[trace_peak[:, 0] <= 0] = np.nan
+            blocks.append(logs)
             letters = components if len(components) == peak.shape[1] else "0123456789"
             columns += [f"log10_peak_{letters[c]}" for c in range(peak.shape[1])]
         elif name == "log_sp_time":
