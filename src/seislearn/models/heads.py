@@ -176,7 +176,8 @@ class AzimuthNet(nn.Module):
         instead of the two above when given.
     polarity_window : (int, int), optional, samples
         When given, the encoder sees each window multiplied by the sign of the
-        vertical's largest sample in ``window[0, start:stop]`` (just after P). A
+        vertical's largest sample in ``window[0, start:stop]`` (the first motion:
+        the workflow starts it with the polarization window, just before P). A
         source of opposite polarity then gives the same input, so the embedding
         need not learn that ``x`` and ``-x`` arrive from the same direction.
     """

@@ -61,8 +61,10 @@ class ModelConfig(StrictModel):
     polarity_window_s: float = Field(
         0.15,
         ge=0.0,
-        description="seconds after P in which the vertical's largest sample sets the sign of "
-        "the encoder's input (0: off); removes the source-polarity ambiguity from the embedding",
+        description="length (s) of the stretch, from the polarization window's start "
+        "(window.baseline_start_s, 0.05 s before P), in which the vertical's largest sample "
+        "sets the sign of the encoder's input (0: off); removes the source-polarity "
+        "ambiguity from the embedding",
     )
 
 
