@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -159,6 +160,12 @@ class RunDir:
                 )
         self.path.mkdir(parents=True, exist_ok=True)
         self.figures.mkdir(exist_ok=True)
+        if resume and not any(self.checkpoints.rglob("*.ckpt")):
+            logging.getLogger(__name__).warning(
+                "%s: --resume found no checkpoint to continue from; training starts from the "
+                "beginning",
+                self.path,
+            )
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> RunDir:

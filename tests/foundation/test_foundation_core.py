@@ -304,3 +304,19 @@ def test_overwrite_still_clears_a_previous_run(tmp_path):
     RunDir(tmp_path / "run", overwrite=True)
     assert not (tmp_path / "run" / "figures" / "old.png").exists()
     assert not (tmp_path / "run" / "config.yaml").exists()
+
+
+def test_resume_without_a_checkpoint_says_training_starts_over(tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="seislearn.runs"):
+        RunDir(tmp_path / "run", resume=True)
+    assert "no checkpoint" in caplog.text
+    caplog.clear()
+    run = RunDir(tmp_path / "run2")
+    run.write_config({"seed": 1})
+    run.checkpoints.mkdir()
+    (run.checkpoints / "last.ckpt").write_bytes(b"x")
+    with caplog.at_level(logging.WARNING, logger="seislearn.runs"):
+        RunDir(tmp_path / "run2", resume=True)
+    assert "no checkpoint" not in caplog.text
