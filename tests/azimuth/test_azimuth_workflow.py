@@ -43,7 +43,7 @@ def test_train_writes_model_and_baseline_metrics_side_by_side(trained_run):
         assert "by_snr_db" in metrics[who]
     assert "incidence" in metrics["model"]
     assert set(metrics["model"]["interval_coverage"]) == {"0.50", "0.68", "0.90", "0.95"}
-    assert metrics["training"]["vae"]["seconds_per_epoch"] > 0
+    assert metrics["training"]["end_to_end"]["seconds_per_epoch"] > 0
 
 
 def test_train_writes_figures_report_and_weights(trained_run):
@@ -51,7 +51,7 @@ def test_train_writes_figures_report_and_weights(trained_run):
         assert (trained_run / "figures" / f"{name}.png").stat().st_size > 1000
     assert (trained_run / "report.html").is_file()
     assert (trained_run / "model" / "azimuth_weights.safetensors").is_file()
-    assert (trained_run / "checkpoints" / "vae" / "last.ckpt").is_file()
+    assert (trained_run / "checkpoints" / "end_to_end" / "last.ckpt").is_file()
 
 
 def test_predictions_are_only_from_the_test_split(trained_run):
@@ -103,6 +103,19 @@ def test_original_preset_uses_a_two_dimensional_latent_space():
     assert config.model.latent_dim == 2
     assert config.training.vae_epochs == 3
     assert config.model.head_hidden[0] == 2048
+    assert config.training.mode == "two_stage"
+
+
+def test_two_stage_training_trains_the_vae_then_the_head(synthetic_folder, tmp_path):
+    run = tmp_path / "two"
+    args = ["azimuth", "train", "--data", str(synthetic_folder), "--out", str(run)]
+    for item in [*TINY, "training.mode=two_stage"]:
+        args += ["--set", item]
+    assert main(args) == 0
+    training = json.loads((run / "metrics.json").read_text())["training"]
+    assert training["vae"]["epochs"] == 1 and training["head"]["epochs"] == 1
+    assert (run / "checkpoints" / "vae" / "last.ckpt").is_file()
+    assert (run / "checkpoints" / "head" / "last.ckpt").is_file()
 
 
 def test_demo_section_runs_quickly(tmp_path):
@@ -153,10 +166,11 @@ def test_model_trained_without_incidence_labels_predicts_no_incidence(tmp_path):
 def test_resume_continues_an_existing_run_from_its_checkpoints(trained_run, synthetic_folder):
     from seislearn.workflows.azimuth import train
 
-    config = load_azimuth_config(overrides=["training.vae_epochs=2", *TINY[1:]])
+    # End to end (the default), the epoch budget is head_epochs: one more epoch than before.
+    config = load_azimuth_config(overrides=["training.head_epochs=2", TINY[0], TINY[2]])
     out = train(synthetic_folder, trained_run, config, resume=True)
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["training"]["vae"]["epochs"] == 2
+    assert metrics["training"]["end_to_end"]["epochs"] == 2
 
 
 def test_a_small_dev_split_warns_that_the_intervals_may_be_too_narrow(
@@ -196,9 +210,9 @@ def test_resume_never_unpickles_a_checkpoint(synthetic_folder, tmp_path, monkeyp
             return (exec, (f"open({str(ran)!r}, 'w').write('x')",))
 
     out = tmp_path / "run"
-    (out / "checkpoints" / "vae").mkdir(parents=True)
+    (out / "checkpoints" / "end_to_end").mkdir(parents=True)
     (out / "config.yaml").write_text("seed: 0\n")
-    torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "vae" / "last.ckpt")
+    torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "end_to_end" / "last.ckpt")
     # Even where the environment asks torch to unpickle checkpoints, --resume does not.
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     args = ["azimuth", "train", "--data", str(synthetic_folder), "--out", str(out), "--resume"]

@@ -89,7 +89,11 @@ class LossConfig(StrictModel):
 class TrainingConfig(StrictModel):
     """Optimization and stopping."""
 
-    mode: Literal["two_stage", "end_to_end"] = "two_stage"
+    mode: Literal["two_stage", "end_to_end"] = Field(
+        "end_to_end",
+        description="end_to_end: VAE and head losses together (head_epochs, patience); "
+        "two_stage: the VAE (vae_epochs), then the head on its encoder (head_epochs)",
+    )
     freeze_encoder: bool = Field(False, description="head stage: freeze (True) or fine-tune")
     vae_epochs: int = Field(15, ge=1)
     head_epochs: int = Field(80, ge=1)
@@ -138,6 +142,7 @@ ORIGINAL_PRESET: dict = {
         "triplet_squared": True,
     },
     "training": {
+        "mode": "two_stage",
         "learning_rate": 1e-4,
         "encoder_learning_rate": 1e-4,
         "batch_size": 512,
