@@ -17,15 +17,16 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
     """
     import json
 
-    from seislearn.workflows.azimuth import comparison_rows, train
+    from seislearn.workflows.azimuth import train
     from seislearn.workflows.azimuth_config import load_azimuth_config
     from seislearn.workflows.azimuth_data import synthesize
+    from seislearn.workflows.azimuth_eval import comparison_header, comparison_rows
 
     n = 240 if quick else 1500
     overrides = (
         ["training.vae_epochs=1", "training.head_epochs=1", "training.batch_size=64"]
         if quick
-        else ["training.vae_epochs=8", "training.head_epochs=15", "training.patience=4"]
+        else []  # the defaults: end to end, at most 80 epochs
     )
     config = load_azimuth_config(overrides=overrides)
     data = synthesize(n, seed, config.window.before_s, config.window.after_s, chunk=500)
@@ -44,11 +45,13 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
         f"{config.window.after_s} s after P, bandpass {config.window.freqmin_hz}-"
         f"{config.window.freqmax_hz} Hz, split by event; test split below. "
         + ("Quick mode: one epoch per stage, so the model is untrained; " if quick else "")
-        + "run `seislearn azimuth train` or benchmarks/azimuth_synthetic.py for the full figures."
+        + "1,500 events are few for this model: trained on 8,000 (benchmarks/azimuth_synthetic.py, "
+        "docs/azimuth.md) it beats polarization analysis by 17 % at an ideal station and "
+        "by a factor of 3 at a realistic one (--site typical)."
     )
     section.add_table(
         "back-azimuth error on the test split (degrees, circular)",
-        ["subset", "metric", "model", "baseline"],
+        comparison_header(metrics),
         comparison_rows(metrics),
     )
     for name, caption in (

@@ -218,12 +218,9 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
     section = Section(title)
     rows = comparison_rows(metrics)
     if rows:
-        header = ["subset", "metric", "model", "baseline"]
-        if "baseline_station_calibrated" in metrics:
-            header.append("station-calibrated baseline")
         section.add_table(
             "back-azimuth error (degrees; circular), model vs polarization baseline",
-            header,
+            comparison_header(metrics),
             rows,
         )
     coverage = metrics.get("model", {}).get("interval_coverage")
@@ -244,6 +241,14 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
     ):
         section.add_figure(path, caption)
     return section
+
+
+def comparison_header(metrics: dict[str, Any]) -> list[str]:
+    """Column names of :func:`comparison_rows` for these metrics."""
+    header = ["subset", "metric", "model", "baseline"]
+    if "baseline_station_calibrated" in metrics:
+        header.append("station-calibrated baseline")
+    return header
 
 
 def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
