@@ -16,7 +16,8 @@ EPILOG = """\
 examples:
   seislearn data synth events --n 4000 --out synth --seed 1
   seislearn azimuth train --data synth --out az_run
-  seislearn azimuth train --data synth --out az_run2 --set model.latent_dim=2 --set training.vae_epochs=10
+  seislearn azimuth train --data synth --out az_run2 --set model.latent_dim=2 --set training.head_epochs=40
+  seislearn azimuth train --data synth --out az_two --set training.mode=two_stage   # VAE, then head
   seislearn azimuth train --data synth --out az_orig --preset original
   seislearn azimuth train --data synth --out az_run --resume          # continue from checkpoints
   seislearn azimuth evaluate --model az_run --data other_synth --out az_eval
@@ -33,8 +34,9 @@ config keys (YAML sections; --set section.key=value):
   model.latent_dim (16; 2 as in the original study), model.covariance_features,
   model.polarity_window_s (0.15; 0 = off), training.augment_rotation (off),
   loss.beta_kl, loss.lambda_triplet, loss.triplet_delta_deg, loss.mining (batch_hard|semi_hard),
-  loss.lambda_contrastive, loss.lambda_nll, training.mode (two_stage|end_to_end),
-  training.freeze_encoder, training.vae_epochs, training.head_epochs, training.patience
+  loss.lambda_contrastive, loss.lambda_nll, training.mode (end_to_end|two_stage),
+  training.head_epochs (the end-to-end budget, 80), training.vae_epochs (two_stage only),
+  training.freeze_encoder (two_stage only), training.patience
 """
 
 
@@ -86,7 +88,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_options(tr)
     _add_obspy_options(tr)
     add_run_options(tr)
-    add_config_options(tr, example="training.vae_epochs=20")
+    add_config_options(tr, example="training.head_epochs=40")
     tr.add_argument(
         "--preset",
         choices=("default", "original"),
