@@ -306,11 +306,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         import lightning as L
         import torch
-        from lightning.pytorch.callbacks import EarlyStopping
         from torch.utils.data import DataLoader, TensorDataset
 
         from seislearn.models.dec import DECNetwork
         from seislearn.training.cae_module import CAEPretrainModule
+        from seislearn.training.early_stopping import EarlyStopping
 
         L.seed_everything(seed, verbose=False)
         network = DECNetwork(

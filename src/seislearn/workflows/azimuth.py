@@ -127,9 +127,10 @@ def _fit_stage(
     """Fit one stage with early stopping on dev; return timing figures; load the best weights."""
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.early_stopping import EarlyStopping
 
     folder = run.checkpoints / stage
     checkpoint = ModelCheckpoint(dirpath=folder, filename="best", monitor="val_loss", save_top_k=1)

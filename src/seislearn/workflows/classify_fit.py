@@ -91,12 +91,13 @@ def fit_model(
     """
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from seislearn.evaluation.classification import class_weights
     from seislearn.models.cnn import build_model
     from seislearn.training.checkpoints import latest_epoch_checkpoint
     from seislearn.training.classify_module import ClassifyModule
+    from seislearn.training.early_stopping import EarlyStopping
 
     for name in ("train", "dev"):
         if not (split == name).any():

@@ -123,9 +123,10 @@ def train_ssl_encoder(
     encoder : PatchEncoder, in eval mode
     history : dict, epochs run and the best dev loss
     """
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.early_stopping import EarlyStopping
 
     L.seed_everything(seed, workers=True, verbose=False)
     n = len(images)
