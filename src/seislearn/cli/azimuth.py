@@ -161,6 +161,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pk.set_defaults(func=_pick)
 
 
+def _data_options(args: argparse.Namespace) -> dict:
+    """How train, evaluate and predict read their data: format, bad traces, picks, stations."""
+    return {
+        "format": args.format,
+        "on_error": args.on_error,
+        "picks": args.picks,
+        "inventory": args.inventory,
+    }
+
+
 def _train(args: argparse.Namespace) -> int:
     from seislearn.workflows.azimuth import train
     from seislearn.workflows.azimuth_config import load_azimuth_config
@@ -174,10 +184,7 @@ def _train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=args.resume,
         init_from=args.init_from,
-        format=args.format,
-        on_error=args.on_error,
-        picks=args.picks,
-        inventory=args.inventory,
+        **_data_options(args),
     )
     _print_summary(path)
     return 0
@@ -192,11 +199,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         args.data,
         out,
         overwrite=args.overwrite,
-        format=args.format,
-        on_error=args.on_error,
         split=args.split,
-        picks=args.picks,
-        inventory=args.inventory,
+        **_data_options(args),
     )
     _print_summary(path)
     return 0
@@ -211,10 +215,7 @@ def _predict(args: argparse.Namespace) -> int:
         args.data,
         out,
         overwrite=args.overwrite,
-        format=args.format,
-        on_error=args.on_error,
-        picks=args.picks,
-        inventory=args.inventory,
+        **_data_options(args),
     )
     print(f"predictions: {path}")
     return 0

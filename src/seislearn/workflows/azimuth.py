@@ -459,6 +459,17 @@ def _load_run(model_run: str | os.PathLike) -> tuple[Any, dict, AzimuthConfig]:
     return net, extra, config
 
 
+def _saved_settings(extra: dict, mask: np.ndarray | None = None) -> tuple:
+    """:func:`evaluate_arrays` arguments after ``(data, net)`` from a saved model's extras."""
+    return (
+        tuple(extra["baseline_window"]),
+        mask,
+        extra.get("kappa_scale", 1.0),
+        extra.get("incidence_trained", True),
+        extra.get("station_correction_deg"),
+    )
+
+
 def evaluate(
     model_run: str | os.PathLike,
     data_path: str | os.PathLike,
@@ -480,15 +491,7 @@ def evaluate(
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error, True, picks, inventory)
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
-    metrics, table, raw = evaluate_arrays(
-        data,
-        net,
-        tuple(extra["baseline_window"]),
-        mask,
-        extra.get("kappa_scale", 1.0),
-        extra.get("incidence_trained", True),
-        extra.get("station_correction_deg"),
-    )
+    metrics, table, raw = evaluate_arrays(data, net, *_saved_settings(extra, mask))
     metrics["skipped"] = data.skipped
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
@@ -516,25 +519,10 @@ def predict(
 
     ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
     """
-    from seislearn.evaluation.polarization import apply_station_correction, polarization_analysis
-
     net, extra, config = _load_run(model_run)
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error, False, picks, inventory)
-    start, stop = extra["baseline_window"]
-    base = polarization_analysis(data.windows[:, :, start:stop])
-    correction = extra.get("station_correction_deg")
-    table = predictions_table(
-        data.metadata,
-        predict_arrays(
-            net,
-            data.windows,
-            kappa_scale=extra.get("kappa_scale", 1.0),
-            incidence=extra.get("incidence_trained", True),
-        ),
-        base,
-        None if correction is None else apply_station_correction(base.back_azimuth_deg, correction),
-    )
+    _, table, _ = evaluate_arrays(data, net, *_saved_settings(extra))
     run.write_csv("predictions.csv", table)
     run.write_manifest(
         "azimuth-predict", data=data_path, extra={"model": str(model_run), "skipped": data.skipped}
