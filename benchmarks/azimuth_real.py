@@ -56,13 +56,13 @@ def main() -> None:
 
     import torch
 
+    from seislearn.azimuth.api import train
+    from seislearn.azimuth.config import load_azimuth_config
+    from seislearn.azimuth.data import AzimuthData, prepare
+    from seislearn.data.picking import add_picks, load_picker
     from seislearn.data.splits import kfold_by_event
     from seislearn.evaluation.circular import angle_error_deg, angle_metrics, error_summary
     from seislearn.io import read_dataset
-    from seislearn.picking import add_picks, load_picker
-    from seislearn.workflows.azimuth import train
-    from seislearn.workflows.azimuth_config import load_azimuth_config
-    from seislearn.workflows.azimuth_data import AzimuthData, prepare
 
     torch.set_num_threads(1)
     # The data is 20 Hz: resample to 100 Hz (the model's rate) and keep below its Nyquist.

@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seislearn.azimuth.data import AzimuthData
 from seislearn.data import schema
 from seislearn.runs import write_json_atomic
-from seislearn.workflows.azimuth_data import AzimuthData
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -44,7 +44,7 @@ def load_or_make(
     n: int, seed: int, window: Any, cache: Path | None, site: str = "ideal"
 ) -> AzimuthData:
     """Synthetic windows, cached as a plain NPZ (no pickle) when ``cache`` is given."""
-    from seislearn.workflows.azimuth_data import synthesize
+    from seislearn.azimuth.data import synthesize
 
     if cache is not None and cache.is_file():
         z = np.load(cache, allow_pickle=False)
@@ -125,8 +125,8 @@ def main() -> None:
 
     import torch
 
-    from seislearn.workflows.azimuth import train
-    from seislearn.workflows.azimuth_config import load_azimuth_config
+    from seislearn.azimuth.api import train
+    from seislearn.azimuth.config import load_azimuth_config
 
     torch.set_num_threads(1)
     config0 = load_azimuth_config(overrides=args.overrides, preset=args.preset)

@@ -44,11 +44,11 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from seislearn.classify.api import train
+    from seislearn.classify.config import ClassifyConfig
     from seislearn.data.synthetic import SyntheticConfig, make_events
+    from seislearn.explain.api import explain
     from seislearn.io.seisbench import write_seisbench
-    from seislearn.workflows.classify import train
-    from seislearn.workflows.classify_config import ClassifyConfig
-    from seislearn.workflows.explain import explain
 
     config = SyntheticConfig(populations=POPULATIONS, magnitude_range=(1.5, 3.0))
     result: dict = {"benchmark": "classify_explain", "threads": args.threads}

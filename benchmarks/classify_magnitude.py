@@ -76,8 +76,8 @@ def _side_input_fit(run: Path, data: Path) -> dict:
     import pandas as pd
     from sklearn.linear_model import LinearRegression
 
+    from seislearn.classify.apply import load_classifier
     from seislearn.evaluation.classification import regression_metrics
-    from seislearn.workflows.classify_apply import load_classifier
 
     prep, _ = load_classifier(run).prepare(data)
     split = pd.read_csv(run / "splits.csv").set_index("trace_name")["split"]
@@ -94,9 +94,9 @@ def _cnn(metrics: dict) -> dict:
 
 def _picked_copy(path: Path, weights: Path, dummy: Path) -> list[str]:
     """Pick P and S on ``dummy`` with PhaseNetLight and write the copy to ``path``."""
+    from seislearn.data.picking import add_picks, load_picker
     from seislearn.io import read_dataset
     from seislearn.io.seisbench import write_seisbench
-    from seislearn.picking import add_picks, load_picker
 
     picked, skipped = add_picks(read_dataset(dummy), load_picker(weights))
     write_seisbench(picked, path)
@@ -105,8 +105,8 @@ def _picked_copy(path: Path, weights: Path, dummy: Path) -> list[str]:
 
 def _pick_summary(metadata: pd.DataFrame) -> dict:
     """How many traces of each split have a P pick, and an S pick after it."""
+    from seislearn.classify.baselines import hypocentral_distance_km
     from seislearn.data import schema
-    from seislearn.workflows.classify_baselines import hypocentral_distance_km
 
     p = metadata[schema.P_ARRIVAL].to_numpy(dtype=float)
     s = metadata[schema.S_ARRIVAL].to_numpy(dtype=float)
@@ -136,8 +136,8 @@ def _pick_summary(metadata: pd.DataFrame) -> dict:
 
 def _prepared(run: Path, data: Path) -> tuple:
     """The run's inputs on ``data`` (traces it cannot use left out), split and event keys."""
+    from seislearn.classify.apply import load_classifier
     from seislearn.data import schema
-    from seislearn.workflows.classify_apply import load_classifier
 
     prep, _ = load_classifier(run).prepare(data, on_error="skip")
     split = prep.metadata[schema.SPLIT].astype(str).to_numpy()
@@ -179,12 +179,12 @@ def picked_comparison(
     picked: Path, dummy: Path, weights: Path, training: dict, seeds: list[int], tmp: Path
 ) -> dict:
     """Part 3: magnitude on ``seisbench_dummy`` with PhaseNetLight picks (see the docstring)."""
+    from seislearn.classify.api import train
+    from seislearn.classify.baselines import epicentral_distance_km
+    from seislearn.classify.config import ClassifyConfig
     from seislearn.data import schema
     from seislearn.io import read_dataset
     from seislearn.io.seisbench import write_seisbench
-    from seislearn.workflows.classify import train
-    from seislearn.workflows.classify_baselines import epicentral_distance_km
-    from seislearn.workflows.classify_config import ClassifyConfig
 
     t0 = time.perf_counter()
     pick_messages = None
@@ -331,10 +331,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from conftest import shared_data_dir
+    from seislearn.classify.api import train
+    from seislearn.classify.config import ClassifyConfig
     from seislearn.data.synthetic import make_events
     from seislearn.io.seisbench import write_seisbench
-    from seislearn.workflows.classify import train
-    from seislearn.workflows.classify_config import ClassifyConfig
 
     result: dict = {"benchmark": "classify_magnitude", "threads": args.threads}
     training = {"epochs": args.epochs, "patience": 8}

@@ -54,10 +54,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from seislearn.classify.api import train_variants
+    from seislearn.classify.config import ClassifyConfig
     from seislearn.data.synthetic import SyntheticConfig, make_events
     from seislearn.io.seisbench import write_seisbench
-    from seislearn.workflows.classify import train_variants
-    from seislearn.workflows.classify_config import ClassifyConfig
 
     t0 = time.perf_counter()
     lo_m, lo_s, hi_m, hi_s = (float(v) for v in args.populations.split(","))

@@ -42,7 +42,7 @@ def compare(
     """Fit DEC for each seed; score DEC, its CAE + KMeans start, and raw KMeans."""
     from sklearn.cluster import KMeans
 
-    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.cluster.dec import DeepEmbeddedClustering
     from seislearn.evaluation.clustering import clustering_scores
 
     runs = []

@@ -82,7 +82,7 @@ def select_candidates(args: argparse.Namespace) -> None:
     the best DEC ACC on one half of the recordings, report it on the other half."""
     from sklearn.cluster import KMeans
 
-    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.cluster.dec import DeepEmbeddedClustering
     from seislearn.data.splits import assign_splits
 
     scores: dict[str, dict] = {}
@@ -147,7 +147,7 @@ def kfold_heldout(args: argparse.Namespace, features: dict, params: dict) -> Non
     """
     from sklearn.cluster import KMeans
 
-    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.cluster.dec import DeepEmbeddedClustering
     from seislearn.data.splits import assign_splits, kfold_by_event
 
     X, y, meta, excluded = windows(args.data, features, args.noise_start)
@@ -219,8 +219,8 @@ def windows(data: Path, features: dict | None = None, noise_start_s: float | Non
     noise_start_s = NOISE_START_S if noise_start_s is None else noise_start_s
     import pandas as pd
 
+    from seislearn.cluster.features import FeatureConfig, compute_spectrograms
     from seislearn.io import read_dataset
-    from seislearn.workflows.cluster_features import FeatureConfig, compute_spectrograms
 
     ds = read_dataset(data)
     eq = compute_spectrograms(ds, FeatureConfig(**features), on_error="skip")
@@ -338,7 +338,7 @@ def main() -> None:
         return
     from sklearn.cluster import KMeans
 
-    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.cluster.dec import DeepEmbeddedClustering
     from seislearn.data.splits import assign_splits, check_no_event_leak
     from seislearn.evaluation.clustering import clustering_scores
 

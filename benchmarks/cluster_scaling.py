@@ -31,9 +31,9 @@ def main() -> None:
     quiet()
     import numpy as np
 
-    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.cluster.dec import DeepEmbeddedClustering
+    from seislearn.cluster.features import FeatureConfig, compute_spectrograms
     from seislearn.data.synthetic import make_events
-    from seislearn.workflows.cluster_features import FeatureConfig, compute_spectrograms
 
     t0 = time.perf_counter()
     # Synthesize 1,000 events and tile their spectrograms with small noise:

@@ -45,10 +45,10 @@ def main() -> None:
     quiet()
     from sklearn.cluster import KMeans
 
-    from seislearn.clustering import DeepEmbeddedClustering
+    from seislearn.cluster.dec import DeepEmbeddedClustering
+    from seislearn.cluster.features import FeatureConfig, compute_spectrograms
     from seislearn.data.synthetic import SyntheticConfig, make_events
     from seislearn.evaluation.clustering import clustering_scores
-    from seislearn.workflows.cluster_features import FeatureConfig, compute_spectrograms
 
     ds = make_events(args.n, seed=1, config=SyntheticConfig(**SYNTHETIC))
     feats = compute_spectrograms(ds, FeatureConfig(**FEATURES))

@@ -24,9 +24,9 @@ from pathlib import Path
 import torch
 
 from seislearn.data.synthetic_images import write_images
+from seislearn.images.api import ImagesConfig, fit_images, predict_images
+from seislearn.images.demo import pixel_kmeans_ari
 from seislearn.io.images import read_images
-from seislearn.workflows.images import ImagesConfig, fit_images, predict_images
-from seislearn.workflows.images_demo import pixel_kmeans_ari
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

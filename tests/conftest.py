@@ -55,3 +55,33 @@ def count_training_steps(monkeypatch):
         return steps
 
     return patch
+
+
+# -- a tiny classify run, shared by the classify and explain tests ------------------
+@pytest.fixture(scope="session")
+def events_dir(tmp_path_factory: pytest.TempPathFactory, synthetic_small) -> Path:
+    """The 120 synthetic events written as a SeisBench folder."""
+    from seislearn.io.seisbench import write_seisbench
+
+    path = tmp_path_factory.mktemp("classify") / "events"
+    write_seisbench(synthetic_small, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    from seislearn.classify.config import ClassifyConfig
+
+    return ClassifyConfig(
+        target="source_type", model={"channels": [8, 16]}, training={"epochs": 2, "batch_size": 16}
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, events_dir: Path, tiny_config) -> Path:
+    """A P64 source_type run trained for two epochs."""
+    from seislearn.classify.api import train
+
+    out = tmp_path_factory.mktemp("classify") / "run"
+    train(events_dir, tiny_config, out)
+    return out

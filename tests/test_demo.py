@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from seislearn.demo import run_demo
 from seislearn.errors import RunExistsError
-from seislearn.workflows.demo import run_demo
 
 
 @pytest.mark.slow

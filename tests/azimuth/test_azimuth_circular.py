@@ -62,7 +62,7 @@ def test_concentrated_law_has_small_spread():
 def test_kappa_calibration_on_dev_recovers_an_understated_concentration():
     from scipy.stats import vonmises
 
-    from seislearn.workflows.azimuth import calibrate_kappa
+    from seislearn.azimuth.api import calibrate_kappa
 
     rng = np.random.default_rng(1)
     kappa = rng.uniform(20, 400, 3000)

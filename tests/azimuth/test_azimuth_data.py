@@ -7,10 +7,10 @@ import logging
 import numpy as np
 import pytest
 
+from seislearn.azimuth.data import back_azimuth_labels, ensure_event_ids, prepare
 from seislearn.data import schema
 from seislearn.errors import DataError
 from seislearn.evaluation.circular import angle_error_deg
-from seislearn.workflows.azimuth_data import back_azimuth_labels, ensure_event_ids, prepare
 
 
 def test_back_azimuth_from_coordinates_matches_the_synthetic_labels(synthetic_small):

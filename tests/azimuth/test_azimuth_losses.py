@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from seislearn.losses import (
+from seislearn.azimuth.losses import (
     circular_contrastive_loss,
     circular_triplet_loss,
     cosine_angle_loss,
     pairwise_wrapped_difference_deg,
     von_mises_nll,
 )
-from seislearn.training.azimuth_module import rotate_horizontals
+from seislearn.azimuth.module import rotate_horizontals
 
 
 def _ring(angles_deg):

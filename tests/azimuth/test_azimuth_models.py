@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seislearn.models.heads import AzimuthNet
+from seislearn.azimuth.heads import AzimuthNet
+from seislearn.azimuth.vae import ConvVAE
 from seislearn.models.serialization import load_model, save_model
-from seislearn.models.vae import ConvVAE
 
 
 @pytest.mark.parametrize("n_samples", [101, 128, 250])
@@ -27,7 +27,7 @@ def test_saved_net_predicts_the_same_after_loading(tmp_path):
     net = AzimuthNet(**args).eval()
     x = torch.randn(5, 3, 120)
     save_model(net, tmp_path, args, extra={"p_index": 10}, name="azimuth_")
-    loaded, extra = load_model(tmp_path, name="azimuth_")
+    loaded, extra = load_model(tmp_path, (AzimuthNet,), name="azimuth_")
     assert extra == {"p_index": 10}
     with torch.no_grad():
         a, b = net(x), loaded(x)
@@ -56,7 +56,7 @@ def test_polarity_window_makes_opposite_polarities_predict_the_same_angle():
 
 
 def test_multiband_covariance_features_do_not_depend_on_amplitude():
-    from seislearn.models.heads import MultibandCovariance
+    from seislearn.azimuth.heads import MultibandCovariance
 
     bank = MultibandCovariance(100.0, [[1.0, 5.0], [4.0, 20.0]], [15, 60], start=45)
     x = torch.randn(3, 3, 250)
@@ -65,8 +65,8 @@ def test_multiband_covariance_features_do_not_depend_on_amplitude():
 
 
 def test_vae_stage_learns_to_reconstruct_instead_of_collapsing(synthetic_small):
-    from seislearn.training.azimuth_module import AzimuthModule
-    from seislearn.workflows.azimuth_data import prepare
+    from seislearn.azimuth.data import prepare
+    from seislearn.azimuth.module import AzimuthModule
 
     torch.manual_seed(0)
     data = prepare(synthetic_small, 0.5, 2.0, None, 1.0, 20.0)

@@ -9,8 +9,8 @@ from seislearn.errors import DataError, OfflineError
 
 
 def test_local_picker_finds_p_inside_real_traces(shared_data):
+    from seislearn.data.picking import add_picks, load_picker
     from seislearn.io import read_dataset
-    from seislearn.picking import add_picks, load_picker
 
     picker = load_picker(shared_data / "weights" / "phasenetlight_ethz")
     dataset = read_dataset(shared_data / "seisbench_dummy").select([0, 2, 3])
@@ -23,7 +23,7 @@ def test_local_picker_finds_p_inside_real_traces(shared_data):
 def test_download_without_network_names_the_local_alternative(monkeypatch):
     import seisbench.models as sbm
 
-    from seislearn.picking import load_picker
+    from seislearn.data.picking import load_picker
 
     def offline(*args, **kwargs):
         raise ConnectionError("no route to host")
@@ -34,15 +34,15 @@ def test_download_without_network_names_the_local_alternative(monkeypatch):
 
 
 def test_folder_without_weights_is_a_data_error(tmp_path):
-    from seislearn.picking import load_picker
+    from seislearn.data.picking import load_picker
 
     with pytest.raises(DataError, match="no SeisBench weights"):
         load_picker(tmp_path)
 
 
 def test_a_lower_s_threshold_finds_s_on_at_least_as_many_traces(shared_data):
+    from seislearn.data.picking import add_picks, load_picker
     from seislearn.io import read_dataset
-    from seislearn.picking import add_picks, load_picker
 
     picker = load_picker(shared_data / "weights" / "phasenetlight_ethz")
     dataset = read_dataset(shared_data / "seisbench_dummy").select(list(range(12)))

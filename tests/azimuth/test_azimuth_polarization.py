@@ -42,7 +42,7 @@ def test_rectilinearity_separates_linear_motion_from_noise():
 
 
 def test_baseline_beats_chance_on_synthetic_events(synthetic_small):
-    from seislearn.workflows.azimuth_data import prepare
+    from seislearn.azimuth.data import prepare
 
     data = prepare(synthetic_small, 0.5, 2.0, None, 1.0, 20.0)
     p = data.p_index

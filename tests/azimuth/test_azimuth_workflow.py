@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from seislearn.azimuth.config import load_azimuth_config
 from seislearn.cli.main import main
 from seislearn.errors import ConfigError, RunExistsError
-from seislearn.workflows.azimuth_config import load_azimuth_config
 
 TINY = ["training.vae_epochs=1", "training.head_epochs=1", "training.batch_size=32"]
 
@@ -70,7 +70,7 @@ def test_predictions_are_only_from_the_test_split(trained_run):
 
 
 def test_existing_run_is_not_overwritten(trained_run, synthetic_folder):
-    from seislearn.workflows.azimuth import train
+    from seislearn.azimuth.api import train
 
     with pytest.raises(RunExistsError):
         train(synthetic_folder, trained_run, load_azimuth_config(overrides=TINY))
@@ -119,8 +119,8 @@ def test_two_stage_training_trains_the_vae_then_the_head(synthetic_folder, tmp_p
 
 
 def test_demo_section_runs_quickly(tmp_path):
+    from seislearn.azimuth.demo import demo_section
     from seislearn.runs import RunDir
-    from seislearn.workflows.azimuth_demo import demo_section
 
     run = RunDir(tmp_path / "demo")
     section = demo_section(run, tmp_path / "unused", seed=0, quick=True)
@@ -128,7 +128,7 @@ def test_demo_section_runs_quickly(tmp_path):
 
 
 def test_fine_tuning_starts_from_a_trained_run(trained_run, synthetic_folder, tmp_path):
-    from seislearn.workflows.azimuth import train
+    from seislearn.azimuth.api import train
 
     out = train(
         synthetic_folder,
@@ -142,7 +142,7 @@ def test_fine_tuning_starts_from_a_trained_run(trained_run, synthetic_folder, tm
 def test_fine_tuning_a_different_architecture_is_a_config_error(
     trained_run, synthetic_folder, tmp_path
 ):
-    from seislearn.workflows.azimuth import train
+    from seislearn.azimuth.api import train
 
     config = load_azimuth_config(overrides=[*TINY, "model.latent_dim=3"])
     with pytest.raises(ConfigError, match="does not match"):
@@ -150,9 +150,9 @@ def test_fine_tuning_a_different_architecture_is_a_config_error(
 
 
 def test_model_trained_without_incidence_labels_predicts_no_incidence(tmp_path):
+    from seislearn.azimuth.api import train
+    from seislearn.azimuth.data import synthesize
     from seislearn.data import schema
-    from seislearn.workflows.azimuth import train
-    from seislearn.workflows.azimuth_data import synthesize
 
     data = synthesize(120, 4, 0.5, 2.0)
     data.incidence_deg[:] = np.nan
@@ -164,7 +164,7 @@ def test_model_trained_without_incidence_labels_predicts_no_incidence(tmp_path):
 
 
 def test_resume_continues_an_existing_run_from_its_checkpoints(trained_run, synthetic_folder):
-    from seislearn.workflows.azimuth import train
+    from seislearn.azimuth.api import train
 
     # End to end (the default), the epoch budget is head_epochs: one more epoch than before.
     config = load_azimuth_config(overrides=["training.head_epochs=2", TINY[0], TINY[2]])
@@ -181,7 +181,7 @@ def test_a_small_dev_split_warns_that_the_intervals_may_be_too_narrow(
     args = ["azimuth", "train", "--data", str(synthetic_folder), "--out", str(tmp_path / "r")]
     for item in TINY:
         args += ["--set", item]
-    with caplog.at_level(logging.WARNING, logger="seislearn.workflows.azimuth"):
+    with caplog.at_level(logging.WARNING, logger="seislearn.azimuth.api"):
         assert main(args) == 0
     n_dev = int((pd.read_csv(synthetic_folder / "metadata.csv")["split"] == "dev").sum())
     assert n_dev < 30

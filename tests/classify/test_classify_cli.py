@@ -70,8 +70,8 @@ def test_explain_from_the_command_line(trained_run: Path, events_dir: Path, tmp_
 def test_quick_demo_section_reports_measured_metrics_and_figures(
     events_dir: Path, tmp_path: Path
 ) -> None:
+    from seislearn.explain.demo import demo_section
     from seislearn.runs import RunDir
-    from seislearn.workflows.classify_demo import demo_section
 
     section = demo_section(RunDir(tmp_path / "demo"), events_dir, seed=0, quick=True)
     assert section.tables and section.figures

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seislearn.classify.config import ClassifyConfig
+from seislearn.classify.data import prepare_waveforms
+from seislearn.classify.features import InputScaler, parse_variant
 from seislearn.errors import ConfigError
-from seislearn.workflows.classify_config import ClassifyConfig
-from seislearn.workflows.classify_data import prepare_waveforms
-from seislearn.workflows.classify_features import InputScaler, parse_variant
 
 
 def test_variant_names_set_phase_window_and_preset() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from seislearn.models.cnn import SpectrogramCNN, WaveformCNN1D, count_parameters
+from seislearn.classify.model import SpectrogramCNN, WaveformCNN1D, count_parameters
 
 
 def test_spectrogram_cnn_accepts_any_spectrogram_size() -> None:

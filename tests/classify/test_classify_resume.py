@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
+from seislearn.classify.api import train
+from seislearn.classify.module import ClassifyModule
 from seislearn.cli.main import main
 from seislearn.errors import RunExistsError
-from seislearn.training.classify_module import ClassifyModule
-from seislearn.workflows.classify import train
 
 
 def _last(run: Path) -> dict:

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import torch
 
+from seislearn.classify.api import train
+from seislearn.classify.apply import load_classifier
+from seislearn.classify.data import prepare_waveforms
+from seislearn.classify.fit import predict_array
+from seislearn.classify.model import SpectrogramCNN, WaveformCNN1D
 from seislearn.data import schema
 from seislearn.errors import ConfigError, DataError
-from seislearn.models.cnn import SpectrogramCNN, WaveformCNN1D
-from seislearn.workflows.classify import train
-from seislearn.workflows.classify_apply import load_classifier
-from seislearn.workflows.classify_data import prepare_waveforms
-from seislearn.workflows.classify_fit import predict_array
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_peak_amplitudes_are_measured_before_normalization(few_events, tiny_conf
 
 
 def test_regression_head_starts_at_the_linear_fit_on_the_side_inputs() -> None:
-    from seislearn.workflows.classify_fit import start_from_linear_fit
+    from seislearn.classify.fit import start_from_linear_fit
 
     rng = np.random.default_rng(0)
     side = rng.normal(size=(200, 2)).astype(np.float32)
@@ -183,7 +183,7 @@ def test_regression_head_starts_at_the_linear_fit_on_the_side_inputs() -> None:
 
 
 def test_explain_refuses_a_model_with_side_inputs(magnitude_run: Path, events_dir: Path) -> None:
-    from seislearn.workflows.explain import explain
+    from seislearn.explain.api import explain
 
     with pytest.raises(DataError, match="side inputs"):
         explain(magnitude_run, events_dir, out=magnitude_run / "explain_refused")

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
+from seislearn.classify.data import prepare_waveforms
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
-from seislearn.workflows.classify_data import prepare_waveforms
 
 AMPLITUDES = ["log10_peak_Z", "log10_peak_N", "log10_peak_E"]
 WARNING = "leaves out log_sp_time"
@@ -27,7 +27,7 @@ def picker_like(synthetic_small) -> WaveformDataset:
 
 def test_auto_says_why_the_sp_time_is_left_out(picker_like, tiny_config, caplog) -> None:
     cfg = tiny_config.model_copy(update={"target": "source_magnitude", "task": "regression"})
-    with caplog.at_level(logging.WARNING, logger="seislearn.workflows.classify_features"):
+    with caplog.at_level(logging.WARNING, logger="seislearn.classify.features"):
         prep = prepare_waveforms(picker_like, cfg, on_error="skip")
     assert prep.side_columns == AMPLITUDES
     # The trace without a P pick is skipped before auto looks at the S picks.
@@ -63,7 +63,7 @@ def test_no_warning_when_every_trace_has_both_picks_or_none_has_s_column(
     dataset = synthetic_small.select(np.arange(6))
     p_only = dataset.metadata.drop(columns=[schema.S_ARRIVAL])
     p_only_data = WaveformDataset(p_only, dataset.loader, dataset.name, dataset.component_order)
-    with caplog.at_level(logging.WARNING, logger="seislearn.workflows.classify_features"):
+    with caplog.at_level(logging.WARNING, logger="seislearn.classify.features"):
         assert prepare_waveforms(dataset, cfg).side_columns == [*AMPLITUDES, "log10_sp_time_s"]
         assert prepare_waveforms(p_only_data, cfg).side_columns == AMPLITUDES
     assert not [r for r in caplog.records if WARNING in r.getMessage()]

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from seislearn.classify.api import train
+from seislearn.classify.apply import evaluate, load_classifier, predict
 from seislearn.errors import DataError, RunExistsError
-from seislearn.workflows.classify import train
-from seislearn.workflows.classify_apply import evaluate, load_classifier, predict
 
 
 def test_train_writes_model_metrics_predictions_figures_and_report(trained_run: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from seislearn.models.cae import ConvAutoencoder
+from seislearn.cluster.cae import ConvAutoencoder
 
 
 @pytest.mark.parametrize("shape", [(87, 67), (8, 8), (33, 96), (1, 5)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seislearn.clustering.choose_k import score_k_range, suggest_k
+from seislearn.cluster.choose_k import score_k_range, suggest_k
 
 
 def test_choose_k_suggests_the_number_of_well_separated_blobs() -> None:

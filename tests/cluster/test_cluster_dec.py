@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from seislearn.clustering import DeepEmbeddedClustering
+from seislearn.cluster.dec import DeepEmbeddedClustering
+from seislearn.cluster.dec_network import soft_assignment, target_distribution
 from seislearn.evaluation.clustering import cluster_accuracy
-from seislearn.models.dec import soft_assignment, target_distribution
 
 
 def stripes(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +146,7 @@ def test_dec_gmm_initialization_gives_one_centre_per_cluster() -> None:
 
 
 def test_medoid_partition_picks_the_partition_the_others_agree_with() -> None:
-    from seislearn.clustering.dec import medoid_partition
+    from seislearn.cluster.dec import medoid_partition
 
     truth = np.repeat([0, 1, 2], 20)
     relabelled = np.array([2, 0, 1])[truth]  # the same partition under other names
@@ -181,8 +181,8 @@ def test_resumed_pretraining_keeps_the_best_epoch_of_the_earlier_session(tmp_pat
     import lightning as L
     from torch.utils.data import DataLoader, TensorDataset
 
-    from seislearn.models.cae import ConvAutoencoder
-    from seislearn.training.cae_module import CAEPretrainModule
+    from seislearn.cluster.cae import ConvAutoencoder
+    from seislearn.cluster.module import CAEPretrainModule
     from seislearn.training.checkpoints import latest_epoch_checkpoint
 
     class Worsening(CAEPretrainModule):
@@ -223,7 +223,7 @@ def test_resumed_pretraining_keeps_the_best_epoch_of_the_earlier_session(tmp_pat
 
 
 def test_resuming_a_converged_dec_trains_no_further(tmp_path, count_training_steps) -> None:
-    from seislearn.training.cae_module import DECModule
+    from seislearn.cluster.module import DECModule
 
     torch.set_num_threads(1)
     x, _ = stripes(120, seed=1)

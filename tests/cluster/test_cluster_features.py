@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seislearn.errors import DataError
-from seislearn.workflows.cluster_features import (
+from seislearn.cluster.features import (
     FeatureConfig,
     compute_spectrograms,
     scale_spectrograms,
 )
+from seislearn.errors import DataError
 
 
 def test_features_have_one_spectrogram_per_trace_with_frequencies_cropped(synthetic_small) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from seislearn.cluster.figures import training_curves
 from seislearn.runs import RunDir
-from seislearn.workflows.cluster_figures import training_curves
 
 
 def test_training_curves_without_pretraining_epochs_draws_without_warning(

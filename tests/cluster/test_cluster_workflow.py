@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from seislearn.cli.main import main
+from seislearn.cluster.api import ClusterConfig, predict_cluster, train_cluster
+from seislearn.cluster.demo import demo_config
 from seislearn.errors import DataError, RunExistsError
-from seislearn.workflows.cluster import ClusterConfig, predict_cluster, train_cluster
-from seislearn.workflows.cluster_demo import demo_config
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +146,8 @@ def test_cluster_demo_config_is_valid_in_both_modes() -> None:
 
 
 def test_cluster_demo_section_reports_dec_and_baselines(synthetic_dir, tmp_path) -> None:
+    from seislearn.cluster.demo import demo_section
     from seislearn.runs import RunDir
-    from seislearn.workflows.cluster_demo import demo_section
 
     run = RunDir(tmp_path / "demo")
     section = demo_section(run, synthetic_dir, seed=0, quick=True)

@@ -10,7 +10,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from seislearn.errors import DataError
-from seislearn.workflows.images_pipeline import ImageClusterPipeline
+from seislearn.images.pipeline import ImageClusterPipeline
 
 
 @pytest.fixture(scope="module")

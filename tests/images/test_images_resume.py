@@ -12,8 +12,8 @@ import torch
 from seislearn.cli.main import main
 from seislearn.data.synthetic_images import write_images
 from seislearn.errors import RunExistsError
-from seislearn.workflows.images import ImagesConfig, fit_images
-from seislearn.workflows.images_ssl import SimCLRTask, SSLConfig
+from seislearn.images.api import ImagesConfig, fit_images
+from seislearn.images.ssl import SimCLRTask, SSLConfig
 
 SETTINGS = {
     "umap_components": 0,

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from seislearn.data.synthetic_images import make_patch
+from seislearn.images.encoder import PatchAugment, PatchEncoder, discontinuity, nt_xent_loss
+from seislearn.images.ssl import SSLConfig, train_ssl_encoder
 from seislearn.io.images import stack_scaled
-from seislearn.models.ssl import PatchAugment, PatchEncoder, discontinuity, nt_xent_loss
-from seislearn.workflows.images_ssl import SSLConfig, train_ssl_encoder
 
 
 def patches_of(label: str, n: int, seed: int = 0) -> torch.Tensor:

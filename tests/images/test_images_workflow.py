@@ -13,10 +13,10 @@ import torchvision
 from seislearn.cli.main import main
 from seislearn.data.synthetic_images import write_images
 from seislearn.errors import RunExistsError
+from seislearn.images.api import ImagesConfig, fit_images, predict_images
+from seislearn.images.features import features_cached, torchvision_extractor
+from seislearn.images.ssl import SSLConfig
 from seislearn.io.images import read_images
-from seislearn.workflows.images import ImagesConfig, fit_images, predict_images
-from seislearn.workflows.images_features import features_cached, torchvision_extractor
-from seislearn.workflows.images_ssl import SSLConfig
 
 TINY_SSL = SSLConfig(input_size=32, widths=[8, 16, 32], feature_dim=16, epochs=1, batch_size=16)
 
@@ -155,8 +155,8 @@ def test_cli_names_an_unreadable_file_or_skips_it(patches, tmp_path, capsys):
 
 
 def test_quick_demo_section_reports_measured_metrics(tmp_path):
+    from seislearn.images.demo import demo_section
     from seislearn.runs import RunDir
-    from seislearn.workflows.images_demo import demo_section
 
     run = RunDir(tmp_path / "demo")
     section = demo_section(run, tmp_path / "unused", seed=0, quick=True)

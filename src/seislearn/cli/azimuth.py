@@ -172,8 +172,8 @@ def _data_options(args: argparse.Namespace) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seislearn.workflows.azimuth import train
-    from seislearn.workflows.azimuth_config import load_azimuth_config
+    from seislearn.azimuth.api import train
+    from seislearn.azimuth.config import load_azimuth_config
 
     config = load_azimuth_config(args.config, args.overrides, args.preset)
     path = train(
@@ -191,7 +191,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from seislearn.workflows.azimuth import evaluate
+    from seislearn.azimuth.api import evaluate
 
     out = args.out or str(Path(args.model) / "evaluation")
     path = evaluate(
@@ -207,7 +207,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from seislearn.workflows.azimuth import predict
+    from seislearn.azimuth.api import predict
 
     out = args.out or str(Path(args.model) / "prediction")
     path = predict(
@@ -224,9 +224,9 @@ def _predict(args: argparse.Namespace) -> int:
 def _pick(args: argparse.Namespace) -> int:
     import torch
 
+    from seislearn.data.picking import add_picks, load_picker
     from seislearn.io import read_dataset
     from seislearn.io.seisbench import write_seisbench
-    from seislearn.picking import add_picks, load_picker
 
     torch.set_num_threads(args.threads)
     picker = load_picker(args.weights, args.picker, args.pretrained)

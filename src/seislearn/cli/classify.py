@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from seislearn.cli.common import add_config_options, add_data_options, add_run_options, formatter
 
 if TYPE_CHECKING:
-    from seislearn.workflows.classify_config import ClassifyConfig
+    from seislearn.classify.config import ClassifyConfig
 
 EPILOG = """\
 examples:
@@ -97,8 +97,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _config(args: argparse.Namespace) -> ClassifyConfig:
+    from seislearn.classify.config import ClassifyConfig
     from seislearn.config import load_config
-    from seislearn.workflows.classify_config import ClassifyConfig
 
     overrides = list(args.overrides)
     for key, value in (
@@ -115,7 +115,7 @@ def _config(args: argparse.Namespace) -> ClassifyConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seislearn.workflows.classify import train, train_variants
+    from seislearn.classify.api import train, train_variants
 
     cfg = _config(args)
     common = {
@@ -142,7 +142,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from seislearn.workflows.classify_apply import evaluate
+    from seislearn.classify.apply import evaluate
 
     metrics = evaluate(
         args.model, args.data, args.out, args.format, args.on_error, args.split, args.overwrite
@@ -153,7 +153,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from seislearn.workflows.classify_apply import predict
+    from seislearn.classify.apply import predict
 
     table = predict(args.model, args.data, args.out, args.format, args.on_error, args.overwrite)
     print(f"{len(table)} predictions written to {table.attrs['path']}")

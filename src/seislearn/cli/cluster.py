@@ -84,8 +84,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from seislearn.cluster.api import ClusterConfig, train_cluster
     from seislearn.config import load_config
-    from seislearn.workflows.cluster import ClusterConfig, train_cluster
 
     config = load_config(ClusterConfig, args.config, args.overrides)
     run = train_cluster(
@@ -105,7 +105,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from seislearn.workflows.cluster import predict_cluster
+    from seislearn.cluster.api import predict_cluster
 
     out = args.out or str(Path(args.model) / "predict")
     run = predict_cluster(

@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from seislearn.workflows.demo import run_demo
+    from seislearn.demo import run_demo
 
     steps = args.steps.split(",") if args.steps else None
     report = run_demo(

@@ -49,7 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from seislearn.workflows.explain import explain
+    from seislearn.explain.api import explain
 
     metrics = explain(
         args.model,

@@ -86,7 +86,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _fit(args: argparse.Namespace) -> int:
     from seislearn.config import load_config
-    from seislearn.workflows.images import ImagesConfig, fit_images
+    from seislearn.images.api import ImagesConfig, fit_images
 
     overrides = list(args.overrides)
     for key, value in (("extractor", args.extractor), ("weights", args.weights)):
@@ -116,7 +116,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from seislearn.workflows.images import predict_images
+    from seislearn.images.api import predict_images
 
     out, metrics = predict_images(
         args.model,

@@ -1,15 +1,20 @@
 """Save and load models as safetensors weights plus a JSON of constructor arguments.
 
-Nothing is unpickled: the JSON names a class inside ``seislearn.models`` (no
-other module is imported), its keyword arguments, and free-form metadata such
-as the fitted scaler or label names.
+Nothing is unpickled and no file names code to run: the JSON holds the name of
+a model class, its keyword arguments and free-form metadata (the fitted scaler,
+label names). The loader is given the classes it accepts (an explicit registry,
+name -> class, written in code); a name outside it is refused, never imported.
+Runs saved before the one-package-per-workflow layout named their class by its
+old import path (``seislearn.models.heads.AzimuthNet``); that path's last part
+is its name, so they still load.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +26,8 @@ if TYPE_CHECKING:
 
 WEIGHTS = "weights.safetensors"
 SPEC = "model.json"
-_ALLOWED_PREFIX = "seislearn.models."
+_SEISLEARN = "seislearn."
+_LEGACY_PATH = re.compile(r"seislearn(?:\.\w+)+\.(\w+)")
 
 
 def save_model(
@@ -36,7 +42,7 @@ def save_model(
     Parameters
     ----------
     model : torch.nn.Module
-        Its class must live in ``seislearn.models``.
+        An instance of a seislearn model class; the spec records its class name.
     directory : path-like
     init_args : dict
         JSON-serializable keyword arguments that rebuild the model.
@@ -48,16 +54,18 @@ def save_model(
     from safetensors.torch import save_file
 
     cls = type(model)
-    qualname = f"{cls.__module__}.{cls.__qualname__}"
-    if not qualname.startswith(_ALLOWED_PREFIX):
-        raise ValueError(f"only seislearn.models classes can be saved; got {qualname}")
+    if not cls.__module__.startswith(_SEISLEARN):
+        raise ValueError(
+            f"only seislearn model classes can be saved; got {cls.__module__}.{cls.__qualname__}"
+        )
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(folder / f"{name}{WEIGHTS}") as tmp:
         save_file(state, str(tmp))
     write_json_atomic(
-        folder / f"{name}{SPEC}", {"class": qualname, "init_args": init_args, "extra": extra or {}}
+        folder / f"{name}{SPEC}",
+        {"class": cls.__name__, "init_args": init_args, "extra": extra or {}},
     )
     return folder
 
@@ -66,17 +74,56 @@ def read_spec(directory: str | os.PathLike, name: str = "") -> dict[str, Any]:
     """Read the JSON spec of a saved model."""
     path = Path(directory) / f"{name}{SPEC}"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        spec = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError("no saved model here", path=path) from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"model spec is not valid JSON: {exc}", path=path) from None
+    if not isinstance(spec, dict):
+        raise DataError("model spec is not a JSON object", path=path)
+    return spec
+
+
+def model_class(
+    spec: dict[str, Any], classes: Sequence[type[nn.Module]], path: str | os.PathLike
+) -> type[nn.Module]:
+    """The class in ``classes`` that a saved spec names, or a :class:`DataError`.
+
+    ``classes`` is the registry of what the caller loads (name -> class by
+    ``__name__``); the spec's name is looked up there and nothing is imported.
+    """
+    registry = {cls.__name__: cls for cls in classes}
+    named = spec.get("class", "")
+    name = named if isinstance(named, str) else ""
+    legacy = _LEGACY_PATH.fullmatch(name)
+    if legacy:
+        name = legacy.group(1)
+    if name not in registry:
+        raise DataError(
+            f"refusing to load model class {str(named)[:80]!r}: this command loads "
+            f"{', '.join(sorted(registry))}",
+            path=path,
+        )
+    return registry[name]
 
 
 def load_model(
-    directory: str | os.PathLike, name: str = "", map_location: str = "cpu"
+    directory: str | os.PathLike,
+    classes: Sequence[type[nn.Module]],
+    name: str = "",
+    map_location: str = "cpu",
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild a model saved by :func:`save_model`.
+
+    Parameters
+    ----------
+    directory : path-like
+    classes : sequence of nn.Module classes
+        The classes this caller accepts; the spec must name one of them.
+    name : str
+        Prefix the model was saved with.
+    map_location : str
+        Device for the weights.
 
     Returns
     -------
@@ -86,17 +133,18 @@ def load_model(
     from safetensors.torch import load_file
 
     spec = read_spec(directory, name)
-    qualname = str(spec.get("class", ""))
-    if not qualname.startswith(_ALLOWED_PREFIX):
-        raise DataError(
-            f"refusing to load class {qualname!r} (not in seislearn.models)", path=directory
-        )
-    module_name, _, cls_name = qualname.rpartition(".")
+    spec_path = Path(directory) / f"{name}{SPEC}"
+    cls = model_class(spec, classes, spec_path)
+    init_args = spec.get("init_args", {})
+    extra = spec.get("extra", {})
+    if not isinstance(init_args, dict) or not isinstance(extra, dict):
+        raise DataError("model spec: init_args and extra must be JSON objects", path=spec_path)
     try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError):
-        raise DataError(f"unknown model class {qualname!r}", path=directory) from None
-    model = cls(**spec.get("init_args", {}))
+        model = cls(**init_args)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"model spec does not build a {cls.__name__}: {exc}", path=spec_path
+        ) from None
     weights = Path(directory) / f"{name}{WEIGHTS}"
     try:
         state = load_file(str(weights), device=map_location)
@@ -104,6 +152,14 @@ def load_model(
         raise DataError("model weights are missing", path=weights) from None
     except Exception as exc:  # safetensors raises its own error types
         raise DataError(f"cannot read model weights: {exc}", path=weights) from None
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise DataError(
+            f"weights do not fit the {cls.__name__} the spec describes: "
+            f"{first[1].strip() if len(first) > 1 else first[0]}",
+            path=weights,
+        ) from None
     model.eval()
-    return model, spec.get("extra", {})
+    return model, extra

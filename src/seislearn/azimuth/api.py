@@ -1,0 +1,531 @@
+"""The azimuth workflow: back-azimuth and incidence of P from 3-component windows.
+
+``train`` cuts P windows, picks the polarization window on the train split,
+trains the VAE (reconstruction + beta KL + lambda circular triplet) and then
+the angle head (circular + von Mises + contrastive losses) on the *same*
+split, or everything end to end, and evaluates model and polarization
+baseline side by side on the test split. ``evaluate`` and ``predict`` reuse a
+trained run on new data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seislearn.azimuth.config import AzimuthConfig
+from seislearn.azimuth.data import AzimuthData, prepare
+from seislearn.azimuth.evaluate import (  # noqa: F401  (re-exported: the workflow's API)
+    calibrate_kappa,
+    comparison_rows,
+    evaluate_arrays,
+    predict_arrays,
+    predictions_table,
+    summary_section,
+    write_figures,
+)
+from seislearn.evaluation.circular import angle_error_deg
+from seislearn.runs import RunDir
+
+log = logging.getLogger(__name__)
+
+#: Fewer dev traces than this make the one-factor uncertainty calibration unreliable.
+MIN_DEV_FOR_CALIBRATION = 30
+MODEL_PREFIX = "azimuth_"
+
+
+# -- baseline ---------------------------------------------------------------------
+def choose_baseline_window(data: AzimuthData, config: AzimuthConfig) -> tuple[int, int]:
+    """Polarization window (start, stop samples) with the smallest train-split MAE."""
+    from seislearn.evaluation.polarization import polarization_analysis
+
+    start = max(0, data.p_index + round(config.window.baseline_start_s * data.sampling_rate))
+    train = (data.split == "train") & np.isfinite(data.back_azimuth_deg)
+    best: tuple[float, tuple[int, int]] | None = None
+    for length_s in config.window.baseline_lengths_s:
+        stop = min(data.windows.shape[-1], data.p_index + round(length_s * data.sampling_rate))
+        if stop - start < 3:
+            continue
+        if not train.any():
+            return start, stop
+        result = polarization_analysis(data.windows[train, :, start:stop])
+        mae = float(
+            np.mean(np.abs(angle_error_deg(result.back_azimuth_deg, data.back_azimuth_deg[train])))
+        )
+        if best is None or mae < best[0]:
+            best = (mae, (start, stop))
+    if best is None:
+        raise ValueError("no polarization window fits inside the P window; lengthen after_s")
+    return best[1]
+
+
+# -- model ------------------------------------------------------------------------
+def feature_window(
+    data: AzimuthData, config: AzimuthConfig, baseline_window: tuple[int, int]
+) -> tuple[int, int]:
+    """Samples seen by the covariance features: the baseline's window, or a longer one to learn."""
+    if config.model.covariance_bands_hz or config.model.covariance_filters == 0:
+        return baseline_window
+    stop = data.p_index + round(config.model.covariance_window_s * data.sampling_rate)
+    return baseline_window[0], min(data.windows.shape[-1], stop)
+
+
+def net_arguments(
+    config: AzimuthConfig,
+    n_samples: int,
+    covariance_window: tuple[int, int],
+    sampling_rate: float = 100.0,
+) -> dict:
+    """Constructor arguments of :class:`seislearn.azimuth.heads.AzimuthNet`."""
+    m = config.model
+    multiband = None
+    if m.covariance_features and m.covariance_bands_hz:
+        multiband = {
+            "sampling_rate": sampling_rate,
+            "bands_hz": [list(b) for b in m.covariance_bands_hz],
+            "window_samples": [max(3, round(w * sampling_rate)) for w in m.covariance_windows_s],
+            "start": int(covariance_window[0]),
+        }
+    return {
+        "vae_args": {
+            "in_channels": 3,
+            "n_samples": n_samples,
+            "latent_dim": m.latent_dim,
+            "channels": list(m.channels),
+            "kernel_size": m.kernel_size,
+        },
+        "head_args": {
+            "hidden": list(m.head_hidden),
+            "dropout": m.dropout,
+            "incidence": m.predict_incidence,
+        },
+        "covariance_window": list(covariance_window) if m.covariance_features else None,
+        "covariance_filters": m.covariance_filters if m.covariance_features else 0,
+        "multiband": multiband,
+        "polarity_window": (
+            [int(covariance_window[0]), int(covariance_window[0]) + polarity]
+            if (polarity := round(m.polarity_window_s * sampling_rate)) > 0
+            else None
+        ),
+    }
+
+
+def _fit_stage(
+    module: Any,
+    datamodule: Any,
+    run: RunDir,
+    stage: str,
+    epochs: int,
+    patience: int,
+    resume: bool,
+) -> dict[str, float]:
+    """Fit one stage with early stopping on dev; return timing figures; load the best weights."""
+    import lightning as L
+    import torch
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.early_stopping import EarlyStopping
+
+    folder = run.checkpoints / stage
+    checkpoint = ModelCheckpoint(dirpath=folder, filename="best", monitor="val_loss", save_top_k=1)
+    timer = _EpochTimer()
+    trainer = L.Trainer(
+        accelerator="auto",
+        devices=1,
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=True,
+        callbacks=[
+            EarlyStopping("val_loss", patience=patience),
+            checkpoint,
+            latest_epoch_checkpoint(folder),
+            timer,
+        ],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        deterministic=False,
+    )
+    last = folder / "last.ckpt"
+    trainer.fit(
+        module,
+        datamodule=datamodule,
+        ckpt_path=str(last) if resume and last.is_file() else None,
+        weights_only=True,  # a checkpoint is never unpickled, whatever TORCH_FORCE_* says
+    )
+    if checkpoint.best_model_path:
+        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state["state_dict"])
+    return {
+        "epochs": trainer.current_epoch,
+        "seconds_per_epoch": float(np.mean(timer.durations)) if timer.durations else float("nan"),
+        "best_val_loss": float(checkpoint.best_model_score or float("nan")),
+    }
+
+
+class _EpochTimer:
+    """A Lightning callback recording the wall time of each training epoch, seconds."""
+
+    def __new__(cls) -> Any:
+        from lightning.pytorch.callbacks import Callback
+
+        class EpochTimer(Callback):
+            def __init__(self) -> None:
+                self.durations: list[float] = []
+                self._t0 = 0.0
+
+            def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+                self._t0 = time.perf_counter()
+
+            def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+                self.durations.append(time.perf_counter() - self._t0)
+
+        return EpochTimer()
+
+
+def train_model(
+    data: AzimuthData,
+    config: AzimuthConfig,
+    run: RunDir,
+    seed: int,
+    baseline_window: tuple[int, int],
+    resume: bool = False,
+    init_state: dict[str, Any] | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """Train the net on ``data`` (its split column) and return ``(net, training figures)``.
+
+    ``init_state`` (a state dict of the same architecture) starts from a trained
+    model, e.g. one trained on synthetic events, to fine-tune it on real data.
+    """
+    import lightning as L
+    import torch
+
+    from seislearn.azimuth.module import AzimuthModule
+    from seislearn.training.datamodule import ArrayDataModule
+
+    torch.set_num_threads(config.training.threads)
+    L.seed_everything(seed, workers=True, verbose=False)
+    t, lo = config.training, config.loss
+    targets = np.column_stack([data.back_azimuth_deg, data.incidence_deg]).astype(np.float32)
+    labelled = np.isfinite(data.back_azimuth_deg)
+    split = np.where(labelled, data.split, "unlabelled")
+    datamodule = ArrayDataModule(data.windows, targets, split, t.batch_size, seed=seed)
+    net_args = net_arguments(
+        config,
+        data.windows.shape[-1],
+        feature_window(data, config, baseline_window),
+        data.sampling_rate,
+    )
+    common = {
+        "net_args": net_args,
+        "beta_kl": lo.beta_kl,
+        "lambda_triplet": lo.lambda_triplet,
+        "triplet_delta_deg": lo.triplet_delta_deg,
+        "triplet_margin": lo.triplet_margin,
+        "mining": lo.mining,
+        "triplet_squared": lo.triplet_squared,
+        "lambda_nll": lo.lambda_nll,
+        "lambda_contrastive": lo.lambda_contrastive,
+        "lambda_incidence": lo.lambda_incidence,
+        "contrastive_similar_deg": lo.contrastive_similar_deg,
+        "contrastive_min_difference_deg": lo.contrastive_min_difference_deg,
+        "freeze_encoder": t.freeze_encoder,
+        "learning_rate": t.learning_rate,
+        "encoder_learning_rate": t.encoder_learning_rate,
+        "augment_rotation": t.augment_rotation,
+        "augment_polarity": t.augment_polarity,
+    }
+    figures: dict[str, Any] = {
+        "n_train": int((split == "train").sum()),
+        "n_dev": int((split == "dev").sum()),
+    }
+    if t.mode == "end_to_end":
+        module = AzimuthModule(stage="end_to_end", **common)
+        _load_initial(module, init_state)
+        with run.timed("train_end_to_end"):
+            figures["end_to_end"] = _fit_stage(
+                module, datamodule, run, "end_to_end", t.head_epochs, t.patience, resume
+            )
+        return module.net, figures
+    vae_module = AzimuthModule(stage="vae", **common)
+    _load_initial(vae_module, init_state)
+    with run.timed("train_vae"):
+        figures["vae"] = _fit_stage(
+            vae_module, datamodule, run, "vae", t.vae_epochs, t.patience, resume
+        )
+    head_module = AzimuthModule(stage="head", **common)
+    head_module.net.load_state_dict(vae_module.net.state_dict())
+    head_patience = 2 if config.preset == "original" else t.patience
+    with run.timed("train_head"):
+        figures["head"] = _fit_stage(
+            head_module, datamodule, run, "head", t.head_epochs, head_patience, resume
+        )
+    return head_module.net, figures
+
+
+def _load_initial(module: Any, state: dict[str, Any] | None) -> None:
+    from seislearn.errors import ConfigError
+
+    if state is None:
+        return
+    try:
+        module.net.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ConfigError(
+            "--init-from model does not match this configuration (window length, latent size, "
+            f"features): {str(exc).splitlines()[0]}"
+        ) from None
+
+
+# -- entry points -----------------------------------------------------------------
+def load_data(
+    path: str | os.PathLike,
+    config: AzimuthConfig,
+    format: str = "auto",
+    on_error: str = "raise",
+    require_labels: bool = True,
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
+) -> AzimuthData:
+    """Read a dataset and prepare its P windows with the config's window settings.
+
+    ``picks`` (CSV or QuakeML) and ``inventory`` (StationXML) go with MiniSEED/SAC
+    files (format ``obspy``), see :func:`seislearn.io.obspy_files.read_obspy_files`;
+    files that cannot be read are skipped and listed with ``on_error="skip"``.
+    """
+    from seislearn.errors import DataError
+    from seislearn.io import detect_format, read_dataset
+
+    w = config.window
+    fmt = detect_format(path) if format == "auto" else format
+    reader_args: dict[str, Any] = {}
+    if fmt == "obspy":
+        reader_args = {"picks": picks, "inventory": inventory, "on_error": on_error}
+    elif picks is not None or inventory is not None:
+        raise DataError(
+            f"--picks and --inventory go with MiniSEED/SAC files (--format obspy), not {fmt}",
+            path=path,
+        )
+    dataset = read_dataset(path, format=fmt, **reader_args)
+    if fmt == "obspy" and picks is None:
+        from seislearn.data import schema
+
+        p_picks = dataset.metadata.get(schema.P_ARRIVAL)
+        if p_picks is None or p_picks.isna().all():
+            raise DataError(
+                "no P picks in the waveform files' headers; pass them with --picks "
+                "(CSV with trace_id, phase, time; or QuakeML)",
+                path=path,
+            )
+    data = prepare(
+        dataset,
+        w.before_s,
+        w.after_s,
+        w.target_rate_hz,
+        w.freqmin_hz,
+        w.freqmax_hz,
+        on_error=on_error,
+        split_seed=config.split_seed,
+        require_labels=require_labels,
+    )
+    data.skipped = list(getattr(dataset, "skipped", [])) + data.skipped
+    return data
+
+
+def train(
+    data_path: str | os.PathLike,
+    out: str | os.PathLike,
+    config: AzimuthConfig,
+    seed: int = 0,
+    overwrite: bool = False,
+    resume: bool = False,
+    format: str = "auto",
+    on_error: str = "raise",
+    data: AzimuthData | None = None,
+    init_from: str | os.PathLike | None = None,
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
+) -> Path:
+    """Train, evaluate on the test split, and write the run; returns the run path.
+
+    ``init_from``: a previous azimuth run whose weights start the training (fine-tuning).
+    ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    """
+    from seislearn.models.serialization import save_model
+    from seislearn.report.html import write_report
+
+    run = RunDir(out, overwrite=overwrite, resume=resume)
+    run.write_config(config)
+    with run.timed("prepare"):
+        if data is None:
+            data = load_data(data_path, config, format, on_error, True, picks, inventory)
+    baseline_window = choose_baseline_window(data, config)
+    init_state = None
+    if init_from is not None:
+        init_state = _load_run(init_from)[0].state_dict()
+    net, training = train_model(
+        data, config, run, seed, baseline_window, resume=resume, init_state=init_state
+    )
+    dev = (data.split == "dev") & np.isfinite(data.back_azimuth_deg)
+    dev_out = predict_arrays(net, data.windows[dev])
+    kappa_scale = calibrate_kappa(
+        angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
+    )
+    if int(dev.sum()) < MIN_DEV_FOR_CALIBRATION:
+        log.warning(
+            "the uncertainty is calibrated on only %d dev traces: the stated intervals may be "
+            "too narrow (check the coverage in metrics.json on data with labels)",
+            int(dev.sum()),
+        )
+    incidence_trained = bool(np.isfinite(data.incidence_deg[data.split == "train"]).any())
+    correction = fit_baseline_correction(data, baseline_window)
+    extra = {
+        "window": config.window.model_dump(mode="json"),
+        "p_index": data.p_index,
+        "sampling_rate_hz": data.sampling_rate,
+        "baseline_window": list(baseline_window),
+        "latent_dim": config.model.latent_dim,
+        "kappa_scale": kappa_scale,
+        "incidence_trained": incidence_trained,
+        "station_correction_deg": None if correction is None else [float(c) for c in correction],
+    }
+    save_model(
+        net,
+        run.model_dir,
+        net_arguments(
+            config,
+            data.windows.shape[-1],
+            feature_window(data, config, baseline_window),
+            data.sampling_rate,
+        ),
+        extra=extra,
+        name=MODEL_PREFIX,
+    )
+    test = data.split == "test"
+    with run.timed("evaluate"):
+        metrics, table, raw = evaluate_arrays(
+            data, net, baseline_window, test, kappa_scale, incidence_trained, correction
+        )
+    metrics["training"] = training
+    metrics["baseline_window_samples"] = list(baseline_window)
+    metrics["kappa_scale_from_dev"] = kappa_scale
+    metrics["skipped"] = data.skipped
+    run.write_json("metrics.json", metrics)
+    run.write_csv("predictions.csv", table)
+    figures = write_figures(
+        run, raw, data.snr_estimated, f"latent {config.model.latent_dim}, test split"
+    )
+    section = summary_section("Azimuth: test split", metrics, figures)
+    write_report(run.path / "report.html", "seislearn azimuth", [section])
+    run.write_manifest(
+        "azimuth",
+        seed=seed,
+        data=data_path,
+        extra={"n_traces": len(data.windows), "skipped": len(data.skipped)},
+    )
+    return run.path
+
+
+def fit_baseline_correction(
+    data: AzimuthData, baseline_window: tuple[int, int]
+) -> np.ndarray | None:
+    """The station correction of the polarization baseline, fitted on the train split only.
+
+    See :func:`seislearn.evaluation.polarization.fit_station_correction`; ``None``
+    when the train split has too few labelled traces.
+    """
+    from seislearn.evaluation.polarization import fit_station_correction, polarization_analysis
+
+    train = (data.split == "train") & np.isfinite(data.back_azimuth_deg)
+    if not train.any():
+        return None
+    start, stop = baseline_window
+    estimated = polarization_analysis(data.windows[train][:, :, start:stop]).back_azimuth_deg
+    return fit_station_correction(estimated, data.back_azimuth_deg[train])
+
+
+def _load_run(model_run: str | os.PathLike) -> tuple[Any, dict, AzimuthConfig]:
+    from seislearn.azimuth.heads import AzimuthNet
+    from seislearn.config import parse_config
+    from seislearn.models.serialization import load_model
+
+    run = RunDir.open(model_run)
+    net, extra = load_model(run.model_dir, (AzimuthNet,), name=MODEL_PREFIX)
+    config = parse_config(AzimuthConfig, {"window": extra["window"]}, str(run.model_dir))
+    return net, extra, config
+
+
+def _saved_settings(extra: dict, mask: np.ndarray | None = None) -> tuple:
+    """:func:`evaluate_arrays` arguments after ``(data, net)`` from a saved model's extras."""
+    return (
+        tuple(extra["baseline_window"]),
+        mask,
+        extra.get("kappa_scale", 1.0),
+        extra.get("incidence_trained", True),
+        extra.get("station_correction_deg"),
+    )
+
+
+def evaluate(
+    model_run: str | os.PathLike,
+    data_path: str | os.PathLike,
+    out: str | os.PathLike,
+    overwrite: bool = False,
+    format: str = "auto",
+    on_error: str = "raise",
+    split: str = "all",
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
+) -> Path:
+    """Evaluate a trained run on a labelled dataset; writes metrics, predictions, figures.
+
+    ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    """
+    from seislearn.report.html import write_report
+
+    net, extra, config = _load_run(model_run)
+    run = RunDir(out, overwrite=overwrite)
+    data = load_data(data_path, config, format, on_error, True, picks, inventory)
+    mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
+    metrics, table, raw = evaluate_arrays(data, net, *_saved_settings(extra, mask))
+    metrics["skipped"] = data.skipped
+    run.write_json("metrics.json", metrics)
+    run.write_csv("predictions.csv", table)
+    figures = write_figures(run, raw, data.snr_estimated, f"latent {extra.get('latent_dim')}")
+    write_report(
+        run.path / "report.html",
+        "seislearn azimuth evaluate",
+        [summary_section(f"Azimuth: {data_path} ({split})", metrics, figures)],
+    )
+    run.write_manifest("azimuth-evaluate", data=data_path, extra={"model": str(model_run)})
+    return run.path
+
+
+def predict(
+    model_run: str | os.PathLike,
+    data_path: str | os.PathLike,
+    out: str | os.PathLike,
+    overwrite: bool = False,
+    format: str = "auto",
+    on_error: str = "raise",
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
+) -> Path:
+    """Predict back-azimuth, incidence and uncertainty for every trace with a P pick.
+
+    ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    """
+    net, extra, config = _load_run(model_run)
+    run = RunDir(out, overwrite=overwrite)
+    data = load_data(data_path, config, format, on_error, False, picks, inventory)
+    _, table, _ = evaluate_arrays(data, net, *_saved_settings(extra))
+    run.write_csv("predictions.csv", table)
+    run.write_manifest(
+        "azimuth-predict", data=data_path, extra={"model": str(model_run), "skipped": data.skipped}
+    )
+    return run.path / "predictions.csv"

@@ -1,0 +1,88 @@
+"""Configuration of the ``cluster`` workflow and the estimator it builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from seislearn.cluster.features import FeatureConfig
+from seislearn.config import StrictModel
+
+
+class ModelConfig(StrictModel):
+    """Autoencoder architecture."""
+
+    channels: list[int] = Field(default_factory=lambda: [8, 16, 32, 64, 128])
+    latent_dim: int = Field(9, ge=1)
+    nu: float = Field(1.0, gt=0, description="Student-t degrees of freedom")
+
+
+class TrainingConfig(StrictModel):
+    """Pretraining and DEC settings (see :class:`DeepEmbeddedClustering`)."""
+
+    init: Literal["kmeans", "gmm"] = "kmeans"
+    n_init: int = Field(20, ge=1)
+    batch_size: int = Field(32, ge=1)
+    pretrain_epochs: int = Field(100, ge=1)
+    pretrain_lr: float = Field(1e-3, gt=0)
+    pretrain_noise: float = Field(0.0, ge=0)
+    patience: int = Field(10, ge=1)
+    n_pretrain: int = Field(
+        1,
+        ge=1,
+        description="autoencoders pretrained; DEC continues from the one whose initial "
+        "partition agrees best with the others' (label-free)",
+    )
+    dec_max_epochs: int = Field(50, ge=1)
+    dec_lr: float = Field(1e-4, gt=0)
+    update_interval: int = Field(10, ge=1, description="batches between target updates")
+    tol: float = Field(0.1, ge=0, description="percent of labels changed to stop")
+    recon_weight: float = Field(0.1, ge=0, description="IDEC reconstruction weight")
+
+
+class ClusterConfig(StrictModel):
+    """Configuration of ``seislearn cluster train``."""
+
+    features: FeatureConfig = Field(default_factory=FeatureConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    k_range: list[int] = Field(
+        default_factory=lambda: list(range(2, 11)), description="k values scored to choose k"
+    )
+    embedding_plot: Literal["umap", "pca"] = "umap"
+    split_method: Literal["event", "time", "random"] = Field(
+        "event", description="how to split when the data has no split column"
+    )
+
+
+def make_estimator(
+    n_clusters: int, config: ClusterConfig, seed: int, checkpoint_dir: Path | None, resume: bool
+) -> Any:
+    """A :class:`DeepEmbeddedClustering` configured from ``config``."""
+    from seislearn.cluster.dec import DeepEmbeddedClustering
+
+    t = config.training
+    return DeepEmbeddedClustering(
+        n_clusters=n_clusters,
+        channels=tuple(config.model.channels),
+        latent_dim=config.model.latent_dim,
+        nu=config.model.nu,
+        init=t.init,
+        n_init=t.n_init,
+        batch_size=t.batch_size,
+        pretrain_epochs=t.pretrain_epochs,
+        pretrain_lr=t.pretrain_lr,
+        pretrain_noise=t.pretrain_noise,
+        n_pretrain=t.n_pretrain,
+        patience=t.patience,
+        dec_max_epochs=t.dec_max_epochs,
+        dec_lr=t.dec_lr,
+        update_interval=t.update_interval,
+        tol=t.tol,
+        recon_weight=t.recon_weight,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+    )

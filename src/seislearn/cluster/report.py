@@ -1,0 +1,197 @@
+"""Outputs of a ``cluster`` run: assignments, metrics with baselines, figures, report.
+
+Baselines are always computed on the same spectrograms and splits: raw KMeans
+on the flattened spectrograms and AE + KMeans (the pretrained autoencoder's
+embedding with the centres DEC started from).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from seislearn.data import schema
+
+if TYPE_CHECKING:
+    from seislearn.cluster.config import ClusterConfig
+    from seislearn.cluster.dec import DeepEmbeddedClustering
+    from seislearn.cluster.features import SpectrogramSet
+    from seislearn.report.html import Section
+    from seislearn.runs import RunDir
+
+
+def _subsets(split: np.ndarray) -> dict[str, np.ndarray]:
+    subsets = {"all": np.ones(len(split), dtype=bool)}
+    if (split == "test").any():
+        subsets["test"] = split == "test"
+    return subsets
+
+
+def write_outputs(
+    run: RunDir,
+    est: DeepEmbeddedClustering,
+    features: SpectrogramSet,
+    split: np.ndarray,
+    truth: np.ndarray | None,
+    cfg: ClusterConfig,
+    seed: int,
+    n_clusters: int,
+) -> dict[str, Any]:
+    """Predict every trace, score DEC and the baselines, draw the figures, write the report."""
+    from sklearn.cluster import KMeans
+
+    from seislearn.cluster import figures as figs
+    from seislearn.cluster.choose_k import score_k_range, suggest_k
+    from seislearn.cluster.evaluate import evaluate
+
+    X = features.spectrograms
+    meta = features.metadata
+    q = est.predict_proba(X)
+    labels = q.argmax(axis=1)
+    q_assigned = q[np.arange(len(q)), labels]
+    z = est.transform(X)
+    z_pre = est.transform_pretrained(X)
+    fit_mask = split != "test"
+    flat = X.reshape(len(X), -1)
+    raw = KMeans(n_clusters, n_init=cfg.training.n_init, random_state=seed).fit(flat[fit_mask])
+    baselines = {
+        "ae_kmeans": (est.predict_initial(X), z_pre),
+        "raw_kmeans": (raw.predict(flat), flat),
+    }
+    table = pd.DataFrame(
+        {
+            schema.TRACE_NAME: meta[schema.TRACE_NAME].astype(str),
+            "cluster": labels,
+            "q": q_assigned,
+            "split": split,
+        }
+    )
+    if truth is not None:
+        table["label"] = truth
+    run.write_csv("assignments.csv", table)
+
+    metrics: dict[str, Any] = {"n_traces": len(meta), "skipped": features.skipped}
+    for name, mask in _subsets(split).items():
+        t = truth[mask] if truth is not None else None
+        metrics[name] = {"dec": evaluate(z[mask], labels[mask], q_assigned[mask], t, n_clusters)}
+        for base, (pred, space) in baselines.items():
+            metrics[name][base] = evaluate(
+                space[mask], pred[mask], np.ones(mask.sum()), t, n_clusters
+            )
+    scores = score_k_range(z_pre[fit_mask], cfg.k_range, seed=seed)
+    metrics["choose_k"] = {
+        "scores": scores.to_dict(orient="records"),
+        **suggest_k(scores),
+        "embedding": "pretrained autoencoder (before DEC), train+dev",
+    }
+    metrics["training"] = {
+        "pretrain_epochs_run": est.history_["pretrain_epochs_run"],
+        "dec_updates": len(est.history_["dec"]),
+        "dec_converged": est.history_["dec_converged"],
+        "pretrain_agreement": est.history_["pretrain_agreement"],
+        "pretrain_chosen": est.history_["pretrain_chosen"],
+    }
+    run.write_json("metrics.json", metrics)
+    run.write_json("history.json", est.history_)
+    run.write_csv("choose_k.csv", scores)
+
+    figures = [
+        (
+            figs.training_curves(run, est.history_),
+            "Training: pretraining MSE, then DEC loss and labels changed",
+        ),
+        (
+            figs.choose_k(run, scores),
+            "Choosing k: silhouette (higher is better) and Davies-Bouldin (lower)",
+        ),
+        *figs.embedding_maps(run, z, labels, truth, cfg.embedding_plot, seed),
+        (figs.mean_spectrograms(run, X, labels, features), "Mean spectrogram per cluster"),
+        (
+            figs.example_waveforms(run, features, labels, q_assigned),
+            "Example waveforms per cluster (highest q)",
+        ),
+    ]
+    occupancy = figs.occupancy(run, meta, labels)
+    if occupancy is not None:
+        figures.append((occupancy, "Cluster occupancy over time (trace_start_time)"))
+    _write_report(run, metrics, figures, n_clusters, truth is not None)
+    return metrics
+
+
+def comparison_rows(metrics: dict[str, Any], subset: str = "all") -> list[list[Any]]:
+    """Rows (method, ACC, NMI, ARI, silhouette, Davies-Bouldin) of DEC and the baselines."""
+    rows = []
+    for method, label in (
+        ("dec", "CAE + DEC"),
+        ("ae_kmeans", "CAE + KMeans"),
+        ("raw_kmeans", "raw KMeans"),
+    ):
+        m = metrics.get(subset, {}).get(method)
+        if m is None:
+            continue
+        rows.append(
+            [
+                label,
+                m.get("acc", "-"),
+                m.get("nmi", "-"),
+                m.get("ari", "-"),
+                m["silhouette"],
+                m["davies_bouldin"],
+            ]
+        )
+    return rows
+
+
+def summary_section(title: str, metrics: dict[str, Any], figures: list[tuple[Any, str]]) -> Section:
+    """A report section: DEC side by side with the baselines, then the figures."""
+    from seislearn.report.html import Section
+
+    sec = Section(title)
+    header = ["method", "ACC", "NMI", "ARI", "silhouette", "Davies-Bouldin"]
+    for subset in ("all", "test"):
+        if subset in metrics:
+            n = metrics[subset]["dec"]["n"]
+            sec.add_table(
+                f"{subset} traces (n = {n}); silhouette/DB in each method's own space",
+                header,
+                comparison_rows(metrics, subset),
+            )
+    ck = metrics.get("choose_k", {})
+    if ck.get("suggested") is not None:
+        sec.add_text(
+            f"Choosing k on the pretrained embedding: silhouette prefers k = {ck['silhouette']}, "
+            f"Davies-Bouldin k = {ck['davies_bouldin']}; suggested k = {ck['suggested']}."
+        )
+    sizes = metrics["all"]["dec"]["cluster_sizes"]
+    sec.add_table(
+        "cluster sizes (DEC, all traces)", ["cluster", "traces"], [[k, v] for k, v in sizes.items()]
+    )
+    for path, caption in figures:
+        sec.add_figure(path, caption)
+    return sec
+
+
+def _write_report(
+    run: RunDir,
+    metrics: dict[str, Any],
+    figures: list[tuple[Any, str]],
+    n_clusters: int,
+    labelled: bool,
+) -> None:
+    from seislearn.report.html import write_report
+
+    sec = summary_section(f"Deep Embedded Clustering, k = {n_clusters}", metrics, figures)
+    if not labelled:
+        sec.add_text("No label column was given: ACC, NMI and ARI are not computed.")
+    if metrics["skipped"]:
+        sec.add_text(
+            f"{len(metrics['skipped'])} traces skipped: " + "; ".join(metrics["skipped"][:20])
+        )
+    write_report(
+        run.path / "report.html",
+        "seislearn cluster",
+        [sec],
+        subtitle="Every number and figure below was computed in this run.",
+    )

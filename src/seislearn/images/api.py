@@ -1,0 +1,348 @@
+"""The ``images`` workflow: cluster seismic image patches and flag the odd ones.
+
+``fit_images``: read patches -> features (torchvision backbone or the
+self-supervised encoder trained here) -> UMAP -> KMeans -> cluster-to-label
+mapping (when the folder has class subfolders) -> anomaly scores -> run folder
+(``predictions.csv``, ``metrics.json``, ``classification_metrics.csv``,
+figures, ``report.html``, ``model/``). ``predict_images`` applies a fitted run
+to new patches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from seislearn.config import StrictModel
+from seislearn.errors import DataError
+from seislearn.images.ssl import SSLConfig
+from seislearn.runs import RunDir
+
+log = logging.getLogger(__name__)
+
+
+class ImagesConfig(StrictModel):
+    """Configuration of ``seislearn images fit`` (keys for ``--set``)."""
+
+    extractor: str = "ssl"
+    weights: str = "imagenet"
+    input_size: int = 224
+    batch_size: int = 64
+    mat_key: str | None = None
+    umap_components: int = 50
+    plot_projection: Literal["umap", "pca"] = "umap"
+    umap_neighbors: int = 15
+    umap_min_dist: float = 0.0
+    n_clusters: int | None = None
+    k_min: int = 2
+    k_max: int = 10
+    mapping: Literal["hungarian", "majority"] = "hungarian"
+    anomaly: Literal["centroid", "isolation_forest", "lof"] = "centroid"
+    n_init: int = 10
+    top_anomalies: int = 18
+    examples_per_cluster: int = 8
+    cache: bool = True
+    cache_dir: str | None = None
+    progress: bool = True
+    ssl: SSLConfig = SSLConfig()
+
+
+def _cache_dir(config: ImagesConfig) -> Path | None:
+    from seislearn.images.features import default_cache_dir
+
+    if not config.cache:
+        return None
+    return Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+
+
+def build_extractor(
+    config: ImagesConfig, images: list[np.ndarray], run: RunDir, seed: int, resume: bool
+) -> tuple[object, dict]:
+    """The feature extractor of ``config``; trains the SSL encoder when asked for."""
+    from seislearn.images.features import Extractor, torchvision_extractor
+    from seislearn.images.ssl import train_ssl_encoder
+    from seislearn.io.images import stack_scaled
+
+    if config.extractor != "ssl":
+        return torchvision_extractor(config.extractor, config.weights, config.input_size), {}
+    ssl = config.ssl
+    scaled = stack_scaled(images, ssl.input_size)
+    with run.timed("ssl_training"):
+        encoder, history = train_ssl_encoder(
+            scaled, ssl, run.checkpoints, seed=seed, resume=resume, progress=config.progress
+        )
+    init_args = {
+        "widths": list(ssl.widths),
+        "feature_dim": ssl.feature_dim,
+        "projection_dim": ssl.projection_dim,
+        "attribute": ssl.attribute,
+        "amplitude": ssl.amplitude,
+    }
+    spec = {
+        "kind": "ssl",
+        "name": "ssl",
+        "weights": "trained in this run",
+        "input_size": ssl.input_size,
+        "init_args": init_args,
+    }
+    return Extractor(spec, encoder), history
+
+
+def _predictions_frame(
+    files: list[str], labels: list[str] | None, result: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "file": files,
+            "true_label": labels if labels is not None else [""] * len(files),
+            "cluster": result["cluster"].astype(int),
+            "predicted_label": result["predicted_label"],
+            "anomaly_score": np.round(result["anomaly_score"].astype(float), 5),
+        }
+    )
+
+
+def _evaluate(run_path: Path, frame: pd.DataFrame, labelled: bool) -> dict:
+    from seislearn.evaluation.clustering import clustering_scores, per_class_counts
+    from seislearn.runs import write_json_atomic
+
+    metrics: dict = {"n_patches": len(frame), "n_clusters": int(frame["cluster"].nunique())}
+    if labelled:
+        y = frame["true_label"].to_numpy(str)
+        metrics.update({k.upper(): v for k, v in clustering_scores(y, frame["cluster"]).items()})
+        mapped = frame["predicted_label"].to_numpy(str)
+        metrics["mapped_accuracy"] = float(np.mean(y == mapped))
+        never = sorted(set(y) - set(mapped))
+        metrics["classes_never_predicted"] = never
+        counts = pd.DataFrame(per_class_counts(y, mapped))
+        from seislearn.runs import atomic_path
+
+        with atomic_path(run_path / "classification_metrics.csv") as tmp:
+            counts.to_csv(tmp, index=False)
+    write_json_atomic(run_path / "metrics.json", metrics)
+    return metrics
+
+
+def _figures(
+    run: RunDir,
+    images: list[np.ndarray],
+    frame: pd.DataFrame,
+    xy: np.ndarray | None,
+    config: ImagesConfig,
+    prefix: str = "",
+) -> list[tuple[Path, str]]:
+    from seislearn.images.plots import plot_gallery, plot_umap_2d
+
+    figures: list[tuple[Path, str]] = []
+    if xy is not None:
+        if (frame["true_label"] != "").all():
+            fig = plot_umap_2d(xy, frame["true_label"].to_numpy(), "UMAP 2-D", "true label")
+            figures.append((run.save_figure(fig, "umap_true_labels"), "UMAP 2-D by true label"))
+        fig = plot_umap_2d(xy, frame["cluster"].to_numpy(), "UMAP 2-D", "cluster")
+        figures.append((run.save_figure(fig, "umap_clusters"), "UMAP 2-D by KMeans cluster"))
+    order = np.argsort(-frame["anomaly_score"].to_numpy())[: config.top_anomalies]
+    captions = [
+        f"{Path(frame['file'].iat[i]).name[:22]}\nc{frame['cluster'].iat[i]} "
+        f"score {frame['anomaly_score'].iat[i]:.2f}"
+        for i in order
+    ]
+    fig = plot_gallery([images[i] for i in order], captions, "Most anomalous patches")
+    figures.append(
+        (run.save_figure(fig, f"{prefix}anomaly_gallery"), "Top anomalies (highest score first)")
+    )
+    rng = np.random.default_rng(0)
+    for cluster in sorted(frame["cluster"].unique()):
+        members = np.flatnonzero(frame["cluster"].to_numpy() == cluster)
+        pick = rng.choice(members, min(config.examples_per_cluster, members.size), replace=False)
+        label = frame["predicted_label"].iat[members[0]]
+        title = f"cluster {cluster}" + (f" -> {label}" if label else "") + f" ({members.size})"
+        captions = [Path(frame["file"].iat[i]).name[:22] for i in pick]
+        fig = plot_gallery([images[i] for i in pick], captions, title, columns=8)
+        figures.append((run.save_figure(fig, f"{prefix}cluster_{cluster}"), title))
+    return figures
+
+
+def project_2d(features: np.ndarray, method: str, seed: int) -> np.ndarray:
+    """A separate 2-D map of the (standardized) features, for plots only."""
+    if method == "pca" or len(features) < 5:
+        from sklearn.decomposition import PCA
+
+        return PCA(2, random_state=seed).fit_transform(features)
+    import warnings
+
+    import umap
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
+        return umap.UMAP(n_components=2, random_state=seed).fit_transform(features)
+
+
+def fit_images(
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    config: ImagesConfig | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    resume: bool = False,
+    on_error: Literal["raise", "skip"] = "raise",
+) -> dict:
+    """Fit the image-clustering pipeline on the patches in ``data``; write the run ``out``.
+
+    Returns
+    -------
+    dict, the metrics (also in ``out/metrics.json``)
+    """
+    import time
+
+    from seislearn.images.features import (
+        features_cached,
+        save_extractor,
+        torchvision_extractor,
+    )
+    from seislearn.images.pipeline import ImageClusterPipeline
+    from seislearn.io.images import read_images
+
+    config = config or ImagesConfig()
+    t0 = time.perf_counter()
+    # Bad files, missing weights or no network fail here, before a run folder exists.
+    patches = read_images(data, key=config.mat_key, on_error=on_error)
+    read_s = round(time.perf_counter() - t0, 3)
+    pretrained = None
+    if config.extractor != "ssl":
+        pretrained = torchvision_extractor(config.extractor, config.weights, config.input_size)
+    run = RunDir(out, overwrite=overwrite, resume=resume)
+    run.timings["read"] = read_s
+    run.write_config(config)
+    labels = np.asarray(patches.labels) if patches.labels is not None else None
+    if pretrained is not None:
+        extractor, history = pretrained, {}
+    else:
+        extractor, history = build_extractor(config, patches.images, run, seed, resume)
+    with run.timed("features"):
+        features, hit = features_cached(
+            extractor, patches.images, config.batch_size, _cache_dir(config), config.progress
+        )
+    pipeline = ImageClusterPipeline(
+        n_components=config.umap_components,
+        n_neighbors=config.umap_neighbors,
+        min_dist=config.umap_min_dist,
+        n_clusters=config.n_clusters,
+        k_range=(config.k_min, config.k_max),
+        mapping=config.mapping,
+        anomaly=config.anomaly,
+        n_init=config.n_init,
+        seed=seed,
+    )
+    with run.timed("cluster"):
+        pipeline.fit(features, labels)
+    mapped = np.array([pipeline.mapping_.get(int(c), "") for c in pipeline.labels_], dtype=object)
+    result = {
+        "cluster": pipeline.labels_,
+        "predicted_label": mapped,
+        "anomaly_score": pipeline.anomaly_scores_,
+    }
+    frame = _predictions_frame(patches.files, patches.labels, result)
+    run.write_csv("predictions.csv", frame)
+    metrics = _evaluate(run.path, frame, labels is not None)
+    metrics.update({"features_from_cache": hit, "feature_dim": int(features.shape[1])})
+    metrics["skipped_files"] = patches.skipped
+    if pipeline.silhouette_:
+        metrics["silhouette_by_k"] = pipeline.silhouette_
+    if history:
+        metrics["ssl_training"] = history
+    run.write_json("metrics.json", metrics)
+    with run.timed("save_model"):
+        save_extractor(extractor, run.model_dir)
+        pipeline.save(run.model_dir)
+    with run.timed("figures"):
+        xy = project_2d(pipeline.train_features_, config.plot_projection, seed)
+        figures = _figures(run, patches.images, frame, xy, config)
+    _write_report(run, "seislearn images fit", metrics, figures, patches.skipped)
+    run.write_manifest(
+        "images",
+        seed=seed,
+        data=data,
+        extra={"extractor": extractor.spec["name"], "n_patches": len(patches)},
+    )
+    return metrics
+
+
+def _write_report(
+    run: RunDir, title: str, metrics: dict, figures: list[tuple[Path, str]], skipped: list[str]
+) -> Path:
+    from seislearn.report.html import Section, write_report
+
+    section = Section("Image clustering")
+    section.add_metrics("metrics", {k: v for k, v in metrics.items() if k != "skipped_files"})
+    if skipped:
+        section.add_table("skipped files", ["reason"], [[s] for s in skipped])
+    for path, caption in figures:
+        section.add_figure(path, caption)
+    return write_report(run.path / "report.html", title, [section])
+
+
+def predict_images(
+    model: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    on_error: Literal["raise", "skip"] = "raise",
+    mat_key: str | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> tuple[Path, dict]:
+    """Assign the patches in ``data`` with the pipeline fitted in run ``model``.
+
+    Parameters
+    ----------
+    model : path-like, a run written by :func:`fit_images`
+    data : path-like, folder of patches (class subfolders give metrics)
+    out : path-like, optional; default ``MODEL/predict_<data folder name>``
+
+    Returns
+    -------
+    out : Path, the folder written
+    metrics : dict
+    """
+    from seislearn.images.features import features_cached, load_extractor
+    from seislearn.images.pipeline import ImageClusterPipeline
+    from seislearn.io.images import read_images
+
+    source = RunDir.open(model)
+    saved = ImagesConfig.model_validate(_read_yaml(source.path / "config.yaml"))
+    target = Path(out) if out is not None else source.path / f"predict_{Path(data).name}"
+    run = RunDir(target, overwrite=overwrite)
+    extractor = load_extractor(source.model_dir)
+    with run.timed("load_pipeline"):
+        pipeline = ImageClusterPipeline.load(source.model_dir)
+    patches = read_images(data, key=mat_key or saved.mat_key, on_error=on_error)
+    with run.timed("features"):
+        features, _ = features_cached(
+            extractor, patches.images, batch_size, _cache_dir(saved), progress
+        )
+    with run.timed("assign"):
+        result = pipeline.predict(features)
+    frame = _predictions_frame(patches.files, patches.labels, result)
+    run.write_csv("predictions.csv", frame)
+    metrics = _evaluate(run.path, frame, patches.labels is not None)
+    metrics["model"] = str(source.path)
+    metrics["skipped_files"] = patches.skipped
+    run.write_json("metrics.json", metrics)
+    figures = _figures(run, patches.images, frame, None, saved)
+    _write_report(run, "seislearn images predict", metrics, figures, patches.skipped)
+    run.write_manifest("images-predict", seed=pipeline.seed, data=data, extra={"model": str(model)})
+    return run.path, metrics
+
+
+def _read_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise DataError("the run has no config.yaml", path=path) from None

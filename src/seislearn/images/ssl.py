@@ -1,0 +1,195 @@
+"""Training the self-supervised patch encoder with Lightning (the ``ssl`` extractor).
+
+The patches are split at random into train and dev (the dev contrastive loss
+drives early stopping; no labels are used anywhere). Checkpoints go to the
+run's ``checkpoints/`` folder, so ``--resume`` continues an interrupted fit.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from pydantic import Field
+from torch.utils.data import DataLoader, TensorDataset
+
+from seislearn.config import StrictModel
+from seislearn.images.encoder import PatchAugment, PatchEncoder, nt_xent_loss
+
+log = logging.getLogger(__name__)
+
+
+class SSLConfig(StrictModel):
+    """Settings of the self-supervised encoder (``--set ssl.KEY=VALUE``).
+
+    Attributes
+    ----------
+    input_size : int, pixels; patches are resized (antialiased) to this square size
+    widths : list of int, channels of the stride-2 convolution blocks
+    feature_dim : int, size of the representation that is clustered
+    projection_dim : int, size of the space of the contrastive loss
+    temperature : float, NT-Xent temperature
+    epochs, batch_size, learning_rate, weight_decay : training (AdamW, cosine schedule)
+    dev_fraction : float, share of patches held out for early stopping on the dev loss
+    patience : int, epochs without dev improvement before stopping
+    crop_scale_min : float, smallest crop side as a fraction of the patch side
+    rotation_deg : float, degrees, largest rotation of a view
+    vertical_flip : bool, mirror views up-down too
+    vertical_stretch : float, largest vertical zoom of a view (>= 1)
+    gamma : float, largest amplitude-curve exponent of a view (>= 1)
+    attribute : bool, feed the coherence discontinuity attribute as a channel
+    amplitude : bool, feed the amplitudes as a channel
+    """
+
+    input_size: int = 48
+    widths: list[int] = Field(default_factory=lambda: [16, 32, 64, 96])
+    feature_dim: int = 128
+    projection_dim: int = 64
+    temperature: float = 0.5
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    dev_fraction: float = 0.15
+    patience: int = 5
+    crop_scale_min: float = 0.7
+    rotation_deg: float = 8.0
+    vertical_flip: bool = False
+    vertical_stretch: float = 1.0
+    gamma: float = 1.0
+    attribute: bool = True
+    amplitude: bool = False
+
+
+class SimCLRTask(L.LightningModule):
+    """SimCLR training of a :class:`~seislearn.images.encoder.PatchEncoder`."""
+
+    def __init__(self, config: dict) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.cfg = SSLConfig(**config)
+        self.encoder = PatchEncoder(
+            self.cfg.widths,
+            self.cfg.feature_dim,
+            self.cfg.projection_dim,
+            self.cfg.attribute,
+            self.cfg.amplitude,
+        )
+        self.augment = PatchAugment(
+            scale=(self.cfg.crop_scale_min, 1.0),
+            max_rotation_deg=self.cfg.rotation_deg,
+            vertical_flip=self.cfg.vertical_flip,
+            vertical_stretch=self.cfg.vertical_stretch,
+            gamma=self.cfg.gamma,
+        )
+
+    def _loss(self, x: torch.Tensor) -> torch.Tensor:
+        z1 = self.encoder.project(self.encoder(self.augment(x)))
+        z2 = self.encoder.project(self.encoder(self.augment(x)))
+        return nt_xent_loss(z1, z2, self.cfg.temperature)
+
+    def training_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self._loss(batch[0])
+        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False)
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> None:
+        # Fixed augmentations per epoch would be nicer; the seeded loader keeps it comparable.
+        self.log("dev_loss", self._loss(batch[0]), prog_bar=True, on_epoch=True)
+
+    def configure_optimizers(self) -> dict:
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay
+        )
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(self.cfg.epochs, 1))
+        return {"optimizer": opt, "lr_scheduler": sched}
+
+
+def train_ssl_encoder(
+    images: np.ndarray,
+    config: SSLConfig,
+    checkpoints: Path,
+    seed: int = 0,
+    resume: bool = False,
+    progress: bool = True,
+) -> tuple[PatchEncoder, dict]:
+    """Train the encoder on patches ``(n, S, S)`` in [0, 1] (already at ``input_size``).
+
+    Returns
+    -------
+    encoder : PatchEncoder, in eval mode
+    history : dict, epochs run and the best dev loss
+    """
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.early_stopping import EarlyStopping
+
+    L.seed_everything(seed, workers=True, verbose=False)
+    n = len(images)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_dev = max(1, round(config.dev_fraction * n)) if n >= 8 else 0
+    dev_idx, train_idx = order[:n_dev], order[n_dev:]
+    tensor = torch.from_numpy(np.ascontiguousarray(images[:, None], dtype=np.float32))
+    batch = min(config.batch_size, len(train_idx))
+    train = DataLoader(
+        TensorDataset(tensor[train_idx]),
+        batch_size=batch,
+        shuffle=True,
+        drop_last=len(train_idx) > batch,
+        generator=torch.Generator().manual_seed(seed),
+    )
+    dev = (
+        DataLoader(TensorDataset(tensor[dev_idx]), batch_size=config.batch_size) if n_dev else None
+    )
+    task = SimCLRTask(config.model_dump())
+    checkpoint = ModelCheckpoint(
+        dirpath=checkpoints,
+        filename="ssl-{epoch:03d}",
+        monitor="dev_loss" if dev else "train_loss",
+        save_top_k=1,
+    )
+    callbacks = [checkpoint, latest_epoch_checkpoint(checkpoints)]
+    if dev is not None:
+        callbacks.append(EarlyStopping(monitor="dev_loss", patience=config.patience))
+    trainer = L.Trainer(
+        max_epochs=config.epochs,
+        accelerator="auto",
+        devices=1,
+        logger=False,
+        enable_checkpointing=True,
+        callbacks=callbacks,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        deterministic=False,
+        log_every_n_steps=1,
+    )
+    last = checkpoints / "last.ckpt"
+    ckpt_path = str(last) if resume and last.is_file() else None
+    quiet = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric")]
+    levels = [q.level for q in quiet]
+    if not progress:  # Lightning's INFO banners would drown a --quiet run
+        for q in quiet:
+            q.setLevel(logging.WARNING)
+    try:
+        trainer.fit(task, train, dev, ckpt_path=ckpt_path, weights_only=True)
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
+    best = checkpoint.best_model_path
+    if best:
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        task.load_state_dict(state)
+    encoder = task.encoder.cpu().eval()
+    score = checkpoint.best_model_score
+    history = {
+        "epochs_run": int(trainer.current_epoch),
+        "best_dev_loss": None if score is None else float(score),
+        "n_train": len(train_idx),
+        "n_dev": int(n_dev),
+    }
+    return encoder, history
