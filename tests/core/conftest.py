@@ -1,4 +1,4 @@
-"""Fixtures of the foundation tests: tiny STEAD files and ObsPy streams, written by the tests."""
+"""Fixtures of the core tests: tiny STEAD files and ObsPy streams, written by the tests."""
 
 from __future__ import annotations
 
