@@ -69,13 +69,13 @@ def back_azimuth_labels(
 ) -> np.ndarray:
     """Back-azimuth per trace, degrees; from the label column, else from coordinates.
 
+    A warning is logged where a given label and the coordinates disagree by 150-210 degrees.
+
     Parameters
     ----------
     metadata : DataFrame
     source : str, dataset name for messages
     require : bool, raise :class:`DataError` when neither labels nor coordinates exist
-
-    Warns (logging) where a given label and the coordinates disagree by 150-210 degrees.
     """
     from obspy.geodetics import gps2dist_azimuth
 
