@@ -85,3 +85,32 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, events_dir: Path, tiny
     out = tmp_path_factory.mktemp("classify") / "run"
     train(events_dir, tiny_config, out)
     return out
+
+
+# -- a seislearn command in its own process (Lightning's DDP launcher re-runs it per rank) --
+@pytest.fixture(scope="session")
+def seislearn_process():
+    """Run ``python -m seislearn ARGS`` with this checkout's sources; returns the result.
+
+    Keyword arguments are extra environment variables. Any rank variables of
+    the calling process are removed, so the command starts as global rank 0.
+    """
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+
+    def run(*args: str, **env_vars: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": src, "OMP_NUM_THREADS": "1", **env_vars}
+        for key in ("LOCAL_RANK", "NODE_RANK", "RANK", "WORLD_SIZE", "MASTER_PORT"):
+            env.pop(key, None)
+        return subprocess.run(
+            [sys.executable, "-m", "seislearn", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    return run

@@ -123,21 +123,21 @@ def _fit_stage(
     epochs: int,
     patience: int,
     resume: bool,
+    trainer_config: Any = None,
 ) -> dict[str, float]:
     """Fit one stage with early stopping on dev; return timing figures; load the best weights."""
-    import lightning as L
     import torch
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from seislearn.training.checkpoints import latest_epoch_checkpoint
     from seislearn.training.early_stopping import EarlyStopping
+    from seislearn.training.trainer import build_trainer
 
     folder = run.checkpoints / stage
     checkpoint = ModelCheckpoint(dirpath=folder, filename="best", monitor="val_loss", save_top_k=1)
     timer = _EpochTimer()
-    trainer = L.Trainer(
-        accelerator="auto",
-        devices=1,
+    trainer = build_trainer(
+        trainer_config,
         max_epochs=epochs,
         logger=False,
         enable_checkpointing=True,
@@ -249,21 +249,35 @@ def train_model(
         _load_initial(module, init_state)
         with run.timed("train_end_to_end"):
             figures["end_to_end"] = _fit_stage(
-                module, datamodule, run, "end_to_end", t.head_epochs, t.patience, resume
+                module,
+                datamodule,
+                run,
+                "end_to_end",
+                t.head_epochs,
+                t.patience,
+                resume,
+                config.trainer,
             )
         return module.net, figures
     vae_module = AzimuthModule(stage="vae", **common)
     _load_initial(vae_module, init_state)
     with run.timed("train_vae"):
         figures["vae"] = _fit_stage(
-            vae_module, datamodule, run, "vae", t.vae_epochs, t.patience, resume
+            vae_module, datamodule, run, "vae", t.vae_epochs, t.patience, resume, config.trainer
         )
     head_module = AzimuthModule(stage="head", **common)
     head_module.net.load_state_dict(vae_module.net.state_dict())
     head_patience = 2 if config.preset == "original" else t.patience
     with run.timed("train_head"):
         figures["head"] = _fit_stage(
-            head_module, datamodule, run, "head", t.head_epochs, head_patience, resume
+            head_module,
+            datamodule,
+            run,
+            "head",
+            t.head_epochs,
+            head_patience,
+            resume,
+            config.trainer,
         )
     return head_module.net, figures
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from seislearn.config import StrictModel
+from seislearn.training.trainer import TrainerConfig
 
 
 class WindowConfig(StrictModel):
@@ -118,6 +119,7 @@ class AzimuthConfig(StrictModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
     split_seed: int = 0
 
 

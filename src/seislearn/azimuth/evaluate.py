@@ -48,36 +48,44 @@ def predict_arrays(
 
     ``kappa_scale`` multiplies the concentrations (the dev-split calibration);
     ``incidence=False`` (a model trained without incidence labels) gives NaN incidences.
+    Runs on the devices of the trainer options (:mod:`seislearn.training.predict`):
+    one process by default, every trace exactly once on many.
     """
     import torch
+    from torch.utils.data import TensorDataset
 
-    from seislearn.azimuth.losses import unit_to_angle_deg
+    from seislearn.training.predict import predict_dataset
 
-    net.eval()
-    parts: dict[str, list[np.ndarray]] = {
-        "back_azimuth_deg": [],
-        "kappa": [],
-        "incidence_deg": [],
-        "embedding": [],
-    }
-    with torch.no_grad():
-        for start in range(0, len(windows), batch_size):
-            x = torch.as_tensor(windows[start : start + batch_size], dtype=torch.float32)
-            out = net(x)
-            parts["back_azimuth_deg"].append(unit_to_angle_deg(out["back_azimuth"]).numpy())
-            parts["kappa"].append(out["kappa"].numpy())
-            inc = (
-                (unit_to_angle_deg(out["incidence"]).numpy() + 180.0) % 360.0 - 180.0
-                if "incidence" in out
-                else np.full(len(x), np.nan)
-            )
-            parts["incidence_deg"].append(inc)
-            parts["embedding"].append(out["embedding"].numpy())
-    result = {k: np.concatenate(v) for k, v in parts.items()}
+    dataset = TensorDataset(torch.as_tensor(np.ascontiguousarray(windows), dtype=torch.float32))
+    result = predict_dataset(net, azimuth_step, dataset, batch_size=batch_size)
+    if not result:  # no windows
+        result = {k: np.zeros(0, np.float32) for k in ("back_azimuth_deg", "kappa")}
+        result["incidence_deg"] = np.zeros(0, np.float32)
+        result["embedding"] = np.zeros((0, 0), np.float32)
     result["kappa"] = result["kappa"] * kappa_scale
     if not incidence:
         result["incidence_deg"] = np.full(len(windows), np.nan)
     return result
+
+
+def azimuth_step(net: Any, batch: tuple) -> dict[str, Any]:
+    """One batch of windows through the net: angles in degrees, kappa, embedding."""
+    import torch
+
+    from seislearn.azimuth.losses import unit_to_angle_deg
+
+    out = net(batch[0])
+    baz = unit_to_angle_deg(out["back_azimuth"].float())
+    if "incidence" in out:
+        inc = torch.remainder(unit_to_angle_deg(out["incidence"].float()) + 180.0, 360.0) - 180.0
+    else:
+        inc = torch.full_like(baz, float("nan"))
+    return {
+        "back_azimuth_deg": baz,
+        "kappa": out["kappa"].float(),
+        "incidence_deg": inc,
+        "embedding": out["embedding"].float(),
+    }
 
 
 # -- evaluation -------------------------------------------------------------------

@@ -173,9 +173,12 @@ class AzimuthModule(L.LightningModule):
             head_losses = self._head_losses(x, baz, inc, mean)
             total = total + head_losses["loss"]
             logs.update({f"head_{k}": v for k, v in head_losses.items()})
-        self.log(f"{prefix}_loss", total, prog_bar=True, batch_size=len(x))
+        # Dev losses are averaged over the ranks of a distributed run, so early
+        # stopping and the best checkpoint are the same decision on every rank.
+        sync = prefix != "train"
+        self.log(f"{prefix}_loss", total, prog_bar=True, batch_size=len(x), sync_dist=sync)
         for name, value in logs.items():
-            self.log(f"{prefix}_{name}", value, batch_size=len(x))
+            self.log(f"{prefix}_{name}", value, batch_size=len(x), sync_dist=sync)
         return total
 
     def training_step(

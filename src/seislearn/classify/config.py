@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from seislearn.config import StrictModel
+from seislearn.training.trainer import TrainerConfig
 
 #: Scalar side inputs the CNN can take besides the spectrogram (see ``ClassifyConfig``).
 SideInput = Literal["log_peak_amplitude", "log_sp_time", "log_distance"]
@@ -97,3 +98,4 @@ class ClassifyConfig(StrictModel):
     seed: int = 0
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)

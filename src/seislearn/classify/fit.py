@@ -57,21 +57,31 @@ def predict_array(
 ) -> np.ndarray:
     """Class probabilities ``(n, K)`` or regression values ``(n,)`` of scaled inputs.
 
-    ``side``: scaled side inputs ``(n, k)`` for a model that takes them.
+    ``side``: scaled side inputs ``(n, k)`` for a model that takes them. Runs on
+    the devices of the trainer options (:mod:`seislearn.training.predict`).
     """
     import torch
+    from torch.utils.data import TensorDataset
 
-    module.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(x), batch_size):
-            batch = torch.as_tensor(x[start : start + batch_size])
-            extra = None if side is None else torch.as_tensor(side[start : start + batch_size])
-            pred = module(batch, extra)
-            if module.task == "classification":
-                pred = torch.softmax(pred, dim=-1)
-            out.append(pred.cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0,))
+    from seislearn.training.predict import predict_dataset
+
+    if len(x) == 0:
+        return np.zeros((0,))
+    tensors = [torch.as_tensor(np.ascontiguousarray(x))]
+    if side is not None:
+        tensors.append(torch.as_tensor(np.ascontiguousarray(side)))
+    out = predict_dataset(module, classify_step, TensorDataset(*tensors), batch_size=batch_size)
+    return out["prediction"]
+
+
+def classify_step(module: Any, batch: tuple) -> dict[str, Any]:
+    """One batch through the CNN: softmax probabilities, or the regression value."""
+    import torch
+
+    pred = module(batch[0], batch[1] if len(batch) > 1 else None).float()
+    if module.task == "classification":
+        pred = torch.softmax(pred, dim=-1)
+    return {"prediction": pred}
 
 
 def fit_model(
@@ -98,6 +108,7 @@ def fit_model(
     from seislearn.evaluation.classification import class_weights
     from seislearn.training.checkpoints import latest_epoch_checkpoint
     from seislearn.training.early_stopping import EarlyStopping
+    from seislearn.training.trainer import build_trainer
 
     for name in ("train", "dev"):
         if not (split == name).any():
@@ -139,10 +150,9 @@ def fit_model(
         weight_decay=cfg.training.weight_decay,
     )
     best = ModelCheckpoint(dirpath=run.checkpoints, filename="best", monitor="val_loss")
-    trainer = L.Trainer(
+    trainer = build_trainer(
+        cfg.trainer,
         max_epochs=cfg.training.epochs,
-        accelerator="auto",
-        devices=1,
         logger=False,
         enable_checkpointing=True,
         enable_progress_bar=progress,

@@ -94,9 +94,12 @@ class ClassifyModule(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         loss, per_sample = self._loss(batch)
         n = len(batch[0])
-        self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=n)
+        # sync_dist: averaged over the ranks of a distributed run (one decision for all)
+        self.log("val_loss", loss, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
         name = "val_mae" if self.task == "regression" else "val_acc"
-        self.log(name, per_sample.mean(), on_epoch=True, prog_bar=True, batch_size=n)
+        self.log(
+            name, per_sample.mean(), on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True
+        )
         self._epoch.setdefault("val_loss", []).append(loss.detach().repeat(n))
         self._epoch.setdefault(name, []).append(per_sample.detach())
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from seislearn.cli.common import (
     add_config_options,
     add_data_options,
+    add_device_options,
     add_run_options,
     formatter,
 )
@@ -89,6 +90,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_obspy_options(tr)
     add_run_options(tr)
     add_config_options(tr, example="training.head_epochs=40")
+    add_device_options(tr)
     tr.add_argument(
         "--preset",
         choices=("default", "original"),
@@ -114,6 +116,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=("all", "train", "dev", "test"),
         help="evaluate on this split of the data (default: all traces)",
     )
+    add_device_options(ev)
     ev.set_defaults(func=_evaluate)
 
     pr = sub.add_parser("predict", help="predict back-azimuth, incidence and uncertainty")
@@ -121,6 +124,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_options(pr)
     _add_obspy_options(pr)
     add_run_options(pr, out_required=False)
+    add_device_options(pr)
     pr.set_defaults(func=_predict)
 
     pk = sub.add_parser(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from seislearn.cli.common import add_config_options, add_data_options, add_run_options, formatter
+from seislearn.cli.common import (
+    add_config_options,
+    add_data_options,
+    add_device_options,
+    add_run_options,
+    formatter,
+)
 
 if TYPE_CHECKING:
     from seislearn.classify.config import ClassifyConfig
@@ -63,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, help="maximum epochs (early stopping on dev)")
     t.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     t.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_device_options(t)
     t.set_defaults(func=_train)
 
     e = actions.add_parser(
@@ -76,6 +83,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--split", help="evaluate only this split of the data (train/dev/test)")
     e.add_argument("--out", metavar="DIR", help="output folder (default RUN/evaluation)")
     e.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    add_device_options(e)
     e.set_defaults(func=_evaluate)
 
     r = actions.add_parser(
@@ -88,6 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_data_options(r)
     r.add_argument("--out", metavar="CSV", help="CSV to write (default RUN/predictions_<data>.csv)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing CSV")
+    add_device_options(r)
     r.set_defaults(func=_predict)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from seislearn.cli.common import (
     add_config_options,
     add_data_options,
+    add_device_options,
     add_run_options,
     formatter,
 )
@@ -65,6 +66,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_run_options(t)
     t.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints")
     add_config_options(t, example="training.pretrain_epochs=20")
+    add_device_options(t)
     t.set_defaults(func=_train)
 
     r = sub.add_parser(
@@ -80,6 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--label-column", metavar="COL", help="score against this column")
     r.add_argument("--out", metavar="DIR", help="output run directory (default: RUN/predict)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    add_device_options(r)
     r.set_defaults(func=_predict)
 
 

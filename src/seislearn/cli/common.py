@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 
 def formatter() -> type[argparse.HelpFormatter]:
@@ -68,3 +69,80 @@ def add_config_options(
         metavar="KEY=VALUE",
         help=f"override one config key, e.g. --set {example} (repeatable)",
     )
+
+
+def add_device_options(parser: argparse.ArgumentParser) -> None:
+    """``--accelerator``, ``--devices``, ``--num-nodes``, ``--strategy``, ``--precision``.
+
+    Passed to Lightning's ``Trainer`` (see ``seislearn.training.trainer``); they
+    override the config's ``trainer.*`` keys. Unset options keep the config's value.
+    """
+    group = parser.add_argument_group(
+        "devices and distribution (Lightning Trainer; override the trainer.* config keys)"
+    )
+    group.add_argument(
+        "--accelerator",
+        choices=("auto", "cpu", "gpu", "cuda", "mps", "tpu"),
+        help="hardware (default auto: a GPU when present, else the CPU)",
+    )
+    group.add_argument(
+        "--devices", metavar="N", help="devices per machine: a count, 'auto', -1 (all) or '0,1'"
+    )
+    group.add_argument(
+        "--num-nodes", type=int, metavar="N", help="machines taking part (SLURM nodes; default 1)"
+    )
+    group.add_argument(
+        "--strategy",
+        metavar="NAME",
+        help="Lightning strategy: auto (default), ddp, ddp_spawn, fsdp, ... "
+        "(under SLURM: srun seislearn ... --strategy ddp)",
+    )
+    group.add_argument(
+        "--precision",
+        choices=("32-true", "bf16-mixed", "16-mixed", "64-true", "bf16-true", "16-true"),
+        help="numeric precision (default 32-true; bf16-mixed works on CPU and recent GPUs)",
+    )
+
+
+def device_context(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """The trainer options given on the command line, in force while a command runs."""
+    names = ("accelerator", "devices", "num_nodes", "strategy", "precision")
+    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    if not given:
+        return contextlib.nullcontext()
+    from seislearn.training.trainer import device_options
+
+    return device_options(**given)
+
+
+def replica_outputs(args: argparse.Namespace) -> None:
+    """Send the outputs of a non-zero rank of a distributed run to a scratch folder.
+
+    Under ``--strategy ddp`` (and ``srun``) every rank runs the whole command; only
+    rank 0 writes the run. The other ranks train and predict with it but write
+    into a temporary folder removed when they exit; with ``--resume`` it links to
+    the run's ``checkpoints/``, so every rank resumes from the same checkpoint.
+    Their standard output is silenced (rank 0 reports).
+    """
+    from seislearn.training.trainer import is_replica
+
+    if not hasattr(args, "out") or not is_replica():
+        return
+    import atexit
+    import os
+    import shutil
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    scratch = Path(tempfile.mkdtemp(prefix="seislearn-replica-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    replica_out = scratch / "out"
+    if getattr(args, "resume", False) and args.out is not None:
+        replica_out.mkdir()
+        (replica_out / "checkpoints").symlink_to(
+            Path(args.out).resolve() / "checkpoints", target_is_directory=True
+        )
+    args.out = str(replica_out)
+    # Rank 0 tells the user what was written; errors (stderr) still show from every rank.
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)

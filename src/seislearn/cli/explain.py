@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seislearn.cli.common import add_data_options, formatter
+from seislearn.cli.common import add_data_options, add_device_options, formatter
 
 EPILOG = """\
 examples:
@@ -45,6 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-cross-check", action="store_true", help="skip the Integrated Gradients cross-check"
     )
+    add_device_options(p)
     p.set_defaults(func=_run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seislearn.cli.common import add_config_options, add_run_options, formatter
+from seislearn.cli.common import add_config_options, add_device_options, add_run_options, formatter
 
 EPILOG = """\
 examples:
@@ -64,6 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_options(fit, example="ssl.epochs=20")
+    add_device_options(fit)
     fit.set_defaults(func=_fit)
 
     predict = sub.add_parser(
@@ -80,6 +81,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--batch-size", type=int, default=64)
     predict.add_argument("--on-error", default="raise", choices=("raise", "skip"))
     predict.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_options(predict)
     predict.set_defaults(func=_predict)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from seislearn import __version__
+from seislearn.cli.common import device_context, replica_outputs
 from seislearn.errors import SeislearnError
 
 #: Command groups in the order ``--help`` lists them.
@@ -92,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2 if args.command is None else 0
     try:
-        result = args.func(args)
+        if args.command in TRAINING_COMMANDS:
+            replica_outputs(args)
+        with device_context(args):
+            result = args.func(args)
     except SeislearnError as exc:
         print(f"seislearn: error: {exc}", file=sys.stderr)
         return 1

@@ -24,6 +24,7 @@ from seislearn.cluster.evaluate import evaluate
 from seislearn.cluster.features import FeatureConfig, SpectrogramSet
 from seislearn.data import schema
 from seislearn.errors import ConfigError, DataError
+from seislearn.training.trainer import use_config
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def train_cluster(
         )
     X = features.spectrograms
     est = make_estimator(n_clusters, cfg, seed, run.checkpoints, resume)
-    with run.timed("fit"):
+    with run.timed("fit"), use_config(cfg.trainer):
         est.fit(X[fit_mask], dev_mask=split[fit_mask] == "dev")
     est.save(
         run.model_dir,

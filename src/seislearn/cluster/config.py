@@ -9,6 +9,7 @@ from pydantic import Field
 
 from seislearn.cluster.features import FeatureConfig
 from seislearn.config import StrictModel
+from seislearn.training.trainer import TrainerConfig
 
 
 class ModelConfig(StrictModel):
@@ -48,6 +49,7 @@ class ClusterConfig(StrictModel):
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
     k_range: list[int] = Field(
         default_factory=lambda: list(range(2, 11)), description="k values scored to choose k"
     )

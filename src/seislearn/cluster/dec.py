@@ -155,8 +155,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------
     def _trainer(self, max_epochs: int, callbacks: list, prefix: str) -> Any:
-        import lightning as L
         from lightning.pytorch.callbacks import ModelCheckpoint
+
+        from seislearn.training.trainer import build_trainer
 
         callbacks = list(callbacks)
         if self.checkpoint_dir is not None:
@@ -168,10 +169,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     save_top_k=0,
                 )
             )
-        trainer = L.Trainer(
+        trainer = build_trainer(
+            None,  # the CLI's options, or the config's (seislearn.training.trainer.use_config)
             max_epochs=max_epochs,
-            accelerator="auto",
-            devices=1,
             logger=False,
             enable_checkpointing=self.checkpoint_dir is not None,
             callbacks=callbacks,

@@ -61,7 +61,8 @@ class CAEPretrainModule(L.LightningModule):
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         x = batch[0]
-        self.log("val_loss", F.mse_loss(self.autoencoder(x), x), on_epoch=True, prog_bar=True)
+        loss = F.mse_loss(self.autoencoder(x), x)
+        self.log("val_loss", loss, on_epoch=True, prog_bar=True, sync_dist=True)
 
     def on_train_epoch_end(self) -> None:
         metrics = self.trainer.callback_metrics

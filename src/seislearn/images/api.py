@@ -17,11 +17,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from seislearn.config import StrictModel
 from seislearn.errors import DataError
 from seislearn.images.ssl import SSLConfig
 from seislearn.runs import RunDir
+from seislearn.training.trainer import TrainerConfig, use_config
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class ImagesConfig(StrictModel):
     cache_dir: str | None = None
     progress: bool = True
     ssl: SSLConfig = SSLConfig()
+    trainer: TrainerConfig = Field(default_factory=TrainerConfig)
 
 
 def _cache_dir(config: ImagesConfig) -> Path | None:
@@ -72,7 +75,7 @@ def build_extractor(
         return torchvision_extractor(config.extractor, config.weights, config.input_size), {}
     ssl = config.ssl
     scaled = stack_scaled(images, ssl.input_size)
-    with run.timed("ssl_training"):
+    with run.timed("ssl_training"), use_config(config.trainer):
         encoder, history = train_ssl_encoder(
             scaled, ssl, run.checkpoints, seed=seed, resume=resume, progress=config.progress
         )

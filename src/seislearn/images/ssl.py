@@ -93,12 +93,12 @@ class SimCLRTask(L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self._loss(batch[0])
-        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False)
+        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False, sync_dist=True)
         return loss
 
     def validation_step(self, batch: tuple[torch.Tensor], batch_idx: int) -> None:
         # Fixed augmentations per epoch would be nicer; the seeded loader keeps it comparable.
-        self.log("dev_loss", self._loss(batch[0]), prog_bar=True, on_epoch=True)
+        self.log("dev_loss", self._loss(batch[0]), prog_bar=True, on_epoch=True, sync_dist=True)
 
     def configure_optimizers(self) -> dict:
         opt = torch.optim.AdamW(
@@ -127,6 +127,7 @@ def train_ssl_encoder(
 
     from seislearn.training.checkpoints import latest_epoch_checkpoint
     from seislearn.training.early_stopping import EarlyStopping
+    from seislearn.training.trainer import build_trainer
 
     L.seed_everything(seed, workers=True, verbose=False)
     n = len(images)
@@ -156,10 +157,9 @@ def train_ssl_encoder(
     callbacks = [checkpoint, latest_epoch_checkpoint(checkpoints)]
     if dev is not None:
         callbacks.append(EarlyStopping(monitor="dev_loss", patience=config.patience))
-    trainer = L.Trainer(
+    trainer = build_trainer(
+        None,  # the CLI's options, or ImagesConfig.trainer (images.api puts it in force)
         max_epochs=config.epochs,
-        accelerator="auto",
-        devices=1,
         logger=False,
         enable_checkpointing=True,
         callbacks=callbacks,
