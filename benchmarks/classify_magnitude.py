@@ -77,10 +77,12 @@ def _side_input_fit(run: Path, data: Path) -> dict:
     from sklearn.linear_model import LinearRegression
 
     from seislearn.classify.apply import load_classifier
+    from seislearn.data.identity import lookup_names
     from seislearn.evaluation.classification import regression_metrics
 
     prep, _ = load_classifier(run).prepare(data)
-    split = pd.read_csv(run / "splits.csv").set_index("trace_name")["split"]
+    saved = pd.read_csv(run / "splits.csv")
+    split = pd.Series(saved["split"].to_numpy(), index=lookup_names(saved))
     split = split.loc[prep.metadata["trace_name"]].to_numpy()
     train, test = split == "train", split == "test"
     fit = LinearRegression().fit(prep.side[train], prep.y[train])

@@ -104,7 +104,11 @@ def test_predict_reads_miniseed_with_a_pick_csv(tiny_run, events, tmp_path):
     assert table["back_azimuth_deg"].between(0, 360).all()
     assert table["baseline_back_azimuth_deg"].between(0, 360).all()
 
-    merged = truth.merge(table, on="trace_name", validate="one_to_one")
+    # Without station coordinates (no inventory) the files carry no truth of their own.
+    assert (table["truth_source"] == "none").all()
+    merged = truth.merge(
+        table.drop(columns=["true_back_azimuth_deg"]), on="trace_name", validate="one_to_one"
+    )
     assert len(merged) == len(events)
     loud = merged[merged["snr_db"] >= 10]
     assert len(loud) >= 3

@@ -16,6 +16,7 @@ from seislearn.classify.data import prepare_waveforms
 from seislearn.classify.fit import predict_array
 from seislearn.classify.model import SpectrogramCNN, WaveformCNN1D
 from seislearn.data import schema
+from seislearn.data.identity import lookup_names
 from seislearn.errors import ConfigError, DataError
 
 
@@ -75,7 +76,8 @@ def test_magnitude_run_feeds_amplitudes_and_sp_time_scaled_with_train_only(
     clf = load_classifier(magnitude_run)
     assert clf.module.model.side_linear.in_features == 16 + 4
     prep, x = clf.prepare(events_dir)
-    splits = pd.read_csv(magnitude_run / "splits.csv").set_index(schema.TRACE_NAME)[schema.SPLIT]
+    saved = pd.read_csv(magnitude_run / "splits.csv")
+    splits = pd.Series(saved[schema.SPLIT].to_numpy(), index=lookup_names(saved))
     split = splits.loc[prep.metadata[schema.TRACE_NAME]].to_numpy()
     train_rows = split == "train"
     assert 0 < train_rows.sum() < len(split)

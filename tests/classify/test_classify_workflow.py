@@ -88,12 +88,13 @@ def test_time_split_trains_on_earlier_events_than_it_tests(
         update={"split": "time", "training": tiny_config.training.model_copy(update={"epochs": 1})}
     )
     run = train(events_dir, cfg, tmp_path / "run").path
+    from seislearn.data.identity import lookup_names
     from seislearn.io import read_dataset
 
     meta = read_dataset(events_dir).metadata.set_index("trace_name")
     pred = pd.read_csv(run / "predictions.csv")
     times = pd.to_datetime(
-        meta.loc[pred["trace_name"], "source_origin_time"], format="mixed"
+        meta.loc[lookup_names(pred), "source_origin_time"], format="mixed"
     ).to_numpy()
     split = pred["split"].to_numpy()
     assert times[split == "dev"].max() <= times[split == "test"].min()

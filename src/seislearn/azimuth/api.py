@@ -29,6 +29,7 @@ from seislearn.azimuth.evaluate import (  # noqa: F401  (re-exported: the workfl
     summary_section,
     write_figures,
 )
+from seislearn.data.labels import TruthConfig
 from seislearn.evaluation.circular import angle_error_deg
 from seislearn.runs import RunDir
 
@@ -346,6 +347,7 @@ def load_data(
         on_error=on_error,
         split_seed=config.split_seed,
         require_labels=require_labels,
+        labels=config.labels,
     )
     data.skipped = list(getattr(dataset, "skipped", [])) + data.skipped
     return data
@@ -426,6 +428,8 @@ def train(
             data, net, baseline_window, test, kappa_scale, incidence_trained, correction
         )
     metrics["training"] = training
+    if data.truth is not None:  # the truth of every split (training included), beside the test's
+        metrics.setdefault("truth", {})["back_azimuth_all_splits"] = data.truth.summary()
     metrics["baseline_window_samples"] = list(baseline_window)
     metrics["kappa_scale_from_dev"] = kappa_scale
     metrics["skipped"] = data.skipped
@@ -463,7 +467,9 @@ def fit_baseline_correction(
     return fit_station_correction(estimated, data.back_azimuth_deg[train])
 
 
-def _load_run(model_run: str | os.PathLike) -> tuple[Any, dict, AzimuthConfig]:
+def _load_run(
+    model_run: str | os.PathLike, labels: TruthConfig | None = None
+) -> tuple[Any, dict, AzimuthConfig]:
     from seislearn.azimuth.heads import AzimuthNet
     from seislearn.config import parse_config
     from seislearn.models.serialization import load_model
@@ -471,6 +477,8 @@ def _load_run(model_run: str | os.PathLike) -> tuple[Any, dict, AzimuthConfig]:
     run = RunDir.open(model_run)
     net, extra = load_model(run.model_dir, (AzimuthNet,), name=MODEL_PREFIX)
     config = parse_config(AzimuthConfig, {"window": extra["window"]}, str(run.model_dir))
+    if labels is not None:
+        config = config.model_copy(update={"labels": labels})
     return net, extra, config
 
 
@@ -495,14 +503,16 @@ def evaluate(
     split: str = "all",
     picks: str | os.PathLike | None = None,
     inventory: str | os.PathLike | None = None,
+    labels: TruthConfig | None = None,
 ) -> Path:
     """Evaluate a trained run on a labelled dataset; writes metrics, predictions, figures.
 
     ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    ``labels``: the back-azimuth truth policy (default ``auto``, see :mod:`seislearn.data.labels`).
     """
     from seislearn.report.html import write_report
 
-    net, extra, config = _load_run(model_run)
+    net, extra, config = _load_run(model_run, labels)
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error, True, picks, inventory)
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
@@ -529,12 +539,14 @@ def predict(
     on_error: str = "raise",
     picks: str | os.PathLike | None = None,
     inventory: str | os.PathLike | None = None,
+    labels: TruthConfig | None = None,
 ) -> Path:
     """Predict back-azimuth, incidence and uncertainty for every trace with a P pick.
 
     ``picks``, ``inventory``: for MiniSEED/SAC files, see :func:`load_data`.
+    ``labels``: the truth policy of the ``true_back_azimuth_deg`` column (default ``auto``).
     """
-    net, extra, config = _load_run(model_run)
+    net, extra, config = _load_run(model_run, labels)
     run = RunDir(out, overwrite=overwrite)
     data = load_data(data_path, config, format, on_error, False, picks, inventory)
     _, table, _ = evaluate_arrays(data, net, *_saved_settings(extra))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from seislearn.config import StrictModel
+from seislearn.data.labels import TruthConfig
 from seislearn.training.trainer import TrainerConfig
 
 
@@ -120,6 +121,11 @@ class AzimuthConfig(StrictModel):
     loss: LossConfig = Field(default_factory=LossConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    labels: TruthConfig = Field(
+        default_factory=TruthConfig,
+        description="where the back-azimuth truth comes from (labels.back_azimuth_from: "
+        "auto, label or coordinates) and the tolerance of a label against the coordinates",
+    )
     split_seed: int = 0
 
 

@@ -1,10 +1,12 @@
 """Data for the azimuth workflow: labels, windows around P, SNR, and the split.
 
-The back-azimuth label comes from ``path_back_azimuth_deg`` or, where that is
-missing, from the station and source coordinates (ObsPy geodetics). Where both
-exist and disagree by about 180 degrees (the label holds the azimuth instead
-of the back-azimuth, a known flaw of some catalogues), a warning names the
-traces.
+The back-azimuth truth follows the policy of :mod:`seislearn.data.labels`
+(``labels.back_azimuth_from``, default ``auto``): the geodesic back-azimuth from
+source and station coordinates wherever they exist, the
+``path_back_azimuth_deg`` label only where they do not. A label that disagrees
+with the coordinates by more than the tolerance (the label holds the azimuth
+instead of the back-azimuth, a known flaw of STEAD) is counted, named, and
+never used to train or score unless ``label`` is asked for.
 """
 
 from __future__ import annotations
@@ -17,16 +19,11 @@ import pandas as pd
 
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
+from seislearn.data.identity import message_names, user_names
+from seislearn.data.labels import Truth, TruthConfig, truth_from_config
 from seislearn.errors import DataError
 
 log = logging.getLogger(__name__)
-
-_COORDINATES = (
-    schema.SOURCE_LATITUDE,
-    schema.SOURCE_LONGITUDE,
-    schema.STATION_LATITUDE,
-    schema.STATION_LONGITUDE,
-)
 
 
 @dataclass
@@ -44,6 +41,8 @@ class AzimuthData:
     p_index : int, sample of the P pick inside the window
     sampling_rate : float, Hz, of the windows
     skipped : list of str, traces left out and why
+    truth : Truth, where each back-azimuth came from (coordinates or label), with
+        the labels that disagree with the coordinates
     """
 
     windows: np.ndarray
@@ -55,6 +54,7 @@ class AzimuthData:
     p_index: int
     sampling_rate: float
     skipped: list[str] = field(default_factory=list)
+    truth: Truth | None = None
 
     @property
     def split(self) -> np.ndarray:
@@ -64,53 +64,46 @@ class AzimuthData:
         return self.metadata[schema.SPLIT].astype(str).to_numpy()
 
 
-def back_azimuth_labels(
-    metadata: pd.DataFrame, source: str = "", require: bool = True
-) -> np.ndarray:
-    """Back-azimuth per trace, degrees; from the label column, else from coordinates.
+def back_azimuth_truth_of(
+    metadata: pd.DataFrame,
+    source: str = "",
+    require: bool = True,
+    labels: TruthConfig | None = None,
+) -> Truth:
+    """The back-azimuth truth of each trace under the truth policy ``labels``.
 
-    A warning is logged where a given label and the coordinates disagree by 150-210 degrees.
+    See :mod:`seislearn.data.labels`: by default (``auto``) the geodesic
+    back-azimuth from source and station coordinates wherever they exist, the
+    ``path_back_azimuth_deg`` label elsewhere; labels the coordinates contradict
+    are counted, named and never used. A warning names traces whose label and
+    coordinates disagree.
 
     Parameters
     ----------
     metadata : DataFrame
     source : str, dataset name for messages
-    require : bool, raise :class:`DataError` when neither labels nor coordinates exist
+    require : bool, raise :class:`DataError` when no trace has a back-azimuth
+    labels : TruthConfig, the policy (default: ``auto``, 10 degrees)
     """
-    from obspy.geodetics import gps2dist_azimuth
-
-    n = len(metadata)
-    labels = (
-        metadata[schema.BACK_AZIMUTH].to_numpy(dtype=float)
-        if schema.BACK_AZIMUTH in metadata.columns
-        else np.full(n, np.nan)
-    )
-    from_coordinates = np.full(n, np.nan)
-    if all(c in metadata.columns for c in _COORDINATES):
-        coords = metadata[list(_COORDINATES)].to_numpy(dtype=float)
-        for i, (slat, slon, rlat, rlon) in enumerate(coords):
-            if np.all(np.isfinite([slat, slon, rlat, rlon])):
-                from_coordinates[i] = gps2dist_azimuth(slat, slon, rlat, rlon)[2]
-    both = np.isfinite(labels) & np.isfinite(from_coordinates)
-    difference = np.abs((labels - from_coordinates + 180.0) % 360.0 - 180.0)
-    flipped = both & (difference > 150.0)
-    if flipped.any():
-        names = metadata[schema.TRACE_NAME].astype(str).to_numpy()[flipped]
-        log.warning(
-            "%s: %d traces have a back-azimuth label about 180 degrees from the one computed "
-            "from coordinates (azimuth stored instead of back-azimuth?), e.g. %s",
-            source or "dataset",
-            int(flipped.sum()),
-            ", ".join(names[:5]),
-        )
-    result = np.where(np.isfinite(labels), labels, from_coordinates)
-    if require and not np.isfinite(result).any():
+    config = labels or TruthConfig()
+    truth = truth_from_config(metadata, config, "back_azimuth", source or None)
+    if require and not np.isfinite(truth.values).any():
         raise DataError(
             f"no back-azimuth: the metadata has neither {schema.BACK_AZIMUTH!r} nor station "
             "and source coordinates",
             path=source or None,
         )
-    return result % 360.0
+    return truth
+
+
+def back_azimuth_labels(
+    metadata: pd.DataFrame,
+    source: str = "",
+    require: bool = True,
+    labels: TruthConfig | None = None,
+) -> np.ndarray:
+    """Back-azimuth per trace, degrees in [0, 360); NaN where unknown (see :func:`back_azimuth_truth_of`)."""
+    return back_azimuth_truth_of(metadata, source, require, labels).values
 
 
 def ensure_event_ids(metadata: pd.DataFrame) -> pd.DataFrame:
@@ -155,6 +148,7 @@ def prepare(
     on_error: str = "raise",
     split_seed: int = 0,
     require_labels: bool = True,
+    labels: TruthConfig | None = None,
 ) -> AzimuthData:
     """Cut bandpassed, globally normalized P windows and collect labels and the split.
 
@@ -164,7 +158,8 @@ def prepare(
     Traces marked ``trace_category == noise`` are left out. With
     ``require_labels=False`` (data to predict) traces may lack a back-azimuth
     label, and a dataset without a train/dev split keeps what it has (no split
-    is drawn for it).
+    is drawn for it). ``labels`` is the truth policy of the back-azimuth
+    (:class:`seislearn.data.labels.TruthConfig`; default ``auto``).
     """
     from seislearn.data.splits import assign_splits, check_no_event_leak
     from seislearn.data.windows import Preprocess, extract_windows
@@ -200,7 +195,7 @@ def prepare(
     scale = windows.std(axis=(1, 2), keepdims=True)
     flat = (scale[:, 0, 0] <= 0) | ~np.isfinite(scale[:, 0, 0])
     if flat.any():
-        names = rows[schema.TRACE_NAME].astype(str).to_numpy()[flat]
+        names = message_names(rows)[flat]
         raise DataError(
             f"{flat.sum()} P windows are flat (all zeros), e.g. {names[0]!r}",
             path=dataset.name,
@@ -210,7 +205,8 @@ def prepare(
     sampling_rate = target_rate_hz or float(rows[schema.SAMPLING_RATE].iloc[0])
     p_index = round(before_s * sampling_rate)
     rows = ensure_event_ids(rows)
-    baz = back_azimuth_labels(rows, dataset.name, require=require_labels)
+    truth = back_azimuth_truth_of(rows, dataset.name, require_labels, labels)
+    baz = truth.values
     incidence = (
         rows[schema.INCIDENCE].to_numpy(dtype=float)
         if schema.INCIDENCE in rows.columns
@@ -239,6 +235,7 @@ def prepare(
         p_index=p_index,
         sampling_rate=sampling_rate,
         skipped=skipped,
+        truth=truth,
     )
 
 
@@ -257,7 +254,23 @@ def concatenate(parts: list[AzimuthData]) -> AzimuthData:
         p_index=first.p_index,
         sampling_rate=first.sampling_rate,
         skipped=[s for p in parts for s in p.skipped],
+        truth=_join_truths([p.truth for p in parts]),
     )
+
+
+def _join_truths(truths: list[Truth | None]) -> Truth | None:
+    if any(t is None for t in truths) or not truths:
+        return None
+    first = truths[0]
+    return Truth(
+        first.quantity,
+        first.source,
+        *(np.concatenate([getattr(t, k) for t in truths]) for k in _TRUTH_ARRAYS),
+        first.tolerance,
+    )
+
+
+_TRUTH_ARRAYS = ("values", "origin", "label", "computed", "disagree", "names")
 
 
 def synthesize(
@@ -292,4 +305,6 @@ def synthesize(
     data.metadata[schema.TRACE_NAME] = [
         f"{name}_c{k}" for k, part in enumerate(parts) for name in part.metadata[schema.TRACE_NAME]
     ]
+    if data.truth is not None:
+        data.truth.names = user_names(data.metadata)
     return data

@@ -11,6 +11,8 @@ import pandas as pd
 
 from seislearn.azimuth.data import AzimuthData
 from seislearn.data import schema
+from seislearn.data.identity import per_trace_table
+from seislearn.data.labels import Truth
 from seislearn.evaluation.circular import (
     angle_error_deg,
     angle_metrics,
@@ -120,10 +122,14 @@ def evaluate_arrays(
         if station_correction is None
         else apply_station_correction(base.back_azimuth_deg, station_correction)
     )
-    table = predictions_table(data.metadata[mask], out, base, calibrated)
+    truth = data.truth.select(mask) if data.truth is not None else None
+    table = predictions_table(data.metadata[mask], out, base, calibrated, truth)
     baz, inc, snr = data.back_azimuth_deg[mask], data.incidence_deg[mask], data.snr_db[mask]
     labelled = np.isfinite(baz)
     metrics: dict[str, Any] = {"n_traces": int(mask.sum()), "snr_estimated": data.snr_estimated}
+    if truth is not None:
+        # What the scores below are measured against (the traces scored here).
+        metrics["truth"] = {"back_azimuth": truth.summary()}
     if labelled.any():
         model_err = angle_error_deg(out["back_azimuth_deg"][labelled], baz[labelled])
         metrics["model"] = angle_metrics(
@@ -163,30 +169,36 @@ def predictions_table(
     out: dict[str, np.ndarray],
     base: Any,
     calibrated: np.ndarray | None = None,
+    truth: Truth | None = None,
 ) -> pd.DataFrame:
     """The ``predictions.csv`` table; ``uncertainty`` is the circular standard deviation, degrees.
 
+    Traces are named the user's way (:mod:`seislearn.data.identity`): ``trace_name``
+    first and, after a conversion, ``trace_name_seisbench`` last.
+
     ``calibrated``: the station-calibrated baseline back-azimuths, degrees, written as
-    ``baseline_calibrated_back_azimuth_deg`` when given.
+    ``baseline_calibrated_back_azimuth_deg`` when given. ``truth`` (the traces' truth
+    under the policy of :mod:`seislearn.data.labels`) adds ``true_back_azimuth_deg``
+    (what was scored against, degrees), ``truth_source`` (``coordinates``, ``label``
+    or ``none``) and ``label_disagrees`` (the label contradicts the coordinates);
+    the label itself stays in ``path_back_azimuth_deg``, as given.
     """
-    table = pd.DataFrame(
-        {
-            "trace_name": metadata[schema.TRACE_NAME].astype(str).to_numpy(),
-            "back_azimuth_deg": out["back_azimuth_deg"],
-            "incidence_deg": out["incidence_deg"],
-            "uncertainty": von_mises_circular_std_deg(out["kappa"]),
-            "kappa": out["kappa"],
-            "baseline_back_azimuth_deg": base.back_azimuth_deg,
-            "baseline_incidence_deg": base.incidence_deg,
-            "rectilinearity": base.rectilinearity,
-        }
-    )
+    values = {
+        "back_azimuth_deg": out["back_azimuth_deg"],
+        "incidence_deg": out["incidence_deg"],
+        "uncertainty": von_mises_circular_std_deg(out["kappa"]),
+        "kappa": out["kappa"],
+        "baseline_back_azimuth_deg": base.back_azimuth_deg,
+        "baseline_incidence_deg": base.incidence_deg,
+        "rectilinearity": base.rectilinearity,
+    }
     if calibrated is not None:
-        table["baseline_calibrated_back_azimuth_deg"] = calibrated
-    for column in (schema.BACK_AZIMUTH, schema.SPLIT):
-        if column in metadata.columns:
-            table[column] = metadata[column].to_numpy()
-    return table
+        values["baseline_calibrated_back_azimuth_deg"] = calibrated
+    if truth is not None:
+        values["true_back_azimuth_deg"] = truth.values
+        values["truth_source"] = truth.origin
+        values["label_disagrees"] = truth.disagree
+    return per_trace_table(metadata, values, keep=(schema.BACK_AZIMUTH, schema.SPLIT))
 
 
 def write_figures(
@@ -224,6 +236,7 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
     from seislearn.report.html import Section
 
     section = Section(title)
+    add_truth(section, metrics.get("truth", {}))
     rows = comparison_rows(metrics)
     if rows:
         section.add_table(
@@ -276,3 +289,17 @@ def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
                     row.append(calibrated.get(subset, {}).get(key, ""))
                 rows.append(row)
     return rows
+
+
+def add_truth(section: Any, truth: dict[str, Any]) -> None:
+    """The source of the truth in a report section: one sentence and a table per quantity."""
+    for quantity, summary in truth.items():
+        if summary.get("source") == "label" and summary.get("labels_disagreeing_used"):
+            section.add_text("WARNING: " + summary["note"])
+        else:
+            section.add_text(summary["note"])
+        keys = [k for k in summary if k not in ("note", "disagreeing_traces")]
+        rows = [[k, summary[k]] for k in keys]
+        if summary.get("disagreeing_traces"):
+            rows.append(["some disagreeing traces", ", ".join(summary["disagreeing_traces"])])
+        section.add_table(f"{quantity.replace('_', '-')} truth", ["", "value"], rows)

@@ -25,6 +25,7 @@ from seislearn.classify.config import ClassifyConfig
 from seislearn.classify.data import Prepared, describe, load_inputs
 from seislearn.classify.fit import fit_model, model_init_args, score, undersample
 from seislearn.data import schema
+from seislearn.data.identity import per_trace_table
 from seislearn.report.html import Section, write_report
 from seislearn.runs import RunDir
 
@@ -103,6 +104,8 @@ def fit_and_score(
     side = side_scaler.transform(prep.side) if side_scaler is not None else None
     metrics: dict[str, Any] = {"task": prep.task, "target": cfg.target, "variant": cfg.variant}
     metrics["side_inputs"] = prep.side_columns
+    if prep.truth:
+        metrics["truth"] = prep.truth
     tables = []
     with run.timed("evaluate"):
         for name in ("dev", "test"):
@@ -116,7 +119,7 @@ def fit_and_score(
         metrics["baselines"] = regression_baselines(prep.y, prep.peak_amplitude, distance, split)
     predictions = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     run.write_csv("predictions.csv", predictions)
-    run.write_csv("splits.csv", prep.metadata[[schema.TRACE_NAME, schema.SPLIT]])
+    run.write_csv("splits.csv", per_trace_table(prep.metadata, keep=(schema.SPLIT,)))
     run.write_csv("history.csv", pd.DataFrame(module.history))
     run.write_json("metrics.json", metrics)
     _figures(run, prep, module, x, side, split, metrics, cfg)
@@ -169,6 +172,10 @@ def report_section(run: RunDir, metrics: dict[str, Any], title: str) -> Section:
         for name, b in metrics.get("baselines", {}).items():
             rows.append([name, b["mae"], b["rmse"], b["r2"]])
         section.add_table("test split: CNN and baselines", ["model", "MAE", "RMSE", "R2"], rows)
+    for truth in metrics.get("truth", {}).values():
+        section.add_text(
+            ("WARNING: " if truth.get("labels_disagreeing_used") else "") + truth["note"]
+        )
     if metrics.get("side_inputs"):
         section.add_text(
             "Side inputs concatenated to the pooled CNN features (scaled with train statistics): "

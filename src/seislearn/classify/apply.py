@@ -14,6 +14,7 @@ from seislearn.classify.config import ClassifyConfig
 from seislearn.classify.data import Prepared, load_inputs
 from seislearn.classify.features import InputScaler, SideScaler
 from seislearn.data import schema
+from seislearn.data.identity import lookup_names, per_trace_table, seisbench_names
 from seislearn.errors import DataError, RunExistsError
 
 
@@ -119,9 +120,10 @@ def split_of(run: str | os.PathLike, metadata: pd.DataFrame, source: object = No
     must mean the run's test events, not the dataset's original column.
     """
     path = Path(run) / "splits.csv"
-    names = metadata[schema.TRACE_NAME].astype(str)
+    names = pd.Series(seisbench_names(metadata))
     if path.is_file():
-        known = pd.read_csv(path, dtype=str).set_index(schema.TRACE_NAME)[schema.SPLIT]
+        saved = pd.read_csv(path, dtype=str, keep_default_na=False)
+        known = pd.Series(saved[schema.SPLIT].to_numpy(), index=lookup_names(saved))
         if names.isin(known.index).all():
             return known.loc[names].to_numpy()
     if schema.SPLIT not in metadata.columns:
@@ -170,6 +172,8 @@ def evaluate(
     result.write_csv("predictions.csv", table)
     full = {"task": clf.task, "target": clf.config.target, "variant": clf.config.variant}
     full["test"] = metrics
+    if prep.truth:
+        full["truth"] = prep.truth
     result.write_json("metrics.json", full)
     from seislearn.classify import figures as figs
     from seislearn.classify.fit import predict_array
@@ -213,8 +217,7 @@ def predict(
     prep, x = clf.prepare(data, data_format, on_error, with_targets=False)
     pred = predict_array(clf.module, x, clf.scaled_side(prep))
     meta = prep.metadata
-    keep = [c for c in (schema.TRACE_NAME, schema.SOURCE_ID, schema.STATION_CODE) if c in meta]
-    table = meta[keep].reset_index(drop=True).copy()
+    table = per_trace_table(meta, keep=(schema.SOURCE_ID, schema.STATION_CODE))
     if clf.task == "classification":
         names = np.asarray(clf.class_names)
         table["predicted"] = names[pred.argmax(axis=1)]

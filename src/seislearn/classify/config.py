@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from seislearn.config import StrictModel
+from seislearn.data.labels import TruthConfig
 from seislearn.training.trainer import TrainerConfig
 
 #: Scalar side inputs the CNN can take besides the spectrogram (see ``ClassifyConfig``).
@@ -78,6 +79,12 @@ class ClassifyConfig(StrictModel):
         ``log_sp_time`` when every trace has P and S picks and the window is
         anchored on picks. ``log_distance`` is never chosen automatically: it
         comes from the catalog location, which new data may not have.
+    labels : TruthConfig
+        Where the epicentral distance comes from wherever it is used (side input,
+        baselines, figures, a distance target): ``labels.distance_from`` =
+        ``auto`` (default; from source and station coordinates where they exist,
+        ``path_ep_distance_km`` elsewhere, never a label the coordinates
+        contradict), ``label`` or ``coordinates``; see :mod:`seislearn.data.labels`.
     """
 
     target: str = "source_type"
@@ -99,3 +106,4 @@ class ClassifyConfig(StrictModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    labels: TruthConfig = Field(default_factory=TruthConfig)

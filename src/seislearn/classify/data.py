@@ -19,6 +19,7 @@ from seislearn.classify.features import (
     waveform_windows,
 )
 from seislearn.data import schema
+from seislearn.data.labels import apply_distance_truth
 from seislearn.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Prepared:
     side : ndarray, float32, (n, k), unscaled side inputs; ``None`` when the model takes none
     side_inputs : list of str, the side inputs used (config names, e.g. ``log_sp_time``)
     side_columns : list of str, one name per column of ``side`` (e.g. ``log10_peak_Z``)
+    truth : dict, the source of the distance truth and its counts (see
+        :mod:`seislearn.data.labels`) when a distance is used, else empty
     """
 
     inputs: np.ndarray
@@ -61,6 +64,7 @@ class Prepared:
     side: np.ndarray | None = None
     side_inputs: list[str] = field(default_factory=list)
     side_columns: list[str] = field(default_factory=list)
+    truth: dict[str, Any] = field(default_factory=dict)
 
 
 def infer_task(values: pd.Series, task: str) -> Literal["classification", "regression"]:
@@ -163,6 +167,11 @@ def prepare_waveforms(
         infer_task(meta[cfg.target], cfg.task) if cfg.target in meta.columns else "classification"
     )
     side_names = resolve_side_inputs(cfg.side_inputs, task, meta, cfg.anchor, cfg.target)
+    truth: dict[str, Any] = {}
+    if task == "regression" or "log_distance" in side_names or cfg.target == schema.EP_DISTANCE:
+        # The distance feeds a side input, the baselines or the target: the truth policy's.
+        meta, distance = apply_distance_truth(meta, cfg.labels, dataset.name)
+        truth["distance"] = distance.summary()
     raw = windows
     if normalize is not None and (task == "regression" or "log_peak_amplitude" in side_names):
         # Amplitudes (side inputs, the amplitude baseline) are measured before normalization.
@@ -210,7 +219,20 @@ def prepare_waveforms(
         inputs = windows
         axes = {"times_s": (np.arange(windows.shape[-1]) / sr - variant.before_s).tolist()}
     return Prepared(
-        inputs, meta, y, task, names, kind, sr, peak, skipped, axes, side, side_names, side_columns
+        inputs,
+        meta,
+        y,
+        task,
+        names,
+        kind,
+        sr,
+        peak,
+        skipped,
+        axes,
+        side,
+        side_names,
+        side_columns,
+        truth,
     )
 
 

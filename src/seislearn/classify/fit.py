@@ -12,6 +12,7 @@ from seislearn.classify.config import ClassifyConfig
 from seislearn.classify.data import Prepared
 from seislearn.classify.features import InputScaler, SideScaler
 from seislearn.data import schema
+from seislearn.data.identity import per_trace_table
 from seislearn.errors import DataError
 from seislearn.runs import RunDir
 
@@ -251,8 +252,7 @@ def score(
 
     pred = predict_array(module, x_scaled[rows], None if side_scaled is None else side_scaled[rows])
     meta = prep.metadata.loc[rows].reset_index(drop=True)
-    keep = [c for c in (schema.TRACE_NAME, schema.SOURCE_ID, schema.SPLIT) if c in meta.columns]
-    table = meta[keep].copy()
+    table = per_trace_table(meta, keep=(schema.SOURCE_ID, schema.SPLIT))
     if prep.task == "classification":
         names = np.asarray(prep.class_names)
         table["true"] = names[prep.y[rows]]

@@ -37,7 +37,9 @@ config keys (YAML sections; --set section.key=value):
   loss.beta_kl, loss.lambda_triplet, loss.triplet_delta_deg, loss.mining (batch_hard|semi_hard),
   loss.lambda_contrastive, loss.lambda_nll, training.mode (end_to_end|two_stage),
   training.head_epochs (the end-to-end budget, 80), training.vae_epochs (two_stage only),
-  training.freeze_encoder (two_stage only), training.patience
+  training.freeze_encoder (two_stage only), training.patience,
+  labels.back_azimuth_from (auto|label|coordinates; also --back-azimuth-from),
+  labels.back_azimuth_tolerance_deg (10)
 """
 
 
@@ -67,6 +69,40 @@ def _add_obspy_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_truth_options(parser: argparse.ArgumentParser) -> None:
+    """``--back-azimuth-from`` and ``--back-azimuth-tolerance``: the truth policy."""
+    parser.add_argument(
+        "--back-azimuth-from",
+        choices=("auto", "label", "coordinates"),
+        default=None,
+        help="truth to train and score against: auto (default) = the geodesic back-azimuth "
+        "from source and station coordinates where they exist, the label elsewhere, and "
+        "never a label the coordinates contradict; label = labels as given; "
+        "coordinates = coordinates only (an error names traces without)",
+    )
+    parser.add_argument(
+        "--back-azimuth-tolerance",
+        type=float,
+        default=None,
+        metavar="DEG",
+        help="a label farther than this from the coordinates' back-azimuth disagrees "
+        "(degrees on the circle; default 10)",
+    )
+
+
+def _truth_config(args: argparse.Namespace, base: object = None) -> object:
+    """The truth policy from the command line, over ``base`` (a TruthConfig) or the defaults."""
+    from seislearn.data.labels import TruthConfig
+
+    update = {}
+    if args.back_azimuth_from is not None:
+        update["back_azimuth_from"] = args.back_azimuth_from
+    if args.back_azimuth_tolerance is not None:
+        update["back_azimuth_tolerance_deg"] = args.back_azimuth_tolerance
+    config = base if isinstance(base, TruthConfig) else TruthConfig()
+    return TruthConfig.model_validate({**config.model_dump(), **update})
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "azimuth",
@@ -91,6 +127,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_run_options(tr)
     add_config_options(tr, example="training.head_epochs=40")
     add_device_options(tr)
+    _add_truth_options(tr)
     tr.add_argument(
         "--preset",
         choices=("default", "original"),
@@ -117,6 +154,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="evaluate on this split of the data (default: all traces)",
     )
     add_device_options(ev)
+    _add_truth_options(ev)
     ev.set_defaults(func=_evaluate)
 
     pr = sub.add_parser("predict", help="predict back-azimuth, incidence and uncertainty")
@@ -125,6 +163,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_obspy_options(pr)
     add_run_options(pr, out_required=False)
     add_device_options(pr)
+    _add_truth_options(pr)
     pr.set_defaults(func=_predict)
 
     pk = sub.add_parser(
@@ -180,6 +219,7 @@ def _train(args: argparse.Namespace) -> int:
     from seislearn.azimuth.config import load_azimuth_config
 
     config = load_azimuth_config(args.config, args.overrides, args.preset)
+    config = config.model_copy(update={"labels": _truth_config(args, config.labels)})
     path = train(
         args.data,
         args.out,
@@ -204,6 +244,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         out,
         overwrite=args.overwrite,
         split=args.split,
+        labels=_truth_config(args),
         **_data_options(args),
     )
     _print_summary(path)
@@ -219,6 +260,7 @@ def _predict(args: argparse.Namespace) -> int:
         args.data,
         out,
         overwrite=args.overwrite,
+        labels=_truth_config(args),
         **_data_options(args),
     )
     print(f"predictions: {path}")
@@ -257,6 +299,9 @@ def _print_summary(run_path: Path) -> None:
 
     metrics = json.loads((Path(run_path) / "metrics.json").read_text(encoding="utf-8"))
     print(f"run: {run_path}")
+    for quantity, truth in metrics.get("truth", {}).items():
+        if quantity == "back_azimuth":
+            print(f"  {truth['note']}")
     if "model" in metrics:
         for who in ("model", "baseline"):
             overall = metrics[who]["overall"]

@@ -67,6 +67,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--split", choices=("event", "time", "existing"), help="split method")
     t.add_argument("--folds", type=int, help="also run k-fold cross-validation by event")
     t.add_argument("--epochs", type=int, help="maximum epochs (early stopping on dev)")
+    t.add_argument(
+        "--distance-from",
+        choices=("auto", "label", "coordinates"),
+        help="epicentral distance truth wherever a distance is used (side input, baselines, a "
+        "distance target): auto (default) = from source and station coordinates where they "
+        "exist, path_ep_distance_km elsewhere, never a label the coordinates contradict; "
+        "label = labels as given; coordinates = coordinates only",
+    )
     t.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     t.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
     add_device_options(t)
@@ -117,6 +125,7 @@ def _config(args: argparse.Namespace) -> ClassifyConfig:
         ("folds", args.folds),
         ("seed", args.seed),
         ("training.epochs", args.epochs),
+        ("labels.distance_from", getattr(args, "distance_from", None)),
     ):
         if value is not None:
             overrides.append(f"{key}={value}")

@@ -23,6 +23,7 @@ from seislearn.cluster.config import ClusterConfig, make_estimator
 from seislearn.cluster.evaluate import evaluate
 from seislearn.cluster.features import FeatureConfig, SpectrogramSet
 from seislearn.data import schema
+from seislearn.data.identity import per_trace_table
 from seislearn.errors import ConfigError, DataError
 from seislearn.training.trainer import use_config
 
@@ -183,13 +184,7 @@ def predict_cluster(
     q = est.predict_proba(X)
     labels = q.argmax(axis=1)
     z = est.transform(X)
-    table = pd.DataFrame(
-        {
-            schema.TRACE_NAME: meta[schema.TRACE_NAME].astype(str),
-            "cluster": labels,
-            "q": q[np.arange(len(q)), labels],
-        }
-    )
+    table = per_trace_table(meta, {"cluster": labels, "q": q[np.arange(len(q)), labels]})
     if truth is not None:
         table[label_column] = truth
     run.write_csv("assignments.csv", table)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from seislearn.data import schema
+from seislearn.data.identity import display_names
 from seislearn.report.plots import new_figure
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def example_waveforms(
         squeeze=False,
     )
     t = np.arange(features.windows.shape[-1]) / features.sampling_rate
-    names = features.metadata[schema.TRACE_NAME].astype(str).to_numpy()
+    names = display_names(features.metadata)
     for j, c in enumerate(clusters):
         members = np.flatnonzero(labels == c)
         members = members[np.argsort(-q_assigned[members])][:per_cluster]

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from seislearn.data import schema
+from seislearn.data.identity import per_trace_table
 
 if TYPE_CHECKING:
     from seislearn.cluster.config import ClusterConfig
@@ -60,14 +59,7 @@ def write_outputs(
         "ae_kmeans": (est.predict_initial(X), z_pre),
         "raw_kmeans": (raw.predict(flat), flat),
     }
-    table = pd.DataFrame(
-        {
-            schema.TRACE_NAME: meta[schema.TRACE_NAME].astype(str),
-            "cluster": labels,
-            "q": q_assigned,
-            "split": split,
-        }
-    )
+    table = per_trace_table(meta, {"cluster": labels, "q": q_assigned, "split": split})
     if truth is not None:
         table["label"] = truth
     run.write_csv("assignments.csv", table)

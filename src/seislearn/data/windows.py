@@ -21,6 +21,7 @@ import pandas as pd
 
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
+from seislearn.data.identity import message_names
 from seislearn.errors import DataError
 
 PadPolicy = Literal["zeros", "edge", "raise"]
@@ -247,8 +248,9 @@ def extract_windows(
     padded: list[int] = []
     skipped: list[str] = []
     expected: int | None = None
+    names = message_names(meta)  # the user's names in every error and skip message
     for i in range(len(dataset)):
-        name = str(meta[schema.TRACE_NAME].iloc[i])
+        name = str(names[i])
         try:
             sr = dataset.sampling_rate(i)
             pick = float(meta[column].iloc[i])

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from seislearn.data import schema
+from seislearn.data.identity import display_names, seisbench_names, user_names
 from seislearn.errors import DataError
 from seislearn.explain import figures as figs
 from seislearn.explain.methods import Method, attribute
@@ -161,7 +161,7 @@ def explain(
     seconds = time.perf_counter() - t0
     names = clf.class_names if classification else [clf.config.target]
     labels = np.asarray(names)[targets] if classification else np.full(len(chosen), names[0])
-    trace_names = meta[schema.TRACE_NAME].astype(str).to_numpy()[chosen]
+    trace_names = user_names(meta)[chosen]
     with run.timed("faithfulness"):
         curves = {explainer: deletion_curve(network, x[chosen], attributions, targets, seed=seed)}
         check: dict[str, Any] = {}
@@ -179,6 +179,7 @@ def explain(
         inputs=x[chosen].astype(np.float32),
         targets=np.asarray(labels, dtype=str),
         trace_name=np.asarray(trace_names, dtype=str),
+        trace_name_seisbench=seisbench_names(meta)[chosen].astype(str),
     )
     maps, time_profile, freq_profile = _profiles(attributions, labels, names)
     np.savez_compressed(
@@ -198,7 +199,7 @@ def explain(
         if not len(members):
             continue
         i = int(members[0])
-        title = f"{name}: {trace_names[i]}"
+        title = f"{name}: {display_names(meta.iloc[chosen[i : i + 1]])[0]}"
         spectral = x.ndim == 4
         raw_event = raw[chosen[i]]
         fig = (
