@@ -78,14 +78,14 @@ def per_trace_table(
 ) -> pd.DataFrame:
     """A per-trace output table: the user's ``trace_name`` first, ``trace_name_seisbench`` last.
 
+    The SeisBench name goes last, so tables read by column position before it
+    existed (``trace_name``, then the results) still read the same.
+
     Parameters
     ----------
     metadata : DataFrame, one row per output row
     values : columns to add after the name (arrays of the same length, or scalars)
     keep : metadata columns to copy after ``values`` (those absent are left out)
-
-    The SeisBench name goes last, so tables read by column position before it
-    existed (``trace_name``, then the results) still read the same.
     """
     identity = identity_columns(metadata)
     table = identity[[schema.TRACE_NAME]].copy()
