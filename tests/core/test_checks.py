@@ -101,7 +101,13 @@ def test_synthetic_labels_agree_with_their_coordinates(synthetic_small):
 def test_unreadable_trace_raises_or_is_listed_with_skip():
     ds = _dataset({"a": _clean(0)})
     ds = WaveformDataset(
-        pd.concat([ds.metadata, pd.DataFrame({"trace_name": ["ghost"]})]), ds.loader
+        pd.concat(
+            [
+                ds.metadata,
+                pd.DataFrame({"trace_name": ["ghost"], "trace_sampling_rate_hz": [100.0]}),
+            ]
+        ),
+        ds.loader,
     )
     with pytest.raises(DataError, match="ghost"):
         check_dataset(ds)
