@@ -37,9 +37,14 @@ class NpzLoader:
     """Reads one ``.npz`` per trace (``allow_pickle=False``: nothing is unpickled)."""
 
     def __init__(
-        self, folder: Path, file_order: str = NPZ_COMPONENT_ORDER, target_order: str = "ZNE"
+        self,
+        folder: Path,
+        file_order: str = NPZ_COMPONENT_ORDER,
+        target_order: str = "ZNE",
+        index_path: Path | None = None,
     ) -> None:
         self.folder = folder
+        self.index_path = index_path
         self.permutation = [file_order.index(c) for c in target_order]
 
     def load(self, row: pd.Series) -> np.ndarray:
@@ -50,10 +55,17 @@ class NpzLoader:
             with np.load(path, allow_pickle=False) as npz:
                 data = np.asarray(npz["data"], dtype=np.float32)
         except FileNotFoundError:
-            raise DataError("metadata row has no waveform file", path, name) from None
+            raise DataError(
+                f"metadata row has no waveform file{self._listed()}", path, name
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DataError(
+                f"cannot open waveform file: {reason}{self._listed()}", path, name
+            ) from None
         except KeyError:
             raise DataError("npz file has no 'data' array", path, name) from None
-        except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+        except (ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
             raise DataError(f"cannot read npz file: {exc}", path, name) from None
         if data.ndim != 2 or 3 not in data.shape:
             raise DataError(
@@ -65,6 +77,9 @@ class NpzLoader:
         if data.shape[1] != 3:
             data = data.T
         return np.ascontiguousarray(data.T[self.permutation])
+
+    def _listed(self) -> str:
+        return f" (listed in {self.index_path})" if self.index_path else ""
 
 
 def _is_file(path: Path) -> bool:
@@ -136,7 +151,7 @@ def read_npz_folder(
             )
         index = candidates[0]
     index_path = Path(index)
-    table = read_csv_table(index_path, "NPZ index CSV", required=("fname",))
+    table = read_csv_table(index_path, "NPZ index CSV", required=("fname",), names=("fname",))
     bad = table["fname"].isna() | table["fname"].astype(str).str.contains(r"\.\.|^/", regex=True)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -178,4 +193,6 @@ def read_npz_folder(
         )
         meta[schema.SOURCE_ID] = parts[2]
     meta[schema.COMPONENT_ORDER] = "ZNE"
-    return WaveformDataset(meta, NpzLoader(folder), name=str(root), component_order="ZNE")
+    return WaveformDataset(
+        meta, NpzLoader(folder, index_path=index_path), name=str(root), component_order="ZNE"
+    )

@@ -155,8 +155,10 @@ class SeisBenchLoader:
         component_order: str = "ZNE",
         dimension_order: str = "CW",
         target_order: str = "ZNE",
+        metadata_files: dict[str, Path] | None = None,
     ) -> None:
         self.files = files
+        self.metadata_files = metadata_files or {}
         self.component_order = component_order
         self.dimension_order = dimension_order.replace("N", "")
         self.target_order = target_order
@@ -217,12 +219,18 @@ class SeisBenchLoader:
         try:
             dataset, index = parse_trace_name(trace_name)
         except DataError as exc:
-            raise DataError(exc.reason, path, trace_name) from None
+            source = self.metadata_files.get(chunk)
+            listed = f" (in {source})" if source else ""
+            raise DataError(exc.reason + listed, path, trace_name) from None
         handle = self._handle(chunk)
         try:
             node = resolve(handle, f"data/{dataset}", path, trace_name)
         except MissingObject:
-            raise DataError("metadata row has no waveform in the file", path, trace_name) from None
+            source = self.metadata_files.get(chunk)
+            listed = f" (the name comes from {source})" if source else ""
+            raise DataError(
+                f"metadata row has no waveform in the file{listed}", path, trace_name
+            ) from None
         data = read_waveform(node, index, path, trace_name)
         return self._arrange(data, path, trace_name)
 
@@ -374,6 +382,7 @@ def read_seisbench(
     names = chunks if chunks is not None else _chunks(root)
     frames = []
     files: dict[str, Path] = {}
+    meta_files: dict[str, Path] = {}
     data_format: dict[str, object] = {}
     for chunk in names:
         meta_path = root / f"metadata{chunk}.csv"
@@ -381,10 +390,13 @@ def read_seisbench(
         for p in (meta_path, wave_path):
             if not p.is_file():
                 raise DataError("missing file of a SeisBench dataset", path=p)
-        meta = read_csv_table(meta_path, "metadata CSV", required=(schema.TRACE_NAME,))
+        meta = read_csv_table(
+            meta_path, "metadata CSV", required=(schema.TRACE_NAME,), names=(schema.TRACE_NAME,)
+        )
         meta["trace_chunk"] = chunk
         frames.append(meta)
         files[chunk] = wave_path
+        meta_files[chunk] = meta_path
         fmt = read_data_format(wave_path)
         if data_format and fmt and fmt != data_format:
             raise DataError("chunks disagree in their data_format group", path=wave_path)
@@ -411,7 +423,9 @@ def read_seisbench(
         if derived is not None:
             metadata[schema.SOURCE_ID] = derived
             metadata["source_id_derived"] = True
-    loader = SeisBenchLoader(files, stored_order, dimension_order, component_order)
+    loader = SeisBenchLoader(
+        files, stored_order, dimension_order, component_order, metadata_files=meta_files
+    )
     return WaveformDataset(metadata, loader, name=str(root), component_order=component_order)
 
 

@@ -139,8 +139,9 @@ class SteadLoader:
         Component order to return (default ``"ZNE"``).
     """
 
-    def __init__(self, path: Path, target_order: str = "ZNE") -> None:
+    def __init__(self, path: Path, target_order: str = "ZNE", csv_path: Path | None = None) -> None:
         self.path = path
+        self.csv_path = csv_path
         self.permutation = [STEAD_COMPONENT_ORDER.index(c) for c in target_order]
         self._handle: h5py.File | None = None
         self._index: dict[str, str] | None = None
@@ -177,8 +178,9 @@ class SteadLoader:
         try:
             return self._index[trace_name]
         except KeyError:
+            listed = f" (the name comes from {self.csv_path})" if self.csv_path else ""
             raise DataError(
-                "metadata row has no waveform in the file", self.path, trace_name
+                f"metadata row has no waveform in the file{listed}", self.path, trace_name
             ) from None
 
     def load(self, row: pd.Series) -> np.ndarray:
@@ -258,7 +260,9 @@ def read_stead(
     csv_path, h5_path = _find_files(
         root, None if csv is None else Path(csv), None if hdf5 is None else Path(hdf5)
     )
-    meta = read_csv_table(csv_path, "STEAD metadata CSV", required=(schema.TRACE_NAME,))
+    meta = read_csv_table(
+        csv_path, "STEAD metadata CSV", required=(schema.TRACE_NAME,), names=(schema.TRACE_NAME,)
+    )
     open_hdf5(h5_path).close()  # a damaged waveform file is reported now, not at the first trace
     meta = meta.rename(columns={k: v for k, v in COLUMN_MAP.items() if k in meta.columns})
     if "snr_db" in meta.columns:
@@ -272,7 +276,7 @@ def read_stead(
     meta[schema.COMPONENT_ORDER] = component_order
     if schema.AVAILABLE_COMPONENTS not in meta.columns:
         meta[schema.AVAILABLE_COMPONENTS] = "ZNE"
-    loader = SteadLoader(h5_path, component_order)
+    loader = SteadLoader(h5_path, component_order, csv_path)
     return WaveformDataset(meta, loader, name=str(h5_path), component_order=component_order)
 
 

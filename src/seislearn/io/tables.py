@@ -61,6 +61,7 @@ def read_csv_table(
     what: str = "CSV",
     required: Sequence[str] = (),
     allow_empty: bool = False,
+    names: Sequence[str] = (),
     **read_csv_kwargs: object,
 ) -> pd.DataFrame:
     """Read a CSV file into a DataFrame, or raise one clear :class:`DataError` naming it.
@@ -75,6 +76,9 @@ def read_csv_table(
         Columns that must be present.
     allow_empty : bool
         Accept a header without rows (default: that is an error).
+    names : sequence of str
+        Columns that name things (``trace_name``, ``fname``): read as text,
+        and a row without one is an error.
     **read_csv_kwargs
         Passed to :func:`pandas.read_csv`.
 
@@ -98,6 +102,8 @@ def read_csv_table(
     if size == 0:
         raise DataError(f"{what} is empty (0 bytes)", path=path)
     kwargs: dict = {"low_memory": False, "encoding": "utf-8", **read_csv_kwargs}
+    if names:
+        kwargs["converters"] = {c: str for c in names}
     try:
         table = pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
@@ -112,6 +118,7 @@ def read_csv_table(
     except _PARSE_ERRORS as exc:
         raise DataError(f"cannot parse {what}: {_short(exc)}", path=path) from None
     _check_cells(table, path, what)
+    table = _big_integers_as_floats(table)
     missing = [c for c in required if c not in table.columns]
     if missing:
         seen = ", ".join(_clip(str(c)) for c in list(table.columns)[:12])
@@ -123,6 +130,15 @@ def read_csv_table(
         )
     if table.empty and not allow_empty:
         raise DataError(f"{what} has a header but no rows", path=path)
+    for column in names:
+        if column not in table.columns:
+            continue
+        text = table[column].astype(object)
+        blank = text.isna() | (text.map(lambda v: str(v).strip()) == "")
+        if blank.any():
+            row = int(blank.to_numpy().argmax())
+            raise DataError(f"{what}: row {row + 1} has no {column}", path=path)
+        table[column] = text.map(str)
     return table
 
 
@@ -148,6 +164,30 @@ def _check_cells(table: pd.DataFrame, path: Path, what: str) -> None:
                 "SEISLEARN_MAX_CELL_CHARS to raise it)",
                 path=path,
             )
+
+
+def _big_integers_as_floats(table: pd.DataFrame) -> pd.DataFrame:
+    """Columns where pandas kept integers beyond int64 as Python ints become floats (or inf).
+
+    Otherwise every later ``pd.to_numeric`` on them raises ``OverflowError``.
+    """
+    for column in table.columns:
+        values = table[column]
+        if values.dtype != object:
+            continue
+        big = values.map(lambda v: isinstance(v, int) and not isinstance(v, bool))
+        if big.any():
+            table[column] = values.map(_as_float)
+    return table
+
+
+def _as_float(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return float("inf") if value > 0 else float("-inf")
+    return value
 
 
 def _clip(text: str, n: int = 40) -> str:
