@@ -309,8 +309,26 @@ def _chunks(root: Path) -> list[str]:
         return [""]
     found = sorted(p.name[len("metadata") : -len(".csv")] for p in root.glob("metadata*.csv"))
     if not found:
+        if _renamed_pair(root) is not None:
+            return [""]
         raise DataError("no metadata.csv (or metadata{chunk}.csv) in this folder", path=root)
     return found
+
+
+def _renamed_pair(root: Path) -> tuple[Path, Path] | None:
+    """The only CSV and the only HDF5 file of a folder, for a dataset saved under other names."""
+    csvs = sorted(root.glob("*.csv"))
+    h5s = sorted([*root.glob("*.hdf5"), *root.glob("*.h5")])
+    return (csvs[0], h5s[0]) if len(csvs) == 1 and len(h5s) == 1 else None
+
+
+def _chunk_files(root: Path, chunk: str) -> tuple[Path, Path]:
+    meta_path, wave_path = root / f"metadata{chunk}.csv", root / f"waveforms{chunk}.hdf5"
+    if chunk == "" and not meta_path.is_file() and not wave_path.is_file():
+        pair = _renamed_pair(root)
+        if pair is not None:
+            return pair
+    return meta_path, wave_path
 
 
 def is_seisbench_dataset(path: str | os.PathLike) -> bool:
@@ -359,7 +377,8 @@ def read_seisbench(
     Parameters
     ----------
     path : path-like
-        Folder with ``metadata.csv`` and ``waveforms.hdf5`` (or chunked files).
+        Folder with ``metadata.csv`` and ``waveforms.hdf5`` (or chunked files,
+        or one CSV and one HDF5 file under other names).
     chunks : list of str, optional
         Read only these chunks.
     component_order : str
@@ -385,8 +404,7 @@ def read_seisbench(
     meta_files: dict[str, Path] = {}
     data_format: dict[str, object] = {}
     for chunk in names:
-        meta_path = root / f"metadata{chunk}.csv"
-        wave_path = root / f"waveforms{chunk}.hdf5"
+        meta_path, wave_path = _chunk_files(root, chunk)
         for p in (meta_path, wave_path):
             if not p.is_file():
                 raise DataError("missing file of a SeisBench dataset", path=p)
