@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from seislearn.errors import DataError
@@ -90,9 +91,10 @@ def read_csv_table(
     ------
     DataError
         If the file is missing, empty, not UTF-8 text, not parseable as CSV,
-        has no rows (unless ``allow_empty``), lacks a required column, or has
+        has no rows (unless ``allow_empty``), lacks a required column, has
         a cell (or column name) longer than
-        :func:`~seislearn.io.limits.max_cell_chars` characters.
+        :func:`~seislearn.io.limits.max_cell_chars` characters, or a number
+        too large for a float (e.g. 5,000 digits).
     """
     path = Path(path)
     try:
@@ -153,9 +155,19 @@ def _check_cells(table: pd.DataFrame, path: Path, what: str) -> None:
             )
     for column in table.columns:
         values = table[column]
-        if values.dtype.kind in "biufcmM":
+        if values.dtype.kind == "f":
+            infinite = np.isinf(values.to_numpy())
+            if infinite.any():
+                row = int(infinite.argmax())
+                raise DataError(
+                    f"{what}: row {row + 1}, column {_clip(str(column))!r} holds a number "
+                    "too large for a float (or 'inf'): damaged?",
+                    path=path,
+                )
             continue
-        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+        if values.dtype.kind in "biucmM":
+            continue
+        lengths = values.map(_cell_chars)
         if len(lengths) and int(lengths.max()) > limit:
             row = int(lengths.to_numpy().argmax())
             raise DataError(
@@ -164,6 +176,15 @@ def _check_cells(table: pd.DataFrame, path: Path, what: str) -> None:
                 "SEISLEARN_MAX_CELL_CHARS to raise it)",
                 path=path,
             )
+
+
+def _cell_chars(value: object) -> int:
+    """Characters of a cell as written (integers beyond int64 count their digits)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(abs(value).bit_length() * 0.30103) + 1  # str() of 4,300+ digits raises
+    return 0
 
 
 def _big_integers_as_floats(table: pd.DataFrame) -> pd.DataFrame:
