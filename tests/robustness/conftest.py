@@ -28,7 +28,7 @@ from seislearn.io import read_dataset
 _FUZZ = int(os.environ.get("SEISLEARN_FUZZ_EXAMPLES", "0") or 0)
 settings.register_profile(
     "robustness",
-    max_examples=_FUZZ or 25,
+    max_examples=_FUZZ or 12,
     deadline=None,
     derandomize=not _FUZZ,
     database=None,
