@@ -170,10 +170,12 @@ def _folder_evidence(root: Path) -> Evidence:
             evidence.add("npz", f"{evidence.weak['npz'][0]} and .npz files")
         else:
             evidence.add("npz", "a CSV and .npz files", strong=False)
-    waveform_files = [p for p in root.rglob("*") if p.suffix.lower() in OBSPY_SUFFIXES]
-    if any(p.is_file() for p in waveform_files[:100]):
+    waveform_file = next(
+        (p for p in root.rglob("*") if p.suffix.lower() in OBSPY_SUFFIXES and p.is_file()), None
+    )
+    if waveform_file is not None:
         strong = not (csvs and (h5s or has_npz))
-        evidence.add("obspy", f"waveform files such as {waveform_files[0].name}", strong=strong)
+        evidence.add("obspy", f"waveform files such as {waveform_file.name}", strong=strong)
     return evidence
 
 
