@@ -159,8 +159,26 @@ def selection_shape(shape: tuple[int, ...], index: tuple) -> tuple[int, ...]:
     return view[index].shape
 
 
+def check_waveform_node(
+    node: object, path: object = None, trace: str | None = None
+) -> h5py.Dataset:
+    """``node`` if it is a dataset of numbers stored in this file, else a DataError."""
+    if not isinstance(node, h5py.Dataset):
+        raise DataError(
+            f"expected a waveform dataset, found an HDF5 {type(node).__name__.lower()}", path, trace
+        )
+    check_safe_dataset(node, path, trace)
+    dtype = guarded(lambda: node.dtype, path, trace, "inspect the dataset")
+    check_numeric_dtype(dtype, path, trace)  # type: ignore[arg-type]
+    return node
+
+
 def read_waveform(
-    node: object, index: tuple = (), path: object = None, trace: str | None = None
+    node: object,
+    index: tuple = (),
+    path: object = None,
+    trace: str | None = None,
+    node_checked: bool = False,
 ) -> np.ndarray:
     """Read ``node[index]`` as float32, after the safety, type and size checks.
 
@@ -172,17 +190,16 @@ def read_waveform(
         Index into the dataset (empty: all of it).
     path, trace
         Named in errors.
+    node_checked : bool
+        ``node`` already passed :func:`check_waveform_node` (a loader that
+        reads many traces of one dataset checks it once).
     """
-    if not isinstance(node, h5py.Dataset):
-        raise DataError(
-            f"expected a waveform dataset, found an HDF5 {type(node).__name__.lower()}", path, trace
-        )
-    check_safe_dataset(node, path, trace)
+    if not node_checked:
+        node = check_waveform_node(node, path, trace)
+    assert isinstance(node, h5py.Dataset)
     shape = guarded(lambda: node.shape, path, trace, "inspect the dataset")
-    dtype = guarded(lambda: node.dtype, path, trace, "inspect the dataset")
     if shape is None:
         raise DataError("the dataset holds no data (empty dataspace)", path, trace)
-    check_numeric_dtype(dtype, path, trace)  # type: ignore[arg-type]
     try:
         selected = selection_shape(tuple(shape), index)  # type: ignore[arg-type]
     except IndexError:
@@ -193,7 +210,7 @@ def read_waveform(
         ) from None
     except (TypeError, ValueError) as exc:
         raise DataError(f"cannot index the dataset: {_reason(exc)}", path, trace) from None
-    check_trace_size(selected, dtype, path, trace)  # type: ignore[arg-type]
+    check_trace_size(selected, node.dtype, path, trace)
     data = guarded(lambda: node[index] if index else node[()], path, trace, "read waveform")
     try:
         return np.asarray(data, dtype=np.float32)

@@ -26,6 +26,7 @@ from seislearn.errors import DataError
 from seislearn.io.hdf5_files import (
     MissingObject,
     check_safe_dataset,
+    check_waveform_node,
     guarded,
     open_hdf5,
     read_waveform,
@@ -163,6 +164,7 @@ class SeisBenchLoader:
         self.dimension_order = dimension_order.replace("N", "")
         self.target_order = target_order
         self._handles: dict[str, h5py.File] = {}
+        self._nodes: dict[tuple[str, str], h5py.Dataset] = {}
         self._pid = os.getpid()
         self._sources = [
             component_order.index(c) if c in component_order else None for c in target_order
@@ -171,13 +173,31 @@ class SeisBenchLoader:
 
     def _handle(self, chunk: str) -> h5py.File:
         if self._pid != os.getpid():  # h5py handles must not cross a fork
-            self._handles = {}
+            self._handles, self._nodes = {}, {}
             self._pid = os.getpid()
         handle = self._handles.get(chunk)
         if handle is None:
             handle = open_hdf5(self.files[chunk])
             self._handles[chunk] = handle
         return handle
+
+    def _node(self, chunk: str, dataset: str, trace_name: str | None) -> h5py.Dataset:
+        """The checked HDF5 dataset ``data/<dataset>`` of a chunk (looked up once)."""
+        handle = self._handle(chunk)
+        node = self._nodes.get((chunk, dataset))
+        if node is None:
+            path = self.files[chunk]
+            try:
+                found = resolve(handle, f"data/{dataset}", path, trace_name)
+            except MissingObject:
+                source = self.metadata_files.get(chunk)
+                listed = f" (the name comes from {source})" if source else ""
+                raise DataError(
+                    f"metadata row has no waveform in the file{listed}", path, trace_name
+                ) from None
+            node = check_waveform_node(found, path, trace_name)
+            self._nodes[(chunk, dataset)] = node
+        return node
 
     def _path(self, chunk: str, trace_name: str) -> Path:
         try:
@@ -222,16 +242,8 @@ class SeisBenchLoader:
             source = self.metadata_files.get(chunk)
             listed = f" (in {source})" if source else ""
             raise DataError(exc.reason + listed, path, trace_name) from None
-        handle = self._handle(chunk)
-        try:
-            node = resolve(handle, f"data/{dataset}", path, trace_name)
-        except MissingObject:
-            source = self.metadata_files.get(chunk)
-            listed = f" (the name comes from {source})" if source else ""
-            raise DataError(
-                f"metadata row has no waveform in the file{listed}", path, trace_name
-            ) from None
-        data = read_waveform(node, index, path, trace_name)
+        node = self._node(chunk, dataset, trace_name)
+        data = read_waveform(node, index, path, trace_name, node_checked=True)
         return self._arrange(data, path, trace_name)
 
     def load_batch(self, rows: pd.DataFrame) -> list[np.ndarray]:
@@ -270,8 +282,8 @@ class SeisBenchLoader:
                 continue
             path = self.files[chunk]
             try:
-                node = resolve(self._handle(chunk), f"data/{dataset}", path)
-                slab = read_waveform(node, (slice(low, high + 1), *rest), path)
+                node = self._node(chunk, dataset, None)
+                slab = read_waveform(node, (slice(low, high + 1), *rest), path, node_checked=True)
             except DataError:
                 continue
             if slab.shape[0] != high - low + 1:
@@ -286,7 +298,7 @@ class SeisBenchLoader:
     def close(self) -> None:
         for handle in self._handles.values():
             handle.close()
-        self._handles = {}
+        self._handles, self._nodes = {}, {}
 
 
 def _chunks(root: Path) -> list[str]:
