@@ -79,3 +79,12 @@ def test_a_pick_table_of_random_bytes_is_an_error_naming_it(tmp_path):
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(DataError, match=r"picks\.csv: .*pick CSV"):
         read_picks(path)
+
+
+def test_an_npz_index_naming_a_file_outside_the_folder_is_refused():
+    with dataset_copy("npz") as root:
+        index = pd.read_csv(root / "waveform.csv")
+        index.loc[1, "fname"] = "../elsewhere/NC_X_2017100709282692.npz"
+        index.to_csv(root / "waveform.csv", index=False)
+        with pytest.raises(DataError, match=r"waveform\.csv.*row 2 names a file outside"):
+            read_dataset(root, "npz")

@@ -82,6 +82,12 @@ class NpzLoader:
         return f" (listed in {self.index_path})" if self.index_path else ""
 
 
+def _leaves_folder(name: object) -> bool:
+    """True for a file name that is absolute or climbs out of the dataset folder."""
+    parts = Path(str(name)).parts
+    return Path(str(name)).is_absolute() or ".." in parts
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
@@ -152,11 +158,11 @@ def read_npz_folder(
         index = candidates[0]
     index_path = Path(index)
     table = read_csv_table(index_path, "NPZ index CSV", required=("fname",), names=("fname",))
-    bad = table["fname"].isna() | table["fname"].astype(str).str.contains(r"\.\.|^/", regex=True)
+    bad = table["fname"].map(_leaves_folder)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"NPZ index CSV: row {row + 1} has no file name or one leaving the folder "
+            f"NPZ index CSV: row {row + 1} names a file outside the dataset folder "
             f"({str(table['fname'].iloc[row])[:60]!r})",
             path=index_path,
         )
