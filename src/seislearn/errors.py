@@ -22,11 +22,22 @@ class DataError(SeislearnError):
         The file concerned.
     trace : str, optional
         The trace (``trace_name``) concerned.
+    check : str, optional
+        The name of the ``data check`` this problem belongs to (e.g.
+        ``"channel_count"``), so a per-trace error can be reported as that
+        check's row instead of as an unreadable trace.
     """
 
-    def __init__(self, message: str, path: object = None, trace: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: object = None,
+        trace: str | None = None,
+        check: str | None = None,
+    ) -> None:
         self.path = None if path is None else str(path)
         self.trace = trace
+        self.check = check
         self.reason = message
         where = []
         if self.path:

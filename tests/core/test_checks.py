@@ -101,7 +101,13 @@ def test_synthetic_labels_agree_with_their_coordinates(synthetic_small):
 def test_unreadable_trace_raises_or_is_listed_with_skip():
     ds = _dataset({"a": _clean(0)})
     ds = WaveformDataset(
-        pd.concat([ds.metadata, pd.DataFrame({"trace_name": ["ghost"]})]), ds.loader
+        pd.concat(
+            [
+                ds.metadata,
+                pd.DataFrame({"trace_name": ["ghost"], "trace_sampling_rate_hz": [100.0]}),
+            ]
+        ),
+        ds.loader,
     )
     with pytest.raises(DataError, match="ghost"):
         check_dataset(ds)
@@ -132,3 +138,121 @@ def test_stead_row_labelled_with_the_azimuth_is_found(tmp_path, stead_writer):
     problems = check_dataset(ds, waveforms=False)
     assert list(problems.trace_name) == ["AB.STA2_20180101_EV"]
     assert problems.check.iloc[0] == "back_azimuth_flipped"
+
+
+# -- checks added for issue 15 -----------------------------------------------------------
+def test_dead_horizontals_are_one_error_row_naming_both_channels():
+    wave = _clean(7)
+    wave[1:] = 0
+    problems = check_dataset(_dataset({"dead_ne": wave}))
+    assert list(problems.check) == ["zero_channel"]
+    assert problems.detail.iloc[0].startswith("N, E: all 1000 samples are zero")
+
+
+def test_a_wholly_dead_trace_says_so():
+    problems = check_dataset(_dataset({"dead": np.zeros((3, 1000), dtype=np.float32)}))
+    assert "the trace is dead" in problems.detail.iloc[0]
+
+
+def test_a_two_channel_trace_is_a_channel_count_error_not_a_clean_trace():
+    problems = check_dataset(_dataset({"ok": _clean(0), "two": _clean(1)[:2]}))
+    assert _checks(problems, "two") == {"channel_count"}
+    assert "2 channels" in problems.detail.iloc[0]
+    assert "no problems" not in format_report(problems)
+
+
+def test_a_dataset_without_any_sampling_rate_has_an_error_per_trace():
+    waves = {"a": _clean(0), "b": _clean(1)}
+    ds = WaveformDataset(pd.DataFrame({"trace_name": list(waves)}), ArrayLoader(waves))
+    problems = check_dataset(ds)
+    assert list(problems.check) == ["no_sampling_rate"] * 2
+    assert "no problems" not in format_report(problems)
+
+
+def test_missing_or_non_positive_rates_are_errors_and_odd_rates_warnings():
+    ds = _dataset({k: _clean(i) for i, k in enumerate("abcde")})
+    ds.metadata["trace_sampling_rate_hz"] = [100.0, np.nan, 0.0, 40.0, 100.0]
+    problems = check_dataset(ds)
+    assert _checks(problems, "b") == _checks(problems, "c") == {"no_sampling_rate"}
+    assert _checks(problems, "d") == {"sampling_rate_mismatch"}
+
+
+def test_duplicate_trace_names_are_an_error_on_every_copy():
+    meta = pd.DataFrame({"trace_name": ["a", "b", "a"], "trace_sampling_rate_hz": 100.0})
+    ds = WaveformDataset(meta, ArrayLoader({"a": _clean(0), "b": _clean(1)}))
+    problems = check_dataset(ds)
+    dup = problems[problems.check == "duplicate_trace_name"]
+    assert list(dup.position) == [0, 2]
+    assert "also rows 2" in dup.detail.iloc[0]
+
+
+def test_conflicting_miniseed_overlaps_are_errors_and_identical_ones_are_not():
+    from obspy import Stream, Trace, UTCDateTime
+
+    from seislearn.io.obspy_files import dataset_from_stream
+
+    t0 = UTCDateTime("2021-03-04T05:06:07")
+    rng = np.random.default_rng(0)
+
+    def stream(sta: str, conflicting: bool) -> Stream:
+        traces = []
+        for cha in ("HHZ", "HHN", "HHE"):
+            data = rng.standard_normal(2000)
+            second = data[1000:].copy()
+            if conflicting and cha == "HHZ":
+                second[:200] += 1.0  # the resent stretch holds other samples
+            for part, start in ((data[:1200], t0), (second, t0 + 10.0)):
+                tr = Trace(part.copy())
+                tr.stats.update(
+                    {"network": "XX", "station": sta, "channel": cha, "sampling_rate": 100.0}
+                )
+                tr.stats.starttime = start
+                traces.append(tr)
+        return Stream(traces)
+
+    ds = dataset_from_stream(stream("BAD", True) + stream("OK", False))
+    problems = check_dataset(ds)
+    bad = problems[problems.check == "conflicting_overlap"]
+    assert len(bad) == 1 and bad.trace_name.iloc[0].startswith("XX.BAD")
+    assert "XX.BAD..HHZ" in bad.detail.iloc[0] and "differ" in bad.detail.iloc[0]
+
+
+def test_trace_errors_lists_every_error_with_its_position_and_never_raises():
+    from seislearn.data.checks import trace_errors
+
+    nan = _clean(1)
+    nan[0, 5] = np.nan
+    meta = pd.DataFrame(
+        {
+            "trace_name": ["good", "nan", "ghost", "clipped"],
+            "trace_sampling_rate_hz": 100.0,
+            "trace_name_original": ["G", "N", "H", "C"],
+        }
+    )
+    clipped = np.clip(_clean(4) * 5, -3, 3)
+    ds = WaveformDataset(meta, ArrayLoader({"good": _clean(0), "nan": nan, "clipped": clipped}))
+    errors = trace_errors(ds)
+    assert list(errors.position) == [1, 2]
+    assert list(errors.check) == ["nan_or_inf", "unreadable"]
+    assert list(errors.trace_name_original) == ["N", "H"]
+    assert set(errors.severity) == {"error"}  # clipping (a warning) is left out
+    assert errors.attrs["n_bad_traces"] == 2 and errors.attrs["n_traces"] == 4
+    kept = ds.filter(~np.isin(np.arange(len(ds)), errors.position))
+    assert list(kept.metadata.trace_name) == ["good", "clipped"]
+
+
+def test_the_report_names_traces_by_their_original_name_beside_the_seisbench_name():
+    wave = _clean(0)
+    wave[2] = 0
+    ds = _dataset({"bucket0$0,:3,:1000": wave}, trace_name_original=["NC_MEM_2017"])
+    report = format_report(check_dataset(ds))
+    assert "NC_MEM_2017 (bucket0$0,:3,:1000): E: all 1000 samples are zero" in report
+
+
+def test_the_report_says_how_many_rows_it_left_out_and_lists_all_when_asked():
+    waves = {f"t{i}": np.zeros((3, 100), dtype=np.float32) for i in range(15)}
+    problems = check_dataset(_dataset(waves))
+    short = format_report(problems, 10, more_hint="pass --all")
+    assert "... and 5 more" in short and "5 rows not listed; pass --all" in short
+    full = format_report(problems, None)
+    assert all(f"t{i}:" in full for i in range(15)) and "more" not in full

@@ -157,3 +157,41 @@ def test_data_info_and_check_read_a_stead_folder(tmp_path, stead_writer, capsys)
     assert (
         "back_azimuth" in capsys.readouterr().out
     )  # the fixture's labels disagree with coordinates
+
+
+def test_data_check_all_lists_every_row_and_the_default_says_how_to_get_them(shared_data, capsys):
+    assert main(["data", "check", str(shared_data / "ncedc_phasenet")]) == 0
+    out = capsys.readouterr().out
+    assert "... and 29 more" in out and "pass --all to list every row" in out
+    assert main(["data", "check", str(shared_data / "ncedc_phasenet"), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("not recorded (flagged by") == 39 and "more" not in out
+
+
+def test_data_check_out_never_replaces_a_file_without_overwrite(shared_data, tmp_path, capsys):
+    out_csv = tmp_path / "problems.csv"
+    out_csv.write_text("precious")
+    args = ["data", "check", str(shared_data / "ncedc_phasenet"), "--out", str(out_csv)]
+    assert main(args) == 1
+    assert "--overwrite" in capsys.readouterr().err and out_csv.read_text() == "precious"
+    assert main([*args, "--overwrite"]) == 0
+    table = pd.read_csv(out_csv)
+    assert list(table.columns) == [
+        "position",
+        "trace_name",
+        "trace_name_original",
+        "check",
+        "severity",
+        "detail",
+    ]
+
+
+def test_data_check_names_converted_traces_by_their_original_name(shared_data, tmp_path, capsys):
+    assert main(["data", "convert", str(shared_data / "ncedc_phasenet"), str(tmp_path / "sb")]) == 0
+    capsys.readouterr()
+    out_csv = tmp_path / "problems.csv"
+    assert main(["data", "check", str(tmp_path / "sb"), "--out", str(out_csv)]) == 0
+    assert "NC_MTU_2014071807051236_02 (bucket" in capsys.readouterr().out
+    table = pd.read_csv(out_csv)
+    assert table.trace_name.str.startswith("bucket").all()
+    assert "NC_MTU_2014071807051236_02" in set(table.trace_name_original)

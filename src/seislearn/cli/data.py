@@ -15,6 +15,7 @@ examples:
   seislearn data info ../shared/data/seisbench_dummy
   seislearn data check ../shared/data/ncedc_phasenet
   seislearn data check stead_folder --on-error skip --out problems.csv
+  seislearn data check ../shared/data/ncedc_phasenet --all     # every row, not the first 10
   seislearn data convert ../shared/data/ncedc_phasenet ncedc_sb   # to SeisBench format
   seislearn data convert mseed_folder --format obspy events_sb --on-error skip
   seislearn data synth events --n 1000 --out synth --seed 1
@@ -41,11 +42,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     check = sub.add_parser(
         "check",
-        help="report bad traces: NaN, flat channels, clipping, picks outside, back-azimuth vs coordinates",
+        help="report bad traces: dead or flat channels, NaN, channel count, sampling rate, "
+        "duplicate names, MiniSEED overlaps, clipping, picks outside, back-azimuth vs coordinates",
     )
     check.add_argument("path", help="dataset folder or file")
     check.add_argument("--format", default="auto", help="dataset format (default: detected)")
-    check.add_argument("--out", metavar="CSV", help="write the per-trace problems to this CSV")
+    check.add_argument(
+        "--out",
+        metavar="CSV",
+        help="write the per-trace problems to this CSV (with position, trace_name, "
+        "trace_name_original, check, severity, detail)",
+    )
+    check.add_argument(
+        "--overwrite", action="store_true", help="replace the --out file if it exists"
+    )
+    check.add_argument(
+        "--all",
+        dest="all_rows",
+        action="store_true",
+        help="list every problem row (default: the first 10 of each check)",
+    )
     check.add_argument(
         "--on-error",
         default="raise",
@@ -109,12 +125,24 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from seislearn.data.checks import check_dataset, format_report
+    from pathlib import Path
 
+    from seislearn.data.checks import check_dataset, format_report
+    from seislearn.errors import DataError
+
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        raise DataError("the file exists; pass --overwrite to replace it", path=args.out)
     dataset = _read(args.path, args.format, args.on_error)
     problems = check_dataset(dataset, on_error=args.on_error)
     unreadable = [
-        {"trace_name": "", "check": "unreadable_file", "severity": "error", "detail": message}
+        {
+            "position": None,
+            "trace_name": "",
+            "trace_name_original": "",
+            "check": "unreadable_file",
+            "severity": "error",
+            "detail": message,
+        }
         for message in getattr(dataset, "skipped", [])
     ]
     if unreadable:
@@ -122,13 +150,18 @@ def _check(args: argparse.Namespace) -> int:
 
         attrs = problems.attrs
         problems = pd.concat([pd.DataFrame(unreadable), problems], ignore_index=True)
+        problems["position"] = problems["position"].astype("Int64")
         problems.attrs = attrs
-    print(format_report(problems))
+    hint = "pass --all to list every row" + (
+        "" if args.out else ", or --out FILE to save the table"
+    )
+    print(format_report(problems, None if args.all_rows else 10, more_hint=hint))
     if args.out:
         from seislearn.runs import atomic_path
 
         with atomic_path(args.out) as tmp:
             problems.to_csv(tmp, index=False)
+        print(f"wrote {len(problems)} rows to {args.out}")
     return 0
 
 

@@ -82,6 +82,14 @@ class WaveformDataset:
         metadata = metadata.reset_index(drop=True)
         if sampling_rate is not None and schema.SAMPLING_RATE not in metadata.columns:
             metadata[schema.SAMPLING_RATE] = float(sampling_rate)
+        if (
+            schema.SAMPLING_RATE in metadata.columns
+            and metadata[schema.SAMPLING_RATE].dtype.kind not in "iuf"
+        ):
+            # Text in the rate column (damage) becomes NaN, which `data check` reports per trace.
+            metadata[schema.SAMPLING_RATE] = pd.to_numeric(
+                metadata[schema.SAMPLING_RATE], errors="coerce"
+            )
         self._metadata = metadata
         self.loader = loader
         self.name = name
@@ -138,21 +146,36 @@ class WaveformDataset:
     # -- waveforms -------------------------------------------------------------
     def sampling_rate(self, idx: int) -> float:
         """Sampling rate of trace ``idx``, Hz."""
+        name = str(self._metadata[schema.TRACE_NAME].iloc[idx])
         if schema.SAMPLING_RATE not in self._metadata.columns:
-            raise DataError("metadata has no sampling rate", path=self.name or None)
-        return float(self._metadata[schema.SAMPLING_RATE].iloc[idx])
+            raise DataError(
+                f"the metadata has no {schema.SAMPLING_RATE} column (and the reader found no "
+                "rate in the files); run `seislearn data check`",
+                path=self.name or None,
+                trace=name,
+                check="no_sampling_rate",
+            )
+        rate = float(self._metadata[schema.SAMPLING_RATE].iloc[idx])
+        if not np.isfinite(rate) or rate <= 0:
+            raise DataError(
+                f"sampling rate {rate:g} Hz is missing or not positive",
+                path=self.name or None,
+                trace=name,
+                check="no_sampling_rate",
+            )
+        return rate
 
     def get_waveform(self, idx: int) -> np.ndarray:
-        """Waveform of trace ``idx`` (position), float32 ``(C, N)``."""
+        """Waveform of trace ``idx`` (position), float32 ``(C, N)``.
+
+        Raises
+        ------
+        DataError
+            If the trace cannot be read, or is not ``(C, N)`` with one channel
+            per component of :attr:`component_order` (check ``channel_count``).
+        """
         row = self._metadata.iloc[idx]
-        data = self.loader.load(row)
-        if data.ndim != 2:
-            raise DataError(
-                f"waveform has {data.ndim} dimensions, expected 2 (channels, samples)",
-                path=self.name or None,
-                trace=str(row[schema.TRACE_NAME]),
-            )
-        return np.ascontiguousarray(data, dtype=np.float32)
+        return self._validated(self.loader.load(row), str(row[schema.TRACE_NAME]))
 
     def get_sample(self, idx: int) -> tuple[np.ndarray, dict]:
         """Waveform and metadata (as a dict) of trace ``idx``."""
@@ -180,11 +203,24 @@ class WaveformDataset:
             yield waves, rows
 
     def _checked(self, data: np.ndarray, rows: pd.DataFrame, k: int) -> np.ndarray:
+        return self._validated(data, str(rows[schema.TRACE_NAME].iloc[k]))
+
+    def _validated(self, data: np.ndarray, trace: str) -> np.ndarray:
+        """``data`` as contiguous float32 ``(C, N)``, or a DataError naming the trace."""
+        data = np.asarray(data)
         if data.ndim != 2:
             raise DataError(
                 f"waveform has {data.ndim} dimensions, expected 2 (channels, samples)",
                 path=self.name or None,
-                trace=str(rows[schema.TRACE_NAME].iloc[k]),
+                trace=trace,
+            )
+        if data.shape[0] != len(self.component_order):
+            raise DataError(
+                f"waveform has {data.shape[0]} channels, the dataset declares "
+                f"{len(self.component_order)} ({self.component_order})",
+                path=self.name or None,
+                trace=trace,
+                check="channel_count",
             )
         return np.ascontiguousarray(data, dtype=np.float32)
 

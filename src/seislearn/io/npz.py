@@ -19,6 +19,8 @@ import pandas as pd
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.errors import DataError
+from seislearn.io.limits import check_numeric_dtype, check_trace_size
+from seislearn.io.tables import read_csv_table
 
 #: The PhaseNet demo data's channel order in ``data`` columns.
 NPZ_COMPONENT_ORDER = "ENZ"
@@ -35,28 +37,89 @@ class NpzLoader:
     """Reads one ``.npz`` per trace (``allow_pickle=False``: nothing is unpickled)."""
 
     def __init__(
-        self, folder: Path, file_order: str = NPZ_COMPONENT_ORDER, target_order: str = "ZNE"
+        self,
+        folder: Path,
+        file_order: str = NPZ_COMPONENT_ORDER,
+        target_order: str = "ZNE",
+        index_path: Path | None = None,
     ) -> None:
         self.folder = folder
+        self.index_path = index_path
         self.permutation = [file_order.index(c) for c in target_order]
 
     def load(self, row: pd.Series) -> np.ndarray:
         path = self.folder / str(row["trace_file"])
         name = str(row[schema.TRACE_NAME])
         try:
+            check_npz_data_header(path, name)
             with np.load(path, allow_pickle=False) as npz:
                 data = np.asarray(npz["data"], dtype=np.float32)
         except FileNotFoundError:
-            raise DataError("metadata row has no waveform file", path, name) from None
+            raise DataError(
+                f"metadata row has no waveform file{self._listed()}", path, name
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DataError(
+                f"cannot open waveform file: {reason}{self._listed()}", path, name
+            ) from None
         except KeyError:
             raise DataError("npz file has no 'data' array", path, name) from None
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        except (ValueError, TypeError, zipfile.BadZipFile, EOFError) as exc:
             raise DataError(f"cannot read npz file: {exc}", path, name) from None
         if data.ndim != 2 or 3 not in data.shape:
-            raise DataError(f"'data' has shape {data.shape}, expected (N, 3)", path, name)
+            raise DataError(
+                f"'data' has shape {data.shape}, expected (N, 3): 3 channels (E, N, Z)",
+                path,
+                name,
+                check="channel_count" if data.ndim == 2 else None,
+            )
         if data.shape[1] != 3:
             data = data.T
         return np.ascontiguousarray(data.T[self.permutation])
+
+    def _listed(self) -> str:
+        return f" (listed in {self.index_path})" if self.index_path else ""
+
+
+def _leaves_folder(name: object) -> bool:
+    """True for a file name that is absolute or climbs out of the dataset folder."""
+    parts = Path(str(name)).parts
+    return Path(str(name)).is_absolute() or ".." in parts
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
+def check_npz_data_header(path: Path, trace: str | None = None) -> None:
+    """Check the declared type and shape of an npz file's ``data`` array before loading it.
+
+    NumPy allocates the whole array a ``.npy`` header declares before reading
+    it, so a few crafted bytes could ask for gigabytes; the header is read
+    first and checked against :mod:`seislearn.io.limits`.
+
+    Raises
+    ------
+    DataError
+        For a non-numeric or oversized ``data`` array; FileNotFoundError,
+        KeyError (no ``data``) and zip/format errors are left to the caller.
+    """
+    with zipfile.ZipFile(path) as archive:
+        member = "data.npy" if "data.npy" in archive.namelist() else None
+        if member is None:
+            raise KeyError("data")
+        with archive.open(member) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    check_numeric_dtype(dtype, path, trace)
+    check_trace_size(shape, dtype, path, trace)
 
 
 def read_npz_folder(
@@ -80,6 +143,8 @@ def read_npz_folder(
         Subfolder of the npz files.
     """
     root = Path(path)
+    if not root.is_dir():
+        raise DataError("an NPZ dataset is a folder (index CSV + .npz files)", path=root)
     if index is None:
         candidates = (
             [root / "waveform.csv"]
@@ -92,15 +157,18 @@ def read_npz_folder(
             )
         index = candidates[0]
     index_path = Path(index)
-    try:
-        table = pd.read_csv(index_path)
-    except (OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot read index CSV: {exc}", path=index_path) from None
-    if "fname" not in table.columns:
-        raise DataError("index CSV has no 'fname' column", path=index_path)
+    table = read_csv_table(index_path, "NPZ index CSV", required=("fname",), names=("fname",))
+    bad = table["fname"].map(_leaves_folder)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"NPZ index CSV: row {row + 1} names a file outside the dataset folder "
+            f"({str(table['fname'].iloc[row])[:60]!r})",
+            path=index_path,
+        )
     if data_dir is None:
         first = str(table["fname"].iloc[0]) if len(table) else ""
-        subdirs = [d for d in root.iterdir() if d.is_dir() and (d / first).is_file()]
+        subdirs = [d for d in root.iterdir() if d.is_dir() and _is_file(d / first)]
         folder = subdirs[0] if subdirs else root
     else:
         folder = root / data_dir
@@ -131,4 +199,6 @@ def read_npz_folder(
         )
         meta[schema.SOURCE_ID] = parts[2]
     meta[schema.COMPONENT_ORDER] = "ZNE"
-    return WaveformDataset(meta, NpzLoader(folder), name=str(root), component_order="ZNE")
+    return WaveformDataset(
+        meta, NpzLoader(folder, index_path=index_path), name=str(root), component_order="ZNE"
+    )

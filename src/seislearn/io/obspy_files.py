@@ -136,15 +136,15 @@ def read_picks(picks: Catalog | pd.DataFrame | str | os.PathLike) -> pd.DataFram
     from obspy import UTCDateTime
     from obspy.core.event import Catalog
 
+    source: Path | None = None
     if isinstance(picks, str | os.PathLike):
-        path = Path(picks)
+        path = source = Path(picks)
         if not path.is_file():
             raise DataError("no such pick file", path=path)
         if path.suffix.lower() == ".csv":
-            try:
-                picks = pd.read_csv(path)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-                raise DataError(f"cannot read pick CSV: {exc}", path=path) from None
+            from seislearn.io.tables import read_csv_table
+
+            picks = read_csv_table(path, "pick CSV", required=("phase", "time"), allow_empty=True)
         else:
             import obspy
 
@@ -184,14 +184,21 @@ def read_picks(picks: Catalog | pd.DataFrame | str | os.PathLike) -> pd.DataFram
     if station_col is None or "phase" not in table.columns or "time" not in table.columns:
         raise DataError(
             "pick table needs columns station (or trace_id), phase and time; "
-            f"got {list(table.columns)}"
+            f"got {[str(c)[:40] for c in table.columns[:12]]}",
+            path=source,
         )
     parts = table[station_col].astype(str).str.split(".")
     table["station"] = parts.map(lambda p: f"{p[0]}.{p[1]}" if len(p) >= 2 else f".{p[0]}")
-    try:
-        table["time"] = [UTCDateTime(str(t)) for t in table["time"]]
-    except Exception as exc:
-        raise DataError(f"unreadable pick time: {exc}") from None
+    times = []
+    for row, t in enumerate(table["time"]):
+        try:
+            times.append(UTCDateTime(str(t)))
+        except Exception as exc:  # UTCDateTime raises TypeError, ValueError, its own errors
+            raise DataError(
+                f"pick table row {row + 1}: unreadable pick time {str(t)[:40]!r} ({exc})",
+                path=source,
+            ) from None
+    table["time"] = times
     return table
 
 
@@ -223,6 +230,60 @@ def _time_clusters(traces: list[Trace]) -> list[list[Trace]]:
             clusters[-1].append(tr)
             end = max(end, tr.stats.endtime)
     return clusters
+
+
+#: Metadata column listing overlaps whose samples disagree (empty when there are none).
+OVERLAP_CONFLICTS = "trace_overlap_conflicts"
+
+
+def overlap_conflicts(traces: list[Trace]) -> list[str]:
+    """Overlaps between traces of one channel whose samples disagree, as messages.
+
+    Two records of one channel covering the same time with different samples
+    (a re-sent packet with other data, a clock jump) cannot both be right;
+    merging would silently keep one. Overlaps with identical samples (the same
+    data sent twice) are harmless and not listed.
+
+    Parameters
+    ----------
+    traces : list of obspy.Trace
+        Traces of one station and time window.
+
+    Returns
+    -------
+    list of str
+        One message per conflicting overlap (channel, time span, samples, largest difference).
+    """
+    by_id: dict[str, list[Trace]] = {}
+    for tr in traces:
+        by_id.setdefault(tr.id, []).append(tr)
+    out: list[str] = []
+    for ident, group in sorted(by_id.items()):
+        group = sorted(group, key=lambda t: t.stats.starttime)
+        for k, later in enumerate(group[1:], start=1):
+            for earlier in group[:k]:
+                rate = earlier.stats.sampling_rate
+                if abs(later.stats.sampling_rate - rate) > 1e-6 * rate:
+                    continue  # merge reports mixed rates
+                start = later.stats.starttime
+                end = min(earlier.stats.endtime, later.stats.endtime)
+                if end < start:
+                    continue
+                i = round((start - earlier.stats.starttime) * rate)
+                n = round((end - start) * rate) + 1
+                a = np.asarray(earlier.data[i : i + n], dtype=np.float64)
+                b = np.asarray(later.data[:n], dtype=np.float64)
+                n = min(len(a), len(b))
+                if n == 0:
+                    continue
+                diff = np.abs(a[:n] - b[:n])
+                if np.all(diff <= 1e-6 * np.maximum(np.abs(a[:n]), 1.0)):
+                    continue
+                out.append(
+                    f"{ident}: {n} overlapping samples {start} - {end} differ "
+                    f"({int((diff > 0).sum())} of them, by up to {float(diff.max()):g})"
+                )
+    return out
 
 
 def _sac_header(traces: list[Trace]) -> dict[str, float | str]:
@@ -286,6 +347,7 @@ def _assemble(
     ident = f"{net}.{sta}.{loc}.{band}"
     files = sorted({str(tr.stats.get(_FILE_ATTR, "")) for tr in traces} - {""})
     where = files[0] if len(files) == 1 else None
+    conflicts = overlap_conflicts(traces)
     stream = Stream([tr.copy() for tr in traces])
     try:
         stream.merge(method=1)
@@ -353,6 +415,7 @@ def _assemble(
         schema.COMPONENT_ORDER: component_order,
         "trace_orientation_assumed": orientation_assumed,
         "trace_file": ";".join(files),
+        OVERLAP_CONFLICTS: "; ".join(conflicts),
     }
     row.update(_sac_columns(_sac_header(traces), traces[0], actual_start, rate))
     if inventory is not None and schema.STATION_LATITUDE not in row:

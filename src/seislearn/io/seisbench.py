@@ -23,6 +23,16 @@ import pandas as pd
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.errors import DataError
+from seislearn.io.hdf5_files import (
+    MissingObject,
+    check_safe_dataset,
+    check_waveform_node,
+    guarded,
+    open_hdf5,
+    read_waveform,
+    resolve,
+)
+from seislearn.io.tables import read_csv_table
 
 _INDEX_PART = re.compile(r"^\s*(-?\d+)?\s*(:\s*(-?\d+)?\s*(:\s*(-?\d+)?)?)?\s*$")
 
@@ -81,27 +91,46 @@ def parse_trace_name(trace_name: str) -> tuple[str, tuple[int | slice, ...]]:
 
 def _read_str(value: object) -> str:
     if isinstance(value, bytes):
-        return value.decode()
+        return value.decode("utf-8", errors="replace")
     if isinstance(value, np.ndarray) and value.shape == ():
         return _read_str(value[()])
     return str(value)
 
 
+#: Largest ``data_format`` entry read, elements (they are short strings and scalars).
+_MAX_FORMAT_ITEMS = 64
+
+
 def read_data_format(path: str | os.PathLike) -> dict[str, object]:
-    """Read the ``data_format`` group of a SeisBench waveform file (empty dict if absent)."""
-    try:
-        with h5py.File(path, "r") as f:
-            if "data_format" not in f:
-                return {}
-            group = f["data_format"]
-            out: dict[str, object] = {}
-            for key in group:
-                value = group[key][()]
-                out[key] = value if isinstance(value, int | float | np.number) else _read_str(value)
-            out.update({k: _read_str(v) for k, v in group.attrs.items()})
-            return out
-    except OSError as exc:
-        raise DataError(f"cannot open HDF5 file: {exc}", path=path) from None
+    """Read the ``data_format`` group of a SeisBench waveform file (empty dict if absent).
+
+    Raises
+    ------
+    DataError
+        If the file cannot be opened or its ``data_format`` group is damaged,
+        a link out of the file, or holds something other than short values.
+    """
+    with open_hdf5(path) as f:
+        try:
+            group = resolve(f, "data_format", path)
+        except MissingObject:
+            return {}
+        if not isinstance(group, h5py.Group):
+            raise DataError("'data_format' is not a group", path=path)
+        out: dict[str, object] = {}
+        for key in guarded(lambda: list(group.keys()), path, doing="list data_format"):
+            node = resolve(f, f"data_format/{key}", path)
+            if not isinstance(node, h5py.Dataset):
+                continue
+            check_safe_dataset(node, path)
+            size = guarded(lambda n=node: n.size, path, doing=f"read data_format/{key}")
+            if size is None or size > _MAX_FORMAT_ITEMS:
+                raise DataError(f"data_format/{key} is not a short value", path=path)
+            value = guarded(lambda n=node: n[()], path, doing=f"read data_format/{key}")
+            out[key] = value if isinstance(value, int | float | np.number) else _read_str(value)
+        attrs = guarded(lambda: dict(group.attrs.items()), path, doing="read data_format")
+        out.update({k: _read_str(v) for k, v in attrs.items()})  # type: ignore[union-attr]
+        return out
 
 
 class SeisBenchLoader:
@@ -116,7 +145,9 @@ class SeisBenchLoader:
     dimension_order : str
         ``"CW"`` (channels, samples) or ``"WC"``.
     target_order : str
-        Component order to return.
+        Component order to return. Target components the files do not store
+        (e.g. N and E of a vertical-only dataset) come out as zeros; the reader
+        leaves them out of ``trace_available_components``.
     """
 
     def __init__(
@@ -125,61 +156,95 @@ class SeisBenchLoader:
         component_order: str = "ZNE",
         dimension_order: str = "CW",
         target_order: str = "ZNE",
+        metadata_files: dict[str, Path] | None = None,
     ) -> None:
         self.files = files
+        self.metadata_files = metadata_files or {}
         self.component_order = component_order
         self.dimension_order = dimension_order.replace("N", "")
         self.target_order = target_order
         self._handles: dict[str, h5py.File] = {}
+        self._nodes: dict[tuple[str, str], h5py.Dataset] = {}
         self._pid = os.getpid()
-        missing = [c for c in target_order if c not in component_order]
-        self._permutation = (
-            None
-            if component_order == target_order or missing
-            else [component_order.index(c) for c in target_order]
-        )
+        self._sources = [
+            component_order.index(c) if c in component_order else None for c in target_order
+        ]
+        self._identity = component_order == target_order
 
     def _handle(self, chunk: str) -> h5py.File:
         if self._pid != os.getpid():  # h5py handles must not cross a fork
-            self._handles = {}
+            self._handles, self._nodes = {}, {}
             self._pid = os.getpid()
         handle = self._handles.get(chunk)
         if handle is None:
-            path = self.files[chunk]
-            try:
-                handle = h5py.File(path, "r")
-            except OSError as exc:
-                raise DataError(f"cannot open HDF5 file: {exc}", path=path) from None
+            handle = open_hdf5(self.files[chunk])
             self._handles[chunk] = handle
         return handle
 
-    def load(self, row: pd.Series) -> np.ndarray:
-        trace_name = str(row[schema.TRACE_NAME])
-        chunk = str(row.get("trace_chunk", "")) if "trace_chunk" in row.index else ""
-        path = self.files[chunk]
-        try:
-            dataset, index = parse_trace_name(trace_name)
-        except DataError as exc:
-            raise DataError(exc.reason, path, trace_name) from None
+    def _node(self, chunk: str, dataset: str, trace_name: str | None) -> h5py.Dataset:
+        """The checked HDF5 dataset ``data/<dataset>`` of a chunk (looked up once)."""
         handle = self._handle(chunk)
+        node = self._nodes.get((chunk, dataset))
+        if node is None:
+            path = self.files[chunk]
+            try:
+                found = resolve(handle, f"data/{dataset}", path, trace_name)
+            except MissingObject:
+                source = self.metadata_files.get(chunk)
+                listed = f" (the name comes from {source})" if source else ""
+                raise DataError(
+                    f"metadata row has no waveform in the file{listed}", path, trace_name
+                ) from None
+            node = check_waveform_node(found, path, trace_name)
+            self._nodes[(chunk, dataset)] = node
+        return node
+
+    def _path(self, chunk: str, trace_name: str) -> Path:
         try:
-            node = handle["data"][dataset]
+            return self.files[chunk]
         except KeyError:
-            raise DataError("metadata row has no waveform in the file", path, trace_name) from None
-        try:
-            data = node[index] if index else node[()]
-        except (OSError, ValueError, IndexError) as exc:
-            raise DataError(f"cannot read waveform: {exc}", path, trace_name) from None
-        data = np.asarray(data, dtype=np.float32)
+            raise DataError(
+                f"the metadata names chunk {chunk!r}, which is not among the files read",
+                trace=trace_name,
+            ) from None
+
+    def _arrange(self, data: np.ndarray, path: Path, trace_name: str) -> np.ndarray:
+        """(C, N) in the target order from one stored trace, or a DataError."""
         if data.ndim != 2:
             raise DataError(
                 f"waveform has shape {data.shape}, expected 2 dimensions", path, trace_name
             )
         if self.dimension_order == "WC":
             data = data.T
-        if self._permutation is not None:
-            data = data[self._permutation]
-        return data
+        if data.shape[0] != len(self.component_order):
+            raise DataError(
+                f"waveform has {data.shape[0]} channels, the file declares "
+                f"{len(self.component_order)} ({self.component_order})",
+                path,
+                trace_name,
+                check="channel_count",
+            )
+        if self._identity:
+            return data
+        out = np.zeros((len(self._sources), data.shape[1]), dtype=np.float32)
+        for k, source in enumerate(self._sources):
+            if source is not None:
+                out[k] = data[source]
+        return out
+
+    def load(self, row: pd.Series) -> np.ndarray:
+        trace_name = str(row[schema.TRACE_NAME])
+        chunk = str(row.get("trace_chunk", "")) if "trace_chunk" in row.index else ""
+        path = self._path(chunk, trace_name)
+        try:
+            dataset, index = parse_trace_name(trace_name)
+        except DataError as exc:
+            source = self.metadata_files.get(chunk)
+            listed = f" (in {source})" if source else ""
+            raise DataError(exc.reason + listed, path, trace_name) from None
+        node = self._node(chunk, dataset, trace_name)
+        data = read_waveform(node, index, path, trace_name, node_checked=True)
+        return self._arrange(data, path, trace_name)
 
     def load_batch(self, rows: pd.DataFrame) -> list[np.ndarray]:
         """Waveforms of many rows; rows of one bucket are read with one HDF5 call per block.
@@ -213,53 +278,107 @@ class SeisBenchLoader:
             chunk, dataset, rest = key[0], key[1], rests[key]
             numbers = [n for _, n in members]
             low, high = min(numbers), max(numbers)
-            if len(members) < 2 or high - low + 1 > 2 * len(members):
+            if len(members) < 2 or high - low + 1 > 2 * len(members) or chunk not in self.files:
                 continue
+            path = self.files[chunk]
             try:
-                slab = self._handle(chunk)["data"][dataset][(slice(low, high + 1), *rest)]
-            except (KeyError, OSError, ValueError, IndexError, DataError):
+                node = self._node(chunk, dataset, None)
+                slab = read_waveform(node, (slice(low, high + 1), *rest), path, node_checked=True)
+            except DataError:
                 continue
             if slab.shape[0] != high - low + 1:
                 continue  # rows past the end: let load() report the bad ones
-            slab = np.asarray(slab, dtype=np.float32)
             for k, number in members:
-                data = slab[number - low]
-                if data.ndim == 2:
-                    if self.dimension_order == "WC":
-                        data = data.T
-                    if self._permutation is not None:
-                        data = data[self._permutation]
-                    out[k] = data
+                try:
+                    out[k] = self._arrange(slab[number - low], path, names[k])
+                except DataError:
+                    continue
         return [data if data is not None else self.load(rows.iloc[k]) for k, data in enumerate(out)]
 
     def close(self) -> None:
         for handle in self._handles.values():
             handle.close()
-        self._handles = {}
+        self._handles, self._nodes = {}, {}
 
 
 def _chunks(root: Path) -> list[str]:
     chunk_file = root / "chunks"
     if chunk_file.is_file():
-        names = [line.strip() for line in chunk_file.read_text().splitlines() if line.strip()]
+        try:
+            text = chunk_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot read the chunks file: {exc}", path=chunk_file) from None
+        names = [line.strip() for line in text.splitlines() if line.strip()]
         if not names:
             raise DataError("the chunks file lists no chunks", path=chunk_file)
+        bad = [n for n in names if "/" in n or "\\" in n or len(n) > 200]
+        if bad:
+            raise DataError(
+                f"the chunks file lists a bad chunk name {bad[0][:60]!r}", path=chunk_file
+            )
         return names
     if (root / "metadata.csv").is_file():
         return [""]
     found = sorted(p.name[len("metadata") : -len(".csv")] for p in root.glob("metadata*.csv"))
     if not found:
+        if _renamed_pair(root) is not None:
+            return [""]
         raise DataError("no metadata.csv (or metadata{chunk}.csv) in this folder", path=root)
     return found
 
 
+def _renamed_pair(root: Path) -> tuple[Path, Path] | None:
+    """The only CSV and the only HDF5 file of a folder, for a dataset saved under other names."""
+    csvs = sorted(root.glob("*.csv"))
+    h5s = sorted([*root.glob("*.hdf5"), *root.glob("*.h5")])
+    return (csvs[0], h5s[0]) if len(csvs) == 1 and len(h5s) == 1 else None
+
+
+def _chunk_files(root: Path, chunk: str) -> tuple[Path, Path]:
+    meta_path, wave_path = root / f"metadata{chunk}.csv", root / f"waveforms{chunk}.hdf5"
+    if chunk == "" and not meta_path.is_file() and not wave_path.is_file():
+        pair = _renamed_pair(root)
+        if pair is not None:
+            return pair
+    return meta_path, wave_path
+
+
 def is_seisbench_dataset(path: str | os.PathLike) -> bool:
-    """True if ``path`` is a folder in SeisBench WaveformDataset format."""
-    root = Path(path)
-    return root.is_dir() and (
-        (root / "chunks").is_file()
-        or (any(root.glob("metadata*.csv")) and any(root.glob("waveforms*.hdf5")))
-    )
+    """True if ``path`` is a folder in SeisBench WaveformDataset format (judged by content)."""
+    from seislearn.io.detection import detect_format
+
+    try:
+        return Path(path).is_dir() and detect_format(path) == "seisbench"
+    except DataError:
+        return False
+
+
+def _data_format_values(
+    data_format: dict[str, object], path: Path
+) -> tuple[str, str, float | None]:
+    """Stored component order, dimension order and sampling rate, checked."""
+    order = str(data_format.get("component_order", "ZNE")).strip().upper()
+    if not order or len(set(order)) != len(order) or len(order) > 6 or not order.isalnum():
+        raise DataError(
+            f"data_format/component_order {order[:20]!r} is not a component order", path=path
+        )
+    dimension = str(data_format.get("dimension_order", "CW")).strip().upper()
+    if dimension.replace("N", "") not in ("CW", "WC"):
+        raise DataError(
+            f"data_format/dimension_order {dimension[:20]!r} is neither CW nor WC", path=path
+        )
+    rate: float | None = None
+    if "sampling_rate" in data_format:
+        try:
+            rate = float(data_format["sampling_rate"])  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise DataError(
+                f"data_format/sampling_rate {str(data_format['sampling_rate'])[:20]!r} is not a number",
+                path=path,
+            ) from None
+        if not np.isfinite(rate) or rate <= 0:
+            raise DataError(f"data_format/sampling_rate {rate:g} is not a positive rate", path=path)
+    return order, dimension, rate
 
 
 def read_seisbench(
@@ -270,7 +389,8 @@ def read_seisbench(
     Parameters
     ----------
     path : path-like
-        Folder with ``metadata.csv`` and ``waveforms.hdf5`` (or chunked files).
+        Folder with ``metadata.csv`` and ``waveforms.hdf5`` (or chunked files,
+        or one CSV and one HDF5 file under other names).
     chunks : list of str, optional
         Read only these chunks.
     component_order : str
@@ -279,6 +399,13 @@ def read_seisbench(
     Returns
     -------
     WaveformDataset
+
+    Raises
+    ------
+    DataError
+        If a file is missing, a metadata CSV is bad (see
+        :func:`seislearn.io.tables.read_csv_table`) or an HDF5 file cannot be
+        opened or has a bad ``data_format`` group.
     """
     root = Path(path)
     if not root.is_dir():
@@ -286,30 +413,37 @@ def read_seisbench(
     names = chunks if chunks is not None else _chunks(root)
     frames = []
     files: dict[str, Path] = {}
+    meta_files: dict[str, Path] = {}
     data_format: dict[str, object] = {}
     for chunk in names:
-        meta_path = root / f"metadata{chunk}.csv"
-        wave_path = root / f"waveforms{chunk}.hdf5"
+        meta_path, wave_path = _chunk_files(root, chunk)
         for p in (meta_path, wave_path):
             if not p.is_file():
                 raise DataError("missing file of a SeisBench dataset", path=p)
-        try:
-            meta = pd.read_csv(meta_path, low_memory=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot parse metadata CSV: {exc}", path=meta_path) from None
+        meta = read_csv_table(
+            meta_path, "metadata CSV", required=(schema.TRACE_NAME,), names=(schema.TRACE_NAME,)
+        )
         meta["trace_chunk"] = chunk
         frames.append(meta)
         files[chunk] = wave_path
+        meta_files[chunk] = meta_path
         fmt = read_data_format(wave_path)
         if data_format and fmt and fmt != data_format:
             raise DataError("chunks disagree in their data_format group", path=wave_path)
         data_format = data_format or fmt
     metadata = pd.concat(frames, ignore_index=True)
-    stored_order = str(data_format.get("component_order", "ZNE"))
-    dimension_order = str(data_format.get("dimension_order", "CW"))
-    if schema.SAMPLING_RATE not in metadata.columns and "sampling_rate" in data_format:
-        metadata[schema.SAMPLING_RATE] = float(data_format["sampling_rate"])  # type: ignore[arg-type]
+    stored_order, dimension_order, rate = _data_format_values(data_format, files[names[0]])
+    if rate is not None:
+        if schema.SAMPLING_RATE not in metadata.columns:
+            metadata[schema.SAMPLING_RATE] = rate
+        else:
+            metadata[schema.SAMPLING_RATE] = pd.to_numeric(
+                metadata[schema.SAMPLING_RATE], errors="coerce"
+            ).fillna(rate)
     metadata[schema.COMPONENT_ORDER] = component_order
+    recorded = "".join(c for c in component_order if c in stored_order)
+    if recorded != component_order and schema.AVAILABLE_COMPONENTS not in metadata.columns:
+        metadata[schema.AVAILABLE_COMPONENTS] = recorded
     if schema.SOURCE_ID not in metadata.columns:
         from seislearn.data.splits import derive_event_ids
 
@@ -319,7 +453,9 @@ def read_seisbench(
         if derived is not None:
             metadata[schema.SOURCE_ID] = derived
             metadata["source_id_derived"] = True
-    loader = SeisBenchLoader(files, stored_order, dimension_order, component_order)
+    loader = SeisBenchLoader(
+        files, stored_order, dimension_order, component_order, metadata_files=meta_files
+    )
     return WaveformDataset(metadata, loader, name=str(root), component_order=component_order)
 
 

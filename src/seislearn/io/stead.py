@@ -31,6 +31,8 @@ import pandas as pd
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.errors import DataError
+from seislearn.io.hdf5_files import MissingObject, guarded, open_hdf5, read_waveform, resolve
+from seislearn.io.tables import read_csv_table
 
 #: STEAD's channel order in each (6000, 3) dataset.
 STEAD_COMPONENT_ORDER = "ENZ"
@@ -137,8 +139,9 @@ class SteadLoader:
         Component order to return (default ``"ZNE"``).
     """
 
-    def __init__(self, path: Path, target_order: str = "ZNE") -> None:
+    def __init__(self, path: Path, target_order: str = "ZNE", csv_path: Path | None = None) -> None:
         self.path = path
+        self.csv_path = csv_path
         self.permutation = [STEAD_COMPONENT_ORDER.index(c) for c in target_order]
         self._handle: h5py.File | None = None
         self._index: dict[str, str] | None = None
@@ -148,10 +151,7 @@ class SteadLoader:
         if self._pid != os.getpid():  # h5py handles must not cross a fork
             self._handle, self._pid = None, os.getpid()
         if self._handle is None:
-            try:
-                self._handle = h5py.File(self.path, "r")
-            except OSError as exc:
-                raise DataError(f"cannot open HDF5 file: {exc}", path=self.path) from None
+            self._handle = open_hdf5(self.path)
         return self._handle
 
     def _build_index(self, handle: h5py.File) -> dict[str, str]:
@@ -161,10 +161,7 @@ class SteadLoader:
             if isinstance(node, h5py.Dataset):
                 index.setdefault(name.rsplit("/", 1)[-1], name)
 
-        try:
-            handle.visititems(visit)
-        except (OSError, RuntimeError) as exc:
-            raise DataError(f"cannot walk the HDF5 file: {exc}", path=self.path) from None
+        guarded(lambda: handle.visititems(visit), self.path, doing="walk the HDF5 file")
         return index
 
     def locate(self, trace_name: str) -> str:
@@ -172,28 +169,31 @@ class SteadLoader:
         handle = self._file()
         direct = f"data/{trace_name}"
         try:
-            if direct in handle:
-                return direct
-        except (OSError, RuntimeError) as exc:
-            raise DataError(f"cannot read HDF5 file: {exc}", self.path, trace_name) from None
+            resolve(handle, direct, self.path, trace_name)
+            return direct
+        except MissingObject:
+            pass
         if self._index is None:
             self._index = self._build_index(handle)
         try:
             return self._index[trace_name]
         except KeyError:
+            listed = f" (the name comes from {self.csv_path})" if self.csv_path else ""
             raise DataError(
-                "metadata row has no waveform in the file", self.path, trace_name
+                f"metadata row has no waveform in the file{listed}", self.path, trace_name
             ) from None
 
     def load(self, row: pd.Series) -> np.ndarray:
         name = str(row[schema.TRACE_NAME])
-        node_path = self.locate(name)
-        try:
-            data = np.asarray(self._file()[node_path][()], dtype=np.float32)
-        except (OSError, RuntimeError, ValueError, TypeError) as exc:
-            raise DataError(f"cannot read waveform: {exc}", self.path, name) from None
+        node = resolve(self._file(), self.locate(name), self.path, name)
+        data = read_waveform(node, (), self.path, name)
         if data.ndim != 2 or 3 not in data.shape:
-            raise DataError(f"waveform has shape {data.shape}, expected (6000, 3)", self.path, name)
+            raise DataError(
+                f"waveform has shape {data.shape}, expected (6000, 3): 3 channels (E, N, Z)",
+                self.path,
+                name,
+                check="channel_count" if data.ndim == 2 else None,
+            )
         if data.shape[1] != 3:  # tolerate (3, N) files
             data = data.T
         return np.ascontiguousarray(data.T[self.permutation])
@@ -260,12 +260,10 @@ def read_stead(
     csv_path, h5_path = _find_files(
         root, None if csv is None else Path(csv), None if hdf5 is None else Path(hdf5)
     )
-    try:
-        meta = pd.read_csv(csv_path, low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot parse metadata CSV: {exc}", path=csv_path) from None
-    if schema.TRACE_NAME not in meta.columns:
-        raise DataError("STEAD CSV has no 'trace_name' column", path=csv_path)
+    meta = read_csv_table(
+        csv_path, "STEAD metadata CSV", required=(schema.TRACE_NAME,), names=(schema.TRACE_NAME,)
+    )
+    open_hdf5(h5_path).close()  # a damaged waveform file is reported now, not at the first trace
     meta = meta.rename(columns={k: v for k, v in COLUMN_MAP.items() if k in meta.columns})
     if "snr_db" in meta.columns:
         meta = _map_snr(meta, csv_path)
@@ -278,7 +276,7 @@ def read_stead(
     meta[schema.COMPONENT_ORDER] = component_order
     if schema.AVAILABLE_COMPONENTS not in meta.columns:
         meta[schema.AVAILABLE_COMPONENTS] = "ZNE"
-    loader = SteadLoader(h5_path, component_order)
+    loader = SteadLoader(h5_path, component_order, csv_path)
     return WaveformDataset(meta, loader, name=str(h5_path), component_order=component_order)
 
 
