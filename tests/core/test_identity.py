@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seislearn.data.identity import (
@@ -18,6 +19,7 @@ from seislearn.data.identity import (
 _name = st.text(alphabet="abcXYZ._$,:019", min_size=1, max_size=12)
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(_name, st.one_of(st.none(), st.just(""), _name)), min_size=1, max_size=20)
 )
@@ -46,3 +48,24 @@ def test_messages_name_the_user_first_and_the_seisbench_name_beside_it():
         {"trace_name": ["bucket0$0,:3,:100", "b"], "trace_name_original": ["AB.STA_EV", np.nan]}
     )
     assert list(message_names(meta)) == ["AB.STA_EV (SeisBench bucket0$0,:3,:100)", "b"]
+
+
+def test_a_trace_left_out_of_the_windows_is_named_the_users_way(tmp_path, synthetic_small):
+    from seislearn.data.dataset import WaveformDataset
+    from seislearn.data.windows import extract_windows
+    from seislearn.errors import DataError
+    from seislearn.io import read_dataset
+    from seislearn.io.seisbench import write_seisbench
+
+    meta = synthetic_small.metadata.iloc[:4].copy()
+    meta.loc[2, "trace_p_arrival_sample"] = np.nan
+    small = WaveformDataset(meta, synthetic_small.loader, "small")
+    write_seisbench(small, tmp_path / "converted")
+    converted = read_dataset(tmp_path / "converted")
+    original = str(small.metadata["trace_name"][2])
+    _, rows, skipped = extract_windows(converted, "P", 0.5, 1.0, on_error="skip")
+    assert len(rows) == 3 and len(skipped) == 1
+    assert original in skipped[0] and "SeisBench bucket" in skipped[0]
+    with pytest.raises(DataError) as info:
+        extract_windows(converted, "P", 0.5, 1.0)
+    assert info.value.trace.startswith(original)

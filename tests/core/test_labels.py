@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from obspy.geodetics import gps2dist_azimuth
 
@@ -18,7 +18,7 @@ def _wrapped(a: np.ndarray) -> np.ndarray:
     return np.abs((a + 180.0) % 360.0 - 180.0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(
@@ -62,7 +62,7 @@ def _metadata(n: int, seed: int) -> pd.DataFrame:
     return meta
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(4, 40), st.integers(0, 2**31 - 1), st.floats(0.0, 1.0))
 def test_auto_truth_of_randomly_flipped_labels_equals_the_clean_twin(n, seed, fraction):
     clean = _metadata(n, seed)

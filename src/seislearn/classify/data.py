@@ -19,6 +19,7 @@ from seislearn.classify.features import (
     waveform_windows,
 )
 from seislearn.data import schema
+from seislearn.data.identity import message_names
 from seislearn.data.labels import apply_distance_truth
 from seislearn.errors import ConfigError, DataError
 
@@ -98,7 +99,7 @@ def encode_targets(
     values = metadata[target]
     missing = values.isna().to_numpy()
     if missing.any():
-        trace = str(metadata[schema.TRACE_NAME].iloc[int(np.argmax(missing))])
+        trace = str(message_names(metadata)[int(np.argmax(missing))])
         raise DataError(
             f"{int(missing.sum())} traces have no {target!r} value (first shown)",
             path=source or None,
@@ -108,7 +109,7 @@ def encode_targets(
         numbers = pd.to_numeric(values, errors="coerce")
         bad = numbers.isna().to_numpy()
         if bad.any():
-            trace = str(metadata[schema.TRACE_NAME].iloc[int(np.argmax(bad))])
+            trace = str(message_names(metadata)[int(np.argmax(bad))])
             raise DataError(
                 f"{target!r} value {values.iloc[int(np.argmax(bad))]!r} is not a number",
                 path=source or None,
@@ -124,7 +125,7 @@ def encode_targets(
         raise DataError(
             f"class {labels.iloc[i]!r} is unknown to the model (classes: {names})",
             path=source or None,
-            trace=str(metadata[schema.TRACE_NAME].iloc[i]),
+            trace=str(message_names(metadata)[i]),
         )
     return labels.map(index).to_numpy(dtype=np.int64), list(names)
 
@@ -185,7 +186,7 @@ def prepare_waveforms(
             side_names, raw, meta, dataset.component_order, dataset.name
         )
         if not ok.all():
-            traces = meta[schema.TRACE_NAME].astype(str).to_numpy()[~ok]
+            traces = message_names(meta)[~ok]
             message = (
                 f"no finite side inputs {side_names} "
                 "(missing or S before P pick, or a window of zeros?)"

@@ -23,7 +23,7 @@ from seislearn.cluster.config import ClusterConfig, make_estimator
 from seislearn.cluster.evaluate import evaluate
 from seislearn.cluster.features import FeatureConfig, SpectrogramSet
 from seislearn.data import schema
-from seislearn.data.identity import per_trace_table
+from seislearn.data.identity import message_names, per_trace_table
 from seislearn.errors import ConfigError, DataError
 from seislearn.training.trainer import use_config
 
@@ -51,7 +51,7 @@ def _truth(meta: pd.DataFrame, label_column: str | None, name: str) -> np.ndarra
         )
     values = meta[label_column]
     if values.isna().any():
-        bad = str(meta[schema.TRACE_NAME][values.isna()].iloc[0])
+        bad = str(message_names(meta)[values.isna().to_numpy()][0])
         raise DataError(f"label column {label_column!r} is empty", path=name, trace=bad)
     # A numpy unicode array (not pandas' object/string dtype) for the metrics.
     return np.asarray(values.astype(str).tolist(), dtype=str)

@@ -21,6 +21,7 @@ from pydantic import Field
 from seislearn.config import StrictModel
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
+from seislearn.data.identity import message_names
 from seislearn.errors import DataError
 
 _WINDOW_START = "_cluster_window_start_sample"
@@ -129,7 +130,7 @@ def _component_check(meta: pd.DataFrame, components: str, name: str) -> list[tup
                 f"component(s) {''.join(missing)} not recorded (available: {avail}); "
                 "use components: Z or --on-error skip",
                 path=name,
-                trace=str(meta[schema.TRACE_NAME].iloc[i]),
+                trace=str(message_names(meta)[i]),
             )
             bad.append((i, error))
     return bad

@@ -21,6 +21,7 @@ import pandas as pd
 
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
+from seislearn.data.identity import message_names
 from seislearn.errors import DataError, OfflineError
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,15 @@ def pick_dataset(
 
     rows, skipped = [], []
     meta = dataset.metadata
+    shown = message_names(meta)  # the user's names in messages; the table keeps trace_name
     for i in range(len(dataset)):
         name = str(meta[schema.TRACE_NAME].iloc[i])
         try:
             wave = dataset.get_waveform(i)
             if wave.shape[0] != 3 or not np.all(np.isfinite(wave)):
-                raise DataError("picker needs 3 finite components", path=dataset.name, trace=name)
+                raise DataError(
+                    "picker needs 3 finite components", path=dataset.name, trace=str(shown[i])
+                )
             sr = dataset.sampling_rate(i)
             start = obspy.UTCDateTime(0)
             stream = _stream(wave, sr, start, dataset.component_order)
@@ -171,7 +175,7 @@ def pick_dataset(
                 row[schema.S_ARRIVAL] = (best_s.peak_time - start) * sr
                 row["trace_s_probability"] = float(best_s.peak_value)
         else:
-            skipped.append(f"trace {name!r}: no P pick above the picker's threshold")
+            skipped.append(f"trace {str(shown[i])!r}: no P pick above the picker's threshold")
         rows.append(row)
     return PickResult(pd.DataFrame(rows), skipped)
 
