@@ -41,7 +41,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def load_or_make(
-    n: int, seed: int, window: Any, cache: Path | None, site: str = "ideal"
+    n: int,
+    seed: int,
+    window: Any,
+    cache: Path | None,
+    site: str = "ideal",
+    labels: Any = None,
 ) -> AzimuthData:
     """Synthetic windows, cached as a plain NPZ (no pickle) when ``cache`` is given."""
     from seislearn.azimuth.data import synthesize
@@ -79,6 +84,7 @@ def load_or_make(
         window.freqmin_hz,
         window.freqmax_hz,
         synthetic_config=SyntheticConfig(site=sites[site]),
+        labels=labels,
     )
     if cache is not None:
         m = data.metadata
@@ -121,6 +127,12 @@ def main() -> None:
     parser.add_argument("--runs", default="/tmp/seislearn_azimuth_bench", help="run folders")
     parser.add_argument("--cache", default=None, help="NPZ cache of the windows")
     parser.add_argument("--name", default="azimuth_synthetic", help="results JSON name")
+    parser.add_argument(
+        "--back-azimuth-from",
+        choices=("auto", "label", "coordinates"),
+        default="auto",
+        help="back-azimuth truth (the synthetic labels are the coordinates': all agree)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -129,6 +141,7 @@ def main() -> None:
     from seislearn.azimuth.config import load_azimuth_config
 
     torch.set_num_threads(1)
+    args.overrides = [*args.overrides, f"labels.back_azimuth_from={args.back_azimuth_from}"]
     config0 = load_azimuth_config(overrides=args.overrides, preset=args.preset)
     t0 = time.perf_counter()
     data = load_or_make(
@@ -137,6 +150,7 @@ def main() -> None:
         config0.window,
         Path(args.cache) if args.cache else None,
         args.site,
+        config0.labels,
     )
     prepare_s = time.perf_counter() - t0
     print(f"{len(data.windows)} windows {data.windows.shape[1:]} in {prepare_s:.1f} s")
@@ -149,6 +163,7 @@ def main() -> None:
         "split_counts": pd.Series(data.split).value_counts().to_dict(),
         "overrides": args.overrides,
         "preset": args.preset,
+        "truth": {"back_azimuth": data.truth.summary() if data.truth is not None else None},
         "runs": {},
     }
     for latent in args.latent:

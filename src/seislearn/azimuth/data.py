@@ -282,11 +282,14 @@ def synthesize(
     freqmax_hz: float | None = 20.0,
     chunk: int = 1000,
     synthetic_config: object | None = None,
+    labels: TruthConfig | None = None,
 ) -> AzimuthData:
     """Synthetic events cut to P windows chunk by chunk, so memory stays bounded.
 
     Each chunk has its own seed; event ids are prefixed with the chunk so events
     stay distinct and the per-event split of :func:`make_events` is kept.
+    ``labels``: the back-azimuth truth policy (the synthetic labels are computed
+    from the coordinates, so every policy gives the same truth).
     """
     from seislearn.data.synthetic import make_events
 
@@ -299,7 +302,9 @@ def synthesize(
         meta[schema.SOURCE_ID] = f"c{k}_" + meta[schema.SOURCE_ID].astype(str)
         meta[schema.TRACE_NAME] = meta[schema.TRACE_NAME].astype(str)
         dataset = WaveformDataset(meta, dataset.loader, dataset.name)
-        parts.append(prepare(dataset, before_s, after_s, None, freqmin_hz, freqmax_hz))
+        parts.append(
+            prepare(dataset, before_s, after_s, None, freqmin_hz, freqmax_hz, labels=labels)
+        )
     data = concatenate(parts)
     # Trace names repeat across chunks; make them unique for predictions.csv.
     data.metadata[schema.TRACE_NAME] = [
