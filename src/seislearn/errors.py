@@ -58,3 +58,19 @@ class RunExistsError(SeislearnError):
 
 class OfflineError(SeislearnError):
     """A download was needed but the network (or the source) is unreachable."""
+
+
+class OutputError(SeislearnError):
+    """An output could not be written (full disk, read-only folder, a file in the way).
+
+    Parameters
+    ----------
+    message : str
+        What failed, naming the path.
+    path : str, optional
+        The file or folder concerned.
+    """
+
+    def __init__(self, message: str, path: object = None) -> None:
+        self.path = None if path is None else str(path)
+        super().__init__(message)

@@ -11,7 +11,7 @@ import torch
 from seislearn.classify.api import train
 from seislearn.classify.module import ClassifyModule
 from seislearn.cli.main import main
-from seislearn.errors import RunExistsError
+from seislearn.errors import DataError, RunExistsError
 
 
 def _last(run: Path) -> dict:
@@ -57,7 +57,6 @@ def test_resume_runs_only_the_missing_epochs_and_keeps_the_history(
 def test_resume_never_unpickles_a_checkpoint(
     events_dir: Path, tiny_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pickle
 
     ran = tmp_path / "ran"
 
@@ -67,10 +66,12 @@ def test_resume_never_unpickles_a_checkpoint(
 
     out = tmp_path / "run"
     (out / "checkpoints").mkdir(parents=True)
-    (out / "config.yaml").write_text("seed: 0\n")
+    import yaml
+
+    (out / "config.yaml").write_text(yaml.safe_dump(tiny_config.model_dump(mode="json")))
     torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "last.ckpt")
     # Even where the environment asks torch to unpickle checkpoints, --resume does not.
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(DataError, match=r"last.ckpt.*weights-only load refuses"):
         train(events_dir, tiny_config, out, resume=True)
     assert not ran.exists()

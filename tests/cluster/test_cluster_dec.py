@@ -10,6 +10,7 @@ import torch
 
 from seislearn.cluster.dec import DeepEmbeddedClustering
 from seislearn.cluster.dec_network import soft_assignment, target_distribution
+from seislearn.errors import DataError
 from seislearn.evaluation.clustering import cluster_accuracy
 
 
@@ -238,7 +239,6 @@ def test_resuming_a_converged_dec_trains_no_further(tmp_path, count_training_ste
 
 
 def test_resume_never_unpickles_a_checkpoint(tmp_path, monkeypatch) -> None:
-    import pickle
 
     class Payload:
         def __reduce__(self):
@@ -248,6 +248,6 @@ def test_resume_never_unpickles_a_checkpoint(tmp_path, monkeypatch) -> None:
     # Even where the environment asks torch to unpickle checkpoints, resume does not.
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     x, _ = stripes(40, seed=0)
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(DataError, match=r"pretrain-last\.ckpt.*weights-only load refuses"):
         tiny_dec(checkpoint_dir=tmp_path, resume=True).fit(x)
     assert not (tmp_path / "ran").exists()

@@ -46,4 +46,10 @@ def test_last_checkpoint_is_the_latest_epoch_not_the_best(tmp_path) -> None:
     assert load("best.ckpt")["epoch"] == 0
     assert load("last.ckpt")["epoch"] == 2
     assert load("last.ckpt")["global_step"] == 6
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.ckpt", "last.ckpt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "best.ckpt",
+        "checksums.json",
+        "last.ckpt",
+        "last.prev.ckpt",
+    ]
+    assert load("last.prev.ckpt")["epoch"] == 1

@@ -83,7 +83,9 @@ def test_resume_finishes_an_interrupted_ssl_training_without_restarting(
 def test_resume_never_unpickles_a_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pickle
+    import yaml
+
+    from seislearn.errors import DataError
 
     ran = tmp_path / "ran"
 
@@ -95,11 +97,11 @@ def test_resume_never_unpickles_a_checkpoint(
     data, out = tmp_path / "patches", tmp_path / "run"
     write_images(data, 20, seed=0, size=40, fmt="npy")
     (out / "checkpoints").mkdir(parents=True)
-    (out / "config.yaml").write_text("seed: 0\n")
+    config = ImagesConfig(**SETTINGS, ssl=SSLConfig(**SSL))
+    (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json")))
     torch.save({"epoch": 0, "payload": Payload()}, out / "checkpoints" / "last.ckpt")
     # Even where the environment asks torch to unpickle checkpoints, --resume does not.
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
-    config = ImagesConfig(**SETTINGS, ssl=SSLConfig(**SSL))
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(DataError, match=r"last.ckpt.*weights-only load refuses"):
         fit_images(data, out, config, seed=0, resume=True)
     assert not ran.exists()

@@ -127,15 +127,19 @@ def _fit_stage(
     trainer_config: Any = None,
 ) -> dict[str, float]:
     """Fit one stage with early stopping on dev; return timing figures; load the best weights."""
-    import torch
-    from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.checkpoints import (
+        best_checkpoint,
+        fit,
+        latest_epoch_checkpoint,
+        load_checkpoint_weights,
+        resume_checkpoint,
+    )
     from seislearn.training.early_stopping import EarlyStopping
     from seislearn.training.trainer import build_trainer
 
     folder = run.checkpoints / stage
-    checkpoint = ModelCheckpoint(dirpath=folder, filename="best", monitor="val_loss", save_top_k=1)
+    checkpoint = best_checkpoint(folder, "best", monitor="val_loss", save_top_k=1)
     timer = _EpochTimer()
     trainer = build_trainer(
         trainer_config,
@@ -152,16 +156,14 @@ def _fit_stage(
         enable_model_summary=False,
         deterministic=False,
     )
-    last = folder / "last.ckpt"
-    trainer.fit(
+    fit(
+        trainer,
         module,
         datamodule=datamodule,
-        ckpt_path=str(last) if resume and last.is_file() else None,
-        weights_only=True,  # a checkpoint is never unpickled, whatever TORCH_FORCE_* says
+        ckpt_path=resume_checkpoint(folder, module) if resume else None,
     )
     if checkpoint.best_model_path:
-        state = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-        module.load_state_dict(state["state_dict"])
+        load_checkpoint_weights(checkpoint.best_model_path, module)
     return {
         "epochs": trainer.current_epoch,
         "seconds_per_epoch": float(np.mean(timer.durations)) if timer.durations else float("nan"),
@@ -376,7 +378,7 @@ def train(
     from seislearn.report.html import write_report
 
     run = RunDir(out, overwrite=overwrite, resume=resume)
-    run.write_config(config)
+    run.begin(config, data=data_path, arguments={"seed": seed})
     with run.timed("prepare"):
         if data is None:
             data = load_data(data_path, config, format, on_error, True, picks, inventory)

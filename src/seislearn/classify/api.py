@@ -222,7 +222,7 @@ def train(
 ) -> TrainResult:
     """Train one CNN on ``data`` and write the run ``out``; see the module docstring."""
     run = RunDir(out, overwrite=overwrite, resume=resume)
-    run.write_config(cfg)
+    run.begin(cfg, data=data)
     with run.timed("prepare"):
         prep, _ = load_inputs(data, cfg, data_format, on_error)
     return _train_prepared(prep, cfg, run, str(data), resume, progress)
@@ -268,13 +268,13 @@ def train_variants(
 
     names = [parse_variant(v).name for v in variants]
     run = RunDir(out, overwrite=overwrite, resume=resume)
-    run.write_config(cfg)
+    run.begin(cfg, data=data, arguments={"variants": names})
     dataset = read_dataset(data, format=data_format)
     rows, sections = [], []
     for name in names:
         variant_cfg = cfg.model_copy(update={"variant": name})
         sub = RunDir(run.path / name, overwrite=overwrite, resume=resume)
-        sub.write_config(variant_cfg)
+        sub.begin(variant_cfg, data=data)
         with sub.timed("prepare"):
             prep = prepare_waveforms(dataset, variant_cfg, on_error)
         result = _train_prepared(prep, variant_cfg, sub, str(data), resume, progress)

@@ -101,13 +101,17 @@ def fit_model(
     of the train target on them (:func:`start_from_linear_fit`).
     """
     import lightning as L
-    import torch
-    from lightning.pytorch.callbacks import ModelCheckpoint
 
     from seislearn.classify.model import build_model
     from seislearn.classify.module import ClassifyModule
     from seislearn.evaluation.classification import class_weights
-    from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.checkpoints import (
+        best_checkpoint,
+        fit,
+        latest_epoch_checkpoint,
+        load_checkpoint_weights,
+        resume_checkpoint,
+    )
     from seislearn.training.early_stopping import EarlyStopping
     from seislearn.training.trainer import build_trainer
 
@@ -150,7 +154,7 @@ def fit_model(
         lr=cfg.training.lr,
         weight_decay=cfg.training.weight_decay,
     )
-    best = ModelCheckpoint(dirpath=run.checkpoints, filename="best", monitor="val_loss")
+    best = best_checkpoint(run.checkpoints, "best", monitor="val_loss")
     trainer = build_trainer(
         cfg.trainer,
         max_epochs=cfg.training.epochs,
@@ -165,13 +169,11 @@ def fit_model(
         ],
         num_sanity_val_steps=0,
     )
-    ckpt = run.last_checkpoint() if resume else None
-    # weights_only: a checkpoint is never unpickled, whatever TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD says
-    trainer.fit(module, datamodule=data, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
+    ckpt = resume_checkpoint(run.checkpoints, module) if resume else None
+    fit(trainer, module, datamodule=data, ckpt_path=ckpt)
     history = list(module.history)
     if best.best_model_path:
-        state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
-        module.load_state_dict(state["state_dict"])
+        load_checkpoint_weights(best.best_model_path, module)
     module.history = history
     if scaler.mean_ is None:  # resumed after training had finished: setup fitted nothing new
         scaler.fit(prep.inputs[train])

@@ -100,14 +100,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeislearnError as exc:
         print(f"seislearn: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("seislearn: interrupted; finished results were kept", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        # A training interruption says what was kept and how to resume (see
+        # seislearn.training.checkpoints.fit); anything else kept its finished files.
+        detail = str(exc) or "finished results were kept; files being written were not"
+        print(f"seislearn: interrupted: {detail}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # Output piped into e.g. `head`, which closed early: not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # The last net under every path the library did not name itself: one line, the path.
+        where = exc.filename or "a file"
+        print(f"seislearn: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return int(result or 0)
 
 

@@ -102,7 +102,7 @@ def train_cluster(
     if n_clusters < 2:
         raise ConfigError(f"--n-clusters must be at least 2; got {n_clusters}")
     run = RunDir(out, overwrite=overwrite, resume=resume)
-    run.write_config(cfg)
+    run.begin(cfg, data=data, arguments={"n_clusters": n_clusters, "seed": seed})
     torch.manual_seed(seed)
     data_path: Path | None = None
     if features is None:

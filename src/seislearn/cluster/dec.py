@@ -155,19 +155,14 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting ---------------------------------------------------------------
     def _trainer(self, max_epochs: int, callbacks: list, prefix: str) -> Any:
-        from lightning.pytorch.callbacks import ModelCheckpoint
-
+        from seislearn.training.checkpoints import latest_epoch_checkpoint
         from seislearn.training.trainer import build_trainer
 
         callbacks = list(callbacks)
         if self.checkpoint_dir is not None:
+            # Every epoch of every stage, so --resume continues where it stopped.
             callbacks.append(
-                ModelCheckpoint(
-                    dirpath=str(self.checkpoint_dir),
-                    filename=f"{prefix}-{{epoch}}",
-                    save_last=True,
-                    save_top_k=0,
-                )
+                latest_epoch_checkpoint(self.checkpoint_dir, f"{prefix}-last", at_train_end=True)
             )
         trainer = build_trainer(
             None,  # the CLI's options, or the config's (seislearn.training.trainer.use_config)
@@ -180,17 +175,16 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             num_sanity_val_steps=0,
             deterministic=False,
         )
-        if self.checkpoint_dir is not None:
-            for cb in callbacks:
-                if isinstance(cb, ModelCheckpoint):
-                    cb.CHECKPOINT_NAME_LAST = f"{prefix}-last"
         return trainer
 
-    def _resume_path(self, prefix: str) -> str | None:
+    def _resume_path(self, prefix: str, module: Any) -> str | None:
+        from seislearn.training.checkpoints import resume_checkpoint
+
         if not (self.resume and self.checkpoint_dir is not None):
             return None
-        path = Path(self.checkpoint_dir) / f"{prefix}-last.ckpt"
-        return str(path) if path.is_file() else None
+        return resume_checkpoint(
+            Path(self.checkpoint_dir), module, f"{prefix}-last", verify_others=False
+        )
 
     def fit(self, X: Any, y: Any = None, dev_mask: Any = None) -> DeepEmbeddedClustering:
         """Pretrain the autoencoder, initialize the centres, run DEC.
@@ -224,6 +218,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         from torch.utils.data import DataLoader, TensorDataset
 
         from seislearn.cluster.module import DECModule
+        from seislearn.training.checkpoints import fit
 
         data = as_image_batch(X)
         n = len(data)
@@ -279,7 +274,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         )
         network.train()
         trainer = self._trainer(self.dec_max_epochs, [], "dec")
-        trainer.fit(module, dec_loader, ckpt_path=self._resume_path("dec"), weights_only=True)
+        fit(trainer, module, dec_loader, ckpt_path=self._resume_path("dec", module))
         network.eval()
         q = self._soft(tensor)
         self.labels_ = q.argmax(axis=1)
@@ -310,6 +305,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         from seislearn.cluster.dec_network import DECNetwork
         from seislearn.cluster.module import CAEPretrainModule
+        from seislearn.training.checkpoints import fit
         from seislearn.training.early_stopping import EarlyStopping
 
         L.seed_everything(seed, verbose=False)
@@ -335,12 +331,12 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             callbacks.append(EarlyStopping("val_loss", patience=self.patience, mode="min"))
         prefix = "pretrain" if run == 0 else f"pretrain{run}"
         trainer = self._trainer(self.pretrain_epochs, callbacks, prefix)
-        trainer.fit(
+        fit(
+            trainer,
             pretrain,
             train_loader,
             val_loader,
-            ckpt_path=self._resume_path(prefix),
-            weights_only=True,
+            ckpt_path=self._resume_path(prefix, pretrain),
         )
         pretrain.restore_best()
         network.eval()

@@ -220,7 +220,7 @@ def fit_images(
         pretrained = torchvision_extractor(config.extractor, config.weights, config.input_size)
     run = RunDir(out, overwrite=overwrite, resume=resume)
     run.timings["read"] = read_s
-    run.write_config(config)
+    run.begin(config, data=data, arguments={"seed": seed})
     labels = np.asarray(patches.labels) if patches.labels is not None else None
     if pretrained is not None:
         extractor, history = pretrained, {}

@@ -123,9 +123,13 @@ def train_ssl_encoder(
     encoder : PatchEncoder, in eval mode
     history : dict, epochs run and the best dev loss
     """
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
-    from seislearn.training.checkpoints import latest_epoch_checkpoint
+    from seislearn.training.checkpoints import (
+        ModelCheckpoint,
+        fit,
+        latest_epoch_checkpoint,
+        load_checkpoint_weights,
+        resume_checkpoint,
+    )
     from seislearn.training.early_stopping import EarlyStopping
     from seislearn.training.trainer import build_trainer
 
@@ -168,22 +172,20 @@ def train_ssl_encoder(
         deterministic=False,
         log_every_n_steps=1,
     )
-    last = checkpoints / "last.ckpt"
-    ckpt_path = str(last) if resume and last.is_file() else None
+    ckpt_path = resume_checkpoint(checkpoints, task) if resume else None
     quiet = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric")]
     levels = [q.level for q in quiet]
     if not progress:  # Lightning's INFO banners would drown a --quiet run
         for q in quiet:
             q.setLevel(logging.WARNING)
     try:
-        trainer.fit(task, train, dev, ckpt_path=ckpt_path, weights_only=True)
+        fit(trainer, task, train, dev, ckpt_path=ckpt_path)
     finally:
         for q, level in zip(quiet, levels, strict=True):
             q.setLevel(level)
     best = checkpoint.best_model_path
     if best:
-        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-        task.load_state_dict(state)
+        load_checkpoint_weights(best, task)
     encoder = task.encoder.cpu().eval()
     score = checkpoint.best_model_score
     history = {
