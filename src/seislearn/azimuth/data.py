@@ -185,6 +185,7 @@ def prepare(
         pad="zeros",
         on_error=on_error,  # type: ignore[arg-type]
         preprocess_margin_s=2.0,
+        components="ZNE",  # polarization needs all three: a dead horizontal gives a garbage angle
     )
     if windows.shape[1] != 3:
         raise DataError(

@@ -221,6 +221,8 @@ def compute_spectrograms(
         on_error=on_error,
         max_constant_s=cfg.max_constant_s,
         constant_channels=idx,
+        components=cfg.components,
+        check_pick=False,  # the column holds the window start, which may precede the trace
     )
     skipped += more
     kept = meta.set_index(schema.TRACE_NAME).loc[rows[schema.TRACE_NAME]].reset_index()

@@ -21,6 +21,7 @@ import pandas as pd
 
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
+from seislearn.data.faults import trace_faults
 from seislearn.data.identity import message_names
 from seislearn.errors import DataError
 
@@ -192,6 +193,14 @@ def _screen_constant(
             )
 
 
+def _recorded(meta: pd.DataFrame, i: int) -> str | None:
+    """The components row ``i`` says were recorded, or ``None`` when the dataset does not say."""
+    if schema.AVAILABLE_COMPONENTS not in meta.columns:
+        return None
+    value = meta[schema.AVAILABLE_COMPONENTS].iloc[i]
+    return value if isinstance(value, str) and value else None
+
+
 def extract_windows(
     dataset: WaveformDataset,
     phase: Literal["P", "S"] = "P",
@@ -203,8 +212,17 @@ def extract_windows(
     preprocess_margin_s: float = 5.0,
     max_constant_s: float | None = None,
     constant_channels: Sequence[int] | None = None,
+    components: str | None = None,
+    check_pick: bool = True,
 ) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Cut preprocessed windows around a phase for every trace of a dataset.
+
+    Every trace first goes through the fault rules of
+    :mod:`seislearn.data.faults` on the whole waveform: a channel count other
+    than the dataset's components, a used component that is all zeros,
+    constant or not recorded, a pick outside the trace. Such a trace is an
+    error (:class:`DataError` naming it), or skipped and listed with
+    ``on_error="skip"``; it is never cut into a window of zeros.
 
     The filter runs on a longer stretch (``preprocess_margin_s`` on each side)
     before the window is cut, so filter edge effects stay out of the window.
@@ -230,6 +248,12 @@ def extract_windows(
     constant_channels : sequence of int, optional
         Channels screened (default all); leave out channels known to be empty,
         e.g. the zeroed horizontals of a vertical-only trace.
+    components : str, optional
+        The components the caller uses (default all of the dataset's): a dead
+        or unrecorded one of these is a fault, one of the others is not.
+    check_pick : bool
+        Refuse a pick outside the trace (off where the "pick" column holds a
+        window start computed by the caller, which may lie before the trace).
 
     Returns
     -------
@@ -257,6 +281,16 @@ def extract_windows(
             if not np.isfinite(pick):
                 raise DataError(f"no {phase} pick", trace=name)
             wave = dataset.get_waveform(i)
+            faults = trace_faults(
+                wave,
+                dataset.component_order,
+                pick if check_pick else None,
+                phase,
+                used=components,
+                recorded=_recorded(meta, i),
+            )
+            if faults:
+                raise DataError("; ".join(f.detail for f in faults), path=dataset.name, trace=name)
             if not np.all(np.isfinite(wave)):
                 raise DataError("waveform holds NaN or inf", path=dataset.name, trace=name)
             margin = round(preprocess_margin_s * sr)
