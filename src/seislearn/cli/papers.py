@@ -119,6 +119,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--limit", type=int, help="show at most this many papers")
     s.add_argument("--columns", help="comma-separated fields for table/csv output")
     s.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table")
+    s.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="CSV: keep cells starting with = + - @ as they are (default: prefixed with ')",
+    )
     s.set_defaults(func=_search)
 
     st = sub.add_parser(
@@ -152,6 +157,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--format", choices=("json", "jsonl", "csv"), help="default: from suffix")
     e.add_argument("--include-raw", action="store_true", help="keep the CSV text of each field")
     e.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    e.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="CSV: keep cells starting with = + - @ as they are (default: prefixed with ' so "
+        "spreadsheets show them as text, not run them)",
+    )
     e.set_defaults(func=_export)
 
     si = sub.add_parser(
@@ -242,7 +253,7 @@ def _validate(args: argparse.Namespace) -> int:
     from seislearn.papers.vocabulary import load_vocabulary
 
     table = _load(args, load_vocabulary(args.vocabulary))
-    print(format_report(table, show_info=args.all, kinds=args.kind))
+    _print(format_report(table, show_info=args.all, kinds=args.kind))
     if args.out:
         path = write_problems(table.problems, args.out, overwrite=args.overwrite)
         print(f"\nwrote {len(table.problems)} problems to {path}")
@@ -272,27 +283,50 @@ def _search(args: argparse.Namespace) -> int:
     found = query.search(table.papers, q)
     columns = _columns(args.columns) or list(query.DEFAULT_COLUMNS)
     if args.format == "table":
-        print(query.format_table(columns, query.rows_for(found, columns)))
-        print(f"\n{len(found)} of {len(table)} papers")
+        _print(query.format_table(columns, query.rows_for(found, columns)))
+        _print(f"\n{len(found)} of {len(table)} papers")
     elif args.format == "csv" and args.columns:
         _write_csv(
-            columns, [[query.cell_text(v) for v in row] for row in query.rows_for(found, columns)]
+            columns,
+            [[query.cell_text(v) for v in row] for row in query.rows_for(found, columns)],
+            args.keep_formulas,
         )
     else:
-        sys.stdout.write(export.render(found, args.format))
+        _write_data(export.render(found, args.format, keep_formulas=args.keep_formulas))
     return 0
+
+
+def _print(text: str) -> None:
+    """Print text meant for people, without the control characters a terminal would run."""
+    from seislearn.papers.safe_output import strip_control
+
+    print(strip_control(text))
+
+
+def _write_data(text: str) -> None:
+    """Write CSV/JSON to stdout: as it is into a pipe or file, stripped on a terminal."""
+    from seislearn.papers.safe_output import strip_control
+
+    sys.stdout.write(strip_control(text) if sys.stdout.isatty() else text)
 
 
 def _columns(text: str | None) -> list[str]:
     return [c.strip() for c in text.split(",") if c.strip()] if text else []
 
 
-def _write_csv(header: list[str], rows: list[list[Any]]) -> None:
+def _write_csv(header: list[str], rows: list[list[Any]], keep_formulas: bool = False) -> None:
     import csv
+    import io
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    from seislearn.papers.safe_output import neutralise_formula
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    for row in rows:
+        cells = [str(c) for c in row]
+        writer.writerow(cells if keep_formulas else [neutralise_formula(c) for c in cells])
+    _write_data(buffer.getvalue())
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -322,15 +356,15 @@ def _stats(args: argparse.Namespace) -> int:
             title: [dict(zip(header, row, strict=True)) for row in body]
             for title, header, body in blocks
         }
-        print(query.dumps({"papers": len(table), **out}))
+        _write_data(query.dumps({"papers": len(table), **out}) + "\n")
     elif args.format == "csv":
         for _, header, body in blocks:
             _write_csv(header, body)
     else:
         print(f"{len(table)} papers from {table.source}")
         for title, header, body in blocks:
-            print(f"\n{title}")
-            print(query.format_table(header, body, max_width=40))
+            _print(f"\n{title}")
+            _print(query.format_table(header, body, max_width=40))
     return 0
 
 
@@ -344,6 +378,7 @@ def _export(args: argparse.Namespace) -> int:
         args.format,
         include_raw=args.include_raw,
         overwrite=args.overwrite,
+        keep_formulas=args.keep_formulas,
     )
     print(f"wrote {len(table)} papers to {path}")
     return 0
@@ -382,7 +417,7 @@ def _add(args: argparse.Namespace) -> int:
 
     added, problems = add_entries(args.entry, args.to)
     for problem in problems:
-        print(f"  {problem.field}: {problem.kind}: {problem.message}")
+        _print(f"  {problem.field}: {problem.kind}: {problem.message}")
     print(f"appended {added} entr{'y' if added == 1 else 'ies'} to {args.to}")
     return 0
 
@@ -393,5 +428,8 @@ def _diff(args: argparse.Namespace) -> int:
     from seislearn.papers.query import dumps
 
     result = diff_tables(load_papers(args.old), load_papers(args.new))
-    print(dumps(result) if args.format == "json" else format_diff(result))
+    if args.format == "json":
+        _write_data(dumps(result) + "\n")
+    else:
+        _print(format_diff(result))
     return 0

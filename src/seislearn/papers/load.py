@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from seislearn.errors import DataError
 from seislearn.papers.clean import Problem, clean_records, count_problems
+from seislearn.papers.safe_output import restore_formula
 from seislearn.papers.schema import CSV_TO_FIELD, Paper
 from seislearn.papers.vocabulary import Vocabulary
 
@@ -84,7 +85,11 @@ def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
             missing = [c for c in CSV_TO_FIELD if c not in header]
             if missing:
                 raise DataError(f"not a paper inventory CSV: missing columns {missing}", path=path)
-            return [dict(row) for row in reader]
+            # An exported cell that would be a spreadsheet formula carries a leading "'".
+            return [
+                {k: restore_formula(v) if isinstance(v, str) else v for k, v in row.items()}
+                for row in reader
+            ]
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason})", path=path) from exc
     except OSError as exc:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seislearn.errors import DataError
+from seislearn.papers.safe_output import strip_control
 from seislearn.papers.schema import QUERY_FIELDS, Paper
 
 #: Label written for a missing value in counts and figures.
@@ -178,7 +179,7 @@ def cell_text(value: object, width: int | None = None) -> str:
         text = ", ".join("?" if v is None else str(v) for v in value)
     else:
         text = str(value)
-    text = " ".join(text.split())
+    text = " ".join(strip_control(text, keep_newlines=False).split())
     if width is not None and len(text) > width:
         text = text[: max(width - 1, 0)] + "…"
     return text

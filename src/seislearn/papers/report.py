@@ -13,6 +13,7 @@ from seislearn.errors import DataError, RunExistsError
 from seislearn.papers.clean import PROBLEM_KINDS, Problem
 from seislearn.papers.load import PaperTable
 from seislearn.papers.query import format_table
+from seislearn.papers.safe_output import neutralise_formula
 from seislearn.papers.schema import CSV_TO_FIELD
 
 PROBLEM_COLUMNS: tuple[str, ...] = ("row", "field", "kind", "severity", "message", "raw", "clean")
@@ -73,7 +74,13 @@ def problems_csv(problems: Iterable[Problem]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=PROBLEM_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for problem in problems:
-        writer.writerow(problem.to_dict())
+        # Values come from the CSV as typed: a spreadsheet must show them, never run them.
+        writer.writerow(
+            {
+                k: neutralise_formula(v) if isinstance(v, str) else v
+                for k, v in problem.to_dict().items()
+            }
+        )
     return buffer.getvalue()
 
 
