@@ -25,7 +25,7 @@ import torch
 
 from seislearn.data.synthetic_images import write_images
 from seislearn.images.api import ImagesConfig, fit_images, predict_images
-from seislearn.images.demo import pixel_kmeans_ari
+from seislearn.images.baselines import pixel_kmeans_ari
 from seislearn.io.images import read_images
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -100,6 +100,16 @@ def test_time_split_trains_on_earlier_events_than_it_tests(
     assert times[split == "dev"].max() <= times[split == "test"].min()
 
 
+def test_classification_run_reports_its_baselines_fitted_on_train(trained_run: Path) -> None:
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    baselines = metrics["baselines"]
+    assert set(baselines) == {"majority_class", "spectrum_logistic"}
+    assert baselines["majority_class"]["balanced_accuracy"] == pytest.approx(0.5)
+    assert baselines["spectrum_logistic"]["n"] == metrics["test"]["n"]
+    page = (trained_run / "report.html").read_text()
+    assert "logistic regression on the mean spectrum" in page and "id='summary'" in page
+
+
 def test_magnitude_regression_reports_both_baselines(events_dir, tmp_path, tiny_config) -> None:
     cfg = tiny_config.model_copy(update={"target": "source_magnitude"})
     result = train(events_dir, cfg, tmp_path / "mag")

@@ -441,6 +441,13 @@ def train(
         run, raw, data.snr_estimated, f"latent {config.model.latent_dim}, test split"
     )
     section = summary_section("Azimuth: test split", metrics, figures)
+    counts = {s: int((data.split == s).sum()) for s in ("train", "dev", "test")}
+    section.paragraphs.insert(
+        0,
+        f"Data: {data_path}, {len(data.windows):,} traces with a P pick; per split (by "
+        "event): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ". Scores below "
+        "are on the test split; the station correction is fitted on train.",
+    )
     write_report(run.path / "report.html", "seislearn azimuth", [section])
     run.write_manifest(
         "azimuth",

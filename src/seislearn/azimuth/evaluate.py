@@ -206,19 +206,28 @@ def write_figures(
 ) -> list[Path]:
     """Latent space, predicted vs true, error vs SNR; returns the PNG paths."""
     from seislearn.azimuth.figures import (
+        latent_space_interactive,
         plot_error_vs_snr,
         plot_latent_space,
         plot_predicted_vs_true,
+        predicted_vs_true_interactive,
     )
+    from seislearn.report.interactive import save_interactive
 
     labelled = np.isfinite(raw["true_back_azimuth_deg"])
     if not labelled.any():
         return []
     true = raw["true_back_azimuth_deg"][labelled]
     model, base = raw["back_azimuth_deg"][labelled], raw["baseline_back_azimuth_deg"][labelled]
+    latent = run.save_figure(
+        plot_latent_space(raw["embedding"][labelled], true, title), "latent_space"
+    )
+    save_interactive(latent, latent_space_interactive(raw["embedding"][labelled], true, title))
+    scatter = run.save_figure(plot_predicted_vs_true(true, model, base), "predicted_vs_true")
+    save_interactive(scatter, predicted_vs_true_interactive(true, model, base))
     return [
-        run.save_figure(plot_latent_space(raw["embedding"][labelled], true, title), "latent_space"),
-        run.save_figure(plot_predicted_vs_true(true, model, base), "predicted_vs_true"),
+        latent,
+        scatter,
         run.save_figure(
             plot_error_vs_snr(
                 raw["snr_db"][labelled],
@@ -234,8 +243,12 @@ def write_figures(
 def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) -> Any:
     """A report section: model and baseline side by side, then the figures."""
     from seislearn.report.html import Section
+    from seislearn.report.labels import Percent
 
     section = Section(title)
+    headline = comparison_headline(metrics)
+    if headline is not None:
+        section.add_headline(headline)
     add_truth(section, metrics.get("truth", {}))
     rows = comparison_rows(metrics)
     if rows:
@@ -249,7 +262,7 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
         section.add_table(
             "calibration: fraction of traces inside the stated von Mises interval",
             ["nominal", "observed"],
-            [[k, v] for k, v in coverage.items()],
+            [[k, Percent(v) if isinstance(v, float) else v] for k, v in coverage.items()],
         )
     for path, caption in zip(
         figures,
@@ -264,6 +277,33 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
     return section
 
 
+def comparison_headline(metrics: dict[str, Any]) -> Any:
+    """The report summary's row: the model's back-azimuth MAE vs the stronger baseline.
+
+    The station-calibrated polarization baseline when it was scored (the fair
+    comparison at a real station), polarization analysis as is otherwise; ``None``
+    without labelled traces.
+    """
+    from seislearn.report.html import Headline
+
+    model = metrics.get("model", {}).get("overall", {}).get("mae_deg")
+    if model is None:
+        return None
+    name, base = "polarization analysis", metrics["baseline"]["overall"]["mae_deg"]
+    calibrated = metrics.get("baseline_station_calibrated", {}).get("overall", {}).get("mae_deg")
+    if calibrated is not None:
+        name, base = "polarization, station-calibrated", calibrated
+    return Headline(
+        "azimuth",
+        "back-azimuth mean abs. error (deg)",
+        "VAE + head",
+        model,
+        name,
+        base,
+        higher_is_better=False,
+    )
+
+
 def comparison_header(metrics: dict[str, Any]) -> list[str]:
     """Column names of :func:`comparison_rows` for these metrics."""
     header = ["subset", "metric", "model", "baseline"]
@@ -274,6 +314,8 @@ def comparison_header(metrics: dict[str, Any]) -> list[str]:
 
 def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
     """Rows (subset, metric, model, baseline) for the overall, SNR >= 10 dB and incidence errors."""
+    from seislearn.report.labels import as_display, metric_label
+
     if "model" not in metrics:
         return []
     rows = []
@@ -284,9 +326,14 @@ def comparison_rows(metrics: dict[str, Any]) -> list[list[Any]]:
             continue
         for key in ("n", "mae_deg", "median_abs_error_deg", "rmse_deg", "within_10_deg"):
             if key in model[subset]:
-                row = [subset, key, model[subset][key], base[subset].get(key)]
+                row = [
+                    metric_label(subset),
+                    metric_label(key),
+                    as_display(key, model[subset][key]),
+                    as_display(key, base[subset].get(key)),
+                ]
                 if calibrated is not None:
-                    row.append(calibrated.get(subset, {}).get(key, ""))
+                    row.append(as_display(key, calibrated.get(subset, {}).get(key, "")))
                 rows.append(row)
     return rows
 

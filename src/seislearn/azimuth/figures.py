@@ -53,7 +53,15 @@ def plot_predicted_vs_true(
         axes, (model_deg, baseline_deg), ("model", "polarization"), strict=False
     ):
         err = np.abs(angle_error_deg(predicted, true_deg))
-        ax.scatter(true_deg % 360, predicted % 360, c=np.minimum(err, 45), cmap="viridis", s=8)
+        points = ax.scatter(
+            true_deg % 360,
+            predicted % 360,
+            c=np.minimum(err, 45),
+            cmap="viridis",
+            vmin=0,
+            vmax=45,
+            s=8,
+        )
         ax.plot([0, 360], [0, 360], color="k", lw=0.8)
         ax.set_xlim(0, 360)
         ax.set_ylim(0, 360)
@@ -63,6 +71,7 @@ def plot_predicted_vs_true(
         ax.set_title(f"{name}: circular MAE {err.mean():.2f} deg")
     axes[0].set_ylabel("predicted back-azimuth (deg)")
     fig.tight_layout()
+    fig.colorbar(points, ax=list(axes), label="absolute error (deg, capped at 45)")
     return fig
 
 
@@ -102,3 +111,50 @@ def plot_error_vs_snr(
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def latent_space_interactive(
+    embeddings: np.ndarray, back_azimuth_deg: np.ndarray, title: str
+) -> dict:
+    """The latent space as a plotly figure: hover shows each trace's true back-azimuth."""
+    from seislearn.report.interactive import scatter_figure
+
+    points, label = latent_2d(embeddings)
+    baz = np.asarray(back_azimuth_deg, float) % 360
+    return scatter_figure(
+        points[:, 0],
+        points[:, 1],
+        title=title,
+        x_label=f"{label} 1",
+        y_label=f"{label} 2",
+        color=baz,
+        color_label="back-azimuth (deg)",
+        colorscale="Twilight",
+        color_range=(0.0, 360.0),
+        hover=[f"test trace {i}: back-azimuth {b:.1f} deg" for i, b in enumerate(baz)],
+    )
+
+
+def predicted_vs_true_interactive(
+    true_deg: np.ndarray, model_deg: np.ndarray, baseline_deg: np.ndarray
+) -> dict:
+    """Predicted against true back-azimuth, model and polarization as two legend entries."""
+    from seislearn.report.interactive import scatter_figure
+
+    true = np.asarray(true_deg, float) % 360
+    names, predicted, hover = [], [], []
+    for name, values in (("model", model_deg), ("polarization", baseline_deg)):
+        err = np.abs(angle_error_deg(values, true_deg))
+        names += [f"{name} (MAE {err.mean():.2f} deg)"] * len(true)
+        predicted.append(np.asarray(values, float) % 360)
+        hover += [f"{name}: error {e:.1f} deg" for e in err]
+    return scatter_figure(
+        np.concatenate([true, true]),
+        np.concatenate(predicted),
+        title="predicted vs true back-azimuth (click a legend entry to hide it)",
+        x_label="true back-azimuth (deg)",
+        y_label="predicted back-azimuth (deg)",
+        groups=names,
+        hover=hover,
+        diagonal=(0.0, 360.0),
+    )

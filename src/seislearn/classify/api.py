@@ -69,7 +69,11 @@ def fit_and_score(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Train on one split, save the model, write metrics, predictions and figures."""
-    from seislearn.classify.baselines import epicentral_distance_km, regression_baselines
+    from seislearn.classify.baselines import (
+        classification_baselines,
+        epicentral_distance_km,
+        regression_baselines,
+    )
     from seislearn.models.serialization import save_model
 
     # The split used is the one recorded with the predictions (not the dataset's own column).
@@ -117,6 +121,9 @@ def fit_and_score(
     if prep.task == "regression":
         distance = epicentral_distance_km(prep.metadata)
         metrics["baselines"] = regression_baselines(prep.y, prep.peak_amplitude, distance, split)
+    else:
+        metrics["baselines"] = classification_baselines(x, prep.y, split, seed=cfg.seed)
+    metrics["split_counts"] = {s: int((split == s).sum()) for s in ("train", "dev", "test")}
     predictions = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     run.write_csv("predictions.csv", predictions)
     run.write_csv("splits.csv", per_trace_table(prep.metadata, keep=(schema.SPLIT,)))
@@ -153,15 +160,77 @@ def _figures(
         run.save_figure(figs.residuals(prep.y[test], pred, distance, cfg.target), "residuals")
 
 
+_BASELINE_NAMES = {
+    "majority_class": "majority class (baseline)",
+    "spectrum_logistic": "logistic regression on the mean spectrum (baseline)",
+    "train_mean": "train mean (baseline)",
+    "amplitude_distance_fit": "linear fit on log amplitude and log distance (baseline)",
+}
+
+_FIGURE_CAPTIONS = {
+    "training_curves": "Loss per epoch on train and dev: a dev loss still falling at the end "
+    "means more epochs would help; dev rising while train falls means overfitting.",
+    "confusion_matrix": "Confusion matrix on the test split: rows are the true classes, the "
+    "diagonal the correct predictions.",
+    "roc": "ROC curves on the test split, one per class: the closer to the top-left corner, "
+    "the better the scores rank that class.",
+    "residuals": "Residuals (predicted minus true) on the test split against the target and "
+    "the distance: a trend means the model compresses the range or misses a distance term.",
+}
+
+
 def report_section(run: RunDir, metrics: dict[str, Any], title: str) -> Section:
     """Report section of one trained run: metrics, per-class table, figures."""
+    from seislearn.report.html import Headline
+    from seislearn.report.labels import Percent, metric_label
+
     section = Section(title)
     test = metrics.get("test", {})
-    if metrics["task"] == "classification":
-        section.add_metrics(
-            "test split",
-            {k: test.get(k) for k in ("n", "accuracy", "balanced_accuracy", "roc_auc")},
+    counts = metrics.get("split_counts")
+    if counts:
+        section.add_text(
+            "Traces per split (by event): "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            + "; every number below is on the test split, baselines fitted on train only."
         )
+    baselines = metrics.get("baselines", {})
+    if metrics["task"] == "classification":
+        rows = [
+            [
+                "CNN",
+                Percent(test["accuracy"]),
+                Percent(test["balanced_accuracy"]),
+                test.get("roc_auc", ""),
+            ]
+        ]
+        for name, b in baselines.items():
+            rows.append(
+                [
+                    _BASELINE_NAMES.get(name, metric_label(name)),
+                    Percent(b["accuracy"]),
+                    Percent(b["balanced_accuracy"]),
+                    "",
+                ]
+            )
+        section.add_table(
+            f"test split ({test.get('n', 0):,} traces): CNN and baselines",
+            ["model", "accuracy", "balanced accuracy", "ROC-AUC"],
+            rows,
+        )
+        best = max(baselines.items(), key=lambda kv: kv[1]["balanced_accuracy"], default=None)
+        if best is not None:
+            section.add_headline(
+                Headline(
+                    "classify",
+                    f"balanced accuracy, {metrics['target']}, test",
+                    f"CNN {metrics.get('variant', '')}".strip(),
+                    test["balanced_accuracy"],
+                    _BASELINE_NAMES.get(best[0], best[0]),
+                    best[1]["balanced_accuracy"],
+                    higher_is_better=True,
+                    percent=True,
+                )
+            )
         section.add_table(
             "per class (test)",
             ["class", "precision", "recall", "F1", "support"],
@@ -169,9 +238,26 @@ def report_section(run: RunDir, metrics: dict[str, Any], title: str) -> Section:
         )
     else:
         rows = [["CNN", test.get("mae"), test.get("rmse"), test.get("r2")]]
-        for name, b in metrics.get("baselines", {}).items():
-            rows.append([name, b["mae"], b["rmse"], b["r2"]])
-        section.add_table("test split: CNN and baselines", ["model", "MAE", "RMSE", "R2"], rows)
+        for name, b in baselines.items():
+            rows.append([_BASELINE_NAMES.get(name, name), b["mae"], b["rmse"], b["r2"]])
+        section.add_table(
+            f"test split ({test.get('n', 0):,} traces): CNN and baselines",
+            ["model", "mean abs. error", "RMS error", "R²"],
+            rows,
+        )
+        fit = baselines.get("amplitude_distance_fit")
+        if fit is not None and test.get("mae") is not None:
+            section.add_headline(
+                Headline(
+                    "classify",
+                    f"mean abs. error, {metrics['target']}, test",
+                    f"CNN {metrics.get('variant', '')}".strip(),
+                    test["mae"],
+                    _BASELINE_NAMES["amplitude_distance_fit"],
+                    fit["mae"],
+                    higher_is_better=False,
+                )
+            )
     for truth in metrics.get("truth", {}).values():
         section.add_text(
             ("WARNING: " if truth.get("labels_disagreeing_used") else "") + truth["note"]
@@ -184,7 +270,7 @@ def report_section(run: RunDir, metrics: dict[str, Any], title: str) -> Section:
     for name in ("training_curves", "confusion_matrix", "roc", "residuals"):
         path = run.figures / f"{name}.png"
         if path.is_file():
-            section.add_figure(path, name.replace("_", " "))
+            section.add_figure(path, _FIGURE_CAPTIONS[name])
     return section
 
 

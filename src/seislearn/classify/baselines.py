@@ -98,3 +98,58 @@ def regression_baselines(
         metrics["intercept"] = float(fit.intercept_)
         out["amplitude_distance_fit"] = metrics
     return out
+
+
+def classification_baselines(
+    inputs: np.ndarray,
+    y: np.ndarray,
+    split: np.ndarray,
+    evaluate_on: str = "test",
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Metrics of two classic classifiers on one split, both fitted on ``train`` only.
+
+    * ``majority_class``: always the most frequent train class (the floor);
+    * ``spectrum_logistic``: a logistic regression on the window's mean log spectrum
+      (the standardized spectrogram averaged over time, per component and
+      frequency), i.e. a learned spectral-ratio discriminant, the classic way to
+      tell sources apart by their frequency content.
+
+    Parameters
+    ----------
+    inputs : ndarray (n, C, F, T), standardized log spectrograms (train statistics)
+    y : ndarray of int, class indices
+    split : ndarray of str
+    evaluate_on : str, the split scored
+    seed : int
+
+    Returns
+    -------
+    dict
+        baseline name -> ``{"n", "accuracy", "balanced_accuracy"}``; the
+        spectrum baseline only for spectrogram inputs with two classes or more on train.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    y = np.asarray(y)
+    split = np.asarray(split).astype(str)
+    train, test = split == "train", split == evaluate_on
+    if not train.any() or not test.any():
+        return {}
+
+    def scores(predicted: np.ndarray) -> dict[str, float]:
+        return {
+            "n": int(test.sum()),
+            "accuracy": float(accuracy_score(y[test], predicted)),
+            "balanced_accuracy": float(balanced_accuracy_score(y[test], predicted)),
+        }
+
+    values, counts = np.unique(y[train], return_counts=True)
+    out = {"majority_class": scores(np.full(test.sum(), values[np.argmax(counts)]))}
+    if inputs.ndim == 4 and len(values) >= 2:
+        spectrum = np.asarray(inputs, dtype=float).mean(axis=-1).reshape(len(inputs), -1)
+        fit = LogisticRegression(max_iter=2000, random_state=seed)
+        fit.fit(spectrum[train], y[train])
+        out["spectrum_logistic"] = scores(fit.predict(spectrum[test]))
+    return out

@@ -103,7 +103,39 @@ def embedding_maps(
         ax.set_title(f"{name} of the DEC embedding, coloured by {title}")
         ax.legend(markerscale=2, fontsize=7, loc="best")
     fig.tight_layout()
-    return [(run.save_figure(fig, "embedding_2d"), f"{name} of the embeddings (DEC encoder)")]
+    png = run.save_figure(fig, "embedding_2d")
+    _embedding_interactive(png, xy, name, labels, truth)
+    return [(png, f"{name} of the embeddings (DEC encoder)")]
+
+
+def _embedding_interactive(
+    png: Path, xy: np.ndarray, name: str, labels: np.ndarray, truth: np.ndarray | None
+) -> None:
+    """The plotly twin of the embedding map: colour by label (if known), hover the cluster."""
+    from seislearn.report.interactive import save_interactive, scatter_figure
+
+    clusters = [f"cluster {c}" for c in labels]
+    if truth is None:
+        groups, hover = clusters, [f"trace {i}" for i in range(len(xy))]
+    else:
+        groups = [str(t) for t in truth]
+        hover = [
+            f"trace {i}, {c}, label {t}"
+            for i, (c, t) in enumerate(zip(clusters, groups, strict=True))
+        ]
+    save_interactive(
+        png,
+        scatter_figure(
+            xy[:, 0],
+            xy[:, 1],
+            title=f"{name} of the DEC embedding, coloured by "
+            + ("label (hover: cluster)" if truth is not None else "cluster"),
+            x_label=f"{name} 1",
+            y_label=f"{name} 2",
+            groups=groups,
+            hover=hover,
+        ),
+    )
 
 
 def mean_spectrograms(

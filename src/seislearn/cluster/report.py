@@ -114,6 +114,8 @@ def write_outputs(
 
 def comparison_rows(metrics: dict[str, Any], subset: str = "all") -> list[list[Any]]:
     """Rows (method, ACC, NMI, ARI, silhouette, Davies-Bouldin) of DEC and the baselines."""
+    from seislearn.report.labels import Percent
+
     rows = []
     for method, label in (
         ("dec", "CAE + DEC"),
@@ -126,7 +128,7 @@ def comparison_rows(metrics: dict[str, Any], subset: str = "all") -> list[list[A
         rows.append(
             [
                 label,
-                m.get("acc", "-"),
+                Percent(m["acc"]) if isinstance(m.get("acc"), float) else "-",
                 m.get("nmi", "-"),
                 m.get("ari", "-"),
                 m["silhouette"],
@@ -138,10 +140,25 @@ def comparison_rows(metrics: dict[str, Any], subset: str = "all") -> list[list[A
 
 def summary_section(title: str, metrics: dict[str, Any], figures: list[tuple[Any, str]]) -> Section:
     """A report section: DEC side by side with the baselines, then the figures."""
-    from seislearn.report.html import Section
+    from seislearn.report.html import Headline, Section
 
     sec = Section(title)
-    header = ["method", "ACC", "NMI", "ARI", "silhouette", "Davies-Bouldin"]
+    subset = "test" if "test" in metrics else "all"
+    scores = metrics.get(subset, {})
+    if scores.get("dec", {}).get("acc") is not None and "raw_kmeans" in scores:
+        sec.add_headline(
+            Headline(
+                "cluster",
+                f"accuracy of the clusters mapped to labels, {subset} traces",
+                "CAE + DEC",
+                scores["dec"]["acc"],
+                "raw KMeans",
+                scores["raw_kmeans"]["acc"],
+                higher_is_better=True,
+                percent=True,
+            )
+        )
+    header = ["method", "accuracy (mapped)", "NMI", "ARI", "silhouette", "Davies-Bouldin"]
     for subset in ("all", "test"):
         if subset in metrics:
             n = metrics[subset]["dec"]["n"]

@@ -95,8 +95,14 @@ def mean_maps(
     """Mean attribution per class (rows) and component (columns) on a white background."""
     names = list(maps)
     n_comp = next(iter(maps.values())).shape[0]
+    # Constrained layout keeps each row's titles clear of the tick labels above and
+    # makes room for the shared colour bar.
     fig, axes = new_figure(
-        len(names), n_comp, figsize=(3.2 * n_comp, 2.6 * len(names)), squeeze=False
+        len(names),
+        n_comp,
+        figsize=(3.2 * n_comp + 1.0, 2.8 * len(names) + 0.3),
+        squeeze=False,
+        layout="constrained",
     )
     vmax = max(float(np.abs(m).max()) for m in maps.values()) or 1.0
     for r, name in enumerate(names):

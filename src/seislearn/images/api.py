@@ -140,14 +140,33 @@ def _figures(
     prefix: str = "",
 ) -> list[tuple[Path, str]]:
     from seislearn.images.plots import plot_gallery, plot_umap_2d
+    from seislearn.report.interactive import save_interactive, scatter_figure
 
     figures: list[tuple[Path, str]] = []
     if xy is not None:
+        hover = [
+            f"{Path(f).name}: cluster {c}" + (f", label {t}" if t else "")
+            for f, c, t in zip(frame["file"], frame["cluster"], frame["true_label"], strict=True)
+        ]
+        colourings = [("cluster", "umap_clusters", "UMAP 2-D by KMeans cluster")]
         if (frame["true_label"] != "").all():
-            fig = plot_umap_2d(xy, frame["true_label"].to_numpy(), "UMAP 2-D", "true label")
-            figures.append((run.save_figure(fig, "umap_true_labels"), "UMAP 2-D by true label"))
-        fig = plot_umap_2d(xy, frame["cluster"].to_numpy(), "UMAP 2-D", "cluster")
-        figures.append((run.save_figure(fig, "umap_clusters"), "UMAP 2-D by KMeans cluster"))
+            colourings.insert(0, ("true label", "umap_true_labels", "UMAP 2-D by true label"))
+        for what, name, caption in colourings:
+            values = frame["true_label" if what == "true label" else "cluster"].to_numpy()
+            png = run.save_figure(plot_umap_2d(xy, values, "UMAP 2-D", what), name)
+            save_interactive(
+                png,
+                scatter_figure(
+                    xy[:, 0],
+                    xy[:, 1],
+                    title=f"UMAP 2-D, coloured by {what} (hover: patch)",
+                    x_label="UMAP 1",
+                    y_label="UMAP 2",
+                    groups=[str(v) for v in values],
+                    hover=hover,
+                ),
+            )
+            figures.append((png, caption))
     order = np.argsort(-frame["anomaly_score"].to_numpy())[: config.top_anomalies]
     captions = [
         f"{Path(frame['file'].iat[i]).name[:22]}\nc{frame['cluster'].iat[i]} "
@@ -252,6 +271,13 @@ def fit_images(
     frame = _predictions_frame(patches.files, patches.labels, result)
     run.write_csv("predictions.csv", frame)
     metrics = _evaluate(run.path, frame, labels is not None)
+    if labels is not None:
+        from seislearn.images.baselines import pixel_kmeans_ari
+
+        with run.timed("baseline"):
+            metrics["baseline_pixel_kmeans_ARI"] = pixel_kmeans_ari(
+                patches.images, list(labels), metrics["n_clusters"], seed
+            )
     metrics.update({"features_from_cache": hit, "feature_dim": int(features.shape[1])})
     metrics["skipped_files"] = patches.skipped
     if pipeline.silhouette_:
@@ -278,9 +304,25 @@ def fit_images(
 def _write_report(
     run: RunDir, title: str, metrics: dict, figures: list[tuple[Path, str]], skipped: list[str]
 ) -> Path:
-    from seislearn.report.html import Section, write_report
+    from seislearn.report.html import Headline, Section, write_report
 
     section = Section("Image clustering")
+    section.add_text(
+        f"{metrics.get('n_patches', 0):,} patches, {metrics.get('n_clusters', 0)} clusters; "
+        "labels, where the patches have them, are used only for scoring."
+    )
+    if "ARI" in metrics and "baseline_pixel_kmeans_ARI" in metrics:
+        section.add_headline(
+            Headline(
+                "images",
+                "adjusted Rand index of the clusters",
+                "CNN features + KMeans",
+                metrics["ARI"],
+                "KMeans on raw pixels",
+                metrics["baseline_pixel_kmeans_ARI"],
+                higher_is_better=True,
+            )
+        )
     section.add_metrics("metrics", {k: v for k, v in metrics.items() if k != "skipped_files"})
     if skipped:
         section.add_table("skipped files", ["reason"], [[s] for s in skipped])

@@ -35,7 +35,10 @@ def plot_gallery(
 
     n = max(len(images), 1)
     rows = int(np.ceil(n / columns))
-    fig, axes = new_figure(rows, columns, figsize=(1.9 * columns, 2.1 * rows + 0.4))
+    # Constrained layout keeps the two-line captions clear of the row above and the title.
+    fig, axes = new_figure(
+        rows, columns, figsize=(1.9 * columns, 2.3 * rows + 0.5), layout="constrained"
+    )
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
@@ -43,5 +46,4 @@ def plot_gallery(
         ax.imshow(robust_scale(image), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(caption, fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig

@@ -26,8 +26,19 @@ def plot_waveform(
     components: str = "ZNE",
     picks: dict[str, float] | None = None,
     title: str = "",
+    unit: str = "counts",
 ) -> Figure:
-    """Three stacked component traces with optional pick lines (picks in samples)."""
+    """Three stacked component traces with optional pick lines.
+
+    Parameters
+    ----------
+    waveform : array (C, N), ground motion in ``unit``
+    sampling_rate : float, Hz
+    components : str, one letter per row
+    picks : dict, optional, phase name -> arrival in samples (P blue, others red)
+    title : str
+    unit : str, the amplitude unit shown on each axis (``counts`` for raw records)
+    """
     fig, axes = new_figure(
         len(components), 1, sharex=True, figsize=(9, 1.4 * len(components) + 0.6)
     )
@@ -35,7 +46,7 @@ def plot_waveform(
     t = np.arange(waveform.shape[-1]) / sampling_rate
     for ax, comp, trace in zip(axes, components, waveform, strict=False):
         ax.plot(t, trace, lw=0.6, color="k")
-        ax.set_ylabel(comp)
+        ax.set_ylabel(f"{comp} ({unit})")
         for phase, sample in (picks or {}).items():
             if sample is not None and np.isfinite(sample):
                 ax.axvline(sample / sampling_rate, color="C0" if phase == "P" else "C3", lw=1)
