@@ -123,6 +123,7 @@ class StageProgress:
 
 
 def _data_section(run: RunDir, data_dir: Path, n: int, seed: int) -> Section:
+    from seislearn.data.identity import display_names
     from seislearn.data.synthetic import make_events
     from seislearn.features.spectrogram import PRESETS, frequencies, spectrogram, times
     from seislearn.io import read_dataset
@@ -135,6 +136,7 @@ def _data_section(run: RunDir, data_dir: Path, n: int, seed: int) -> Section:
     waves = dataset.load_all()
     same = all(np.array_equal(a, b) for a, b in zip(waves, synthetic.load_all(), strict=True))
     meta = dataset.metadata
+    names = display_names(meta)
     section = Section("Data: synthetic events")
     section.add_text(
         f"{len(dataset)} synthetic 3-component events (100 Hz, 60 s, ZNE) written in SeisBench "
@@ -170,7 +172,7 @@ def _data_section(run: RunDir, data_dir: Path, n: int, seed: int) -> Section:
         )
         section.add_figure(
             run.save_figure(fig, f"waveform_{i}"),
-            f"Synthetic {title} (trace {row['trace_name']}). Look for the P arrival (blue "
+            f"Synthetic {title} (trace {names[i]}). Look for the P arrival (blue "
             "line), strongest on Z, and the larger S arrival (red line) on the horizontals.",
         )
         p = int(row["trace_p_arrival_sample"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seislearn.papers.clean import clean_records
-from seislearn.papers.site import build_site
+from seislearn.papers.site import PAGE_SIZE, build_site
 
 pytestmark = pytest.mark.browser
 
@@ -104,17 +104,37 @@ def test_both_sunbursts_render_as_svg_paths(page):
 
 def test_table_starts_with_every_paper(page, explorer):
     assert shown(page) == explorer[1]
-    assert page.locator("#papers-body tr").count() == explorer[1]
+    assert page.locator("#papers-body tr").count() == PAGE_SIZE
+    assert f"of {explorer[1]} (page 1 of" in page.inner_text("#page-label")
 
 
 def test_typing_in_the_search_box_filters_the_table(page, explorer):
     page.fill("#search", "")
     page.locator("#search").type("transformer")
     assert 0 < shown(page) < explorer[1]
-    assert page.locator("#papers-body tr").count() == shown(page)
+    assert page.locator("#papers-body tr").count() == min(shown(page), PAGE_SIZE)
     assert "Earthquake Transformer" in page.inner_text("#papers-body")
     page.fill("#search", "")
     assert shown(page) == explorer[1]
+
+
+def test_the_table_pages_through_every_matching_paper(page, explorer):
+    first = page.inner_text("#papers-body tr >> nth=0")
+    page.click("#page-next")
+    assert "rows 51-100" in page.inner_text("#page-label")
+    assert page.inner_text("#papers-body tr >> nth=0") != first
+    page.click("#page-prev")
+    assert page.inner_text("#papers-body tr >> nth=0") == first
+    assert page.locator("#page-prev").is_disabled()
+
+
+def test_filters_are_labelled_in_words_not_field_names(page):
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('div.filters label')]"
+        ".map(label => label.firstChild.textContent.trim())"
+    )
+    assert "Sub-category I" in labels and "Network type" in labels
+    assert not any("_" in label for label in labels), labels
 
 
 def test_a_hostile_title_shows_as_text_and_never_runs(page):

@@ -19,6 +19,11 @@
   const countLabel = $("count");
   const sectorLabel = $("sector-filter");
   const clearButton = $("clear-filters");
+  const pageSize = parseInt(document.querySelector("nav.pager").dataset.pageSize, 10) || 50;
+  const prevButton = $("page-prev");
+  const nextButton = $("page-next");
+  const pageLabel = $("page-label");
+  let page = 0;
 
   function labelsOf(paper, field) {
     const value = paper[field];
@@ -78,12 +83,17 @@
     return true;
   }
 
+  // The table shows one page of the matching papers; body[data-shown] is the number matching.
   function render() {
     const fragment = document.createDocumentFragment();
-    let shown = 0;
+    const matching = [];
     papers.forEach((paper, index) => {
-      if (!visible(paper, index)) return;
-      shown += 1;
+      if (visible(paper, index)) matching.push(paper);
+    });
+    const shown = matching.length;
+    const pages = Math.max(1, Math.ceil(shown / pageSize));
+    page = Math.min(Math.max(page, 0), pages - 1);
+    matching.slice(page * pageSize, (page + 1) * pageSize).forEach((paper) => {
       const tr = document.createElement("tr");
       for (const column of columns) {
         const td = document.createElement("td");
@@ -96,6 +106,12 @@
     });
     tbody.replaceChildren(fragment);
     countLabel.textContent = shown + " of " + papers.length + " papers";
+    const first = shown === 0 ? 0 : page * pageSize + 1;
+    pageLabel.textContent =
+      "rows " + first + "-" + Math.min(shown, (page + 1) * pageSize) + " of " + shown +
+      " (page " + (page + 1) + " of " + pages + ")";
+    prevButton.disabled = page === 0;
+    nextButton.disabled = page >= pages - 1;
     const parts = [];
     if (state.sector) parts.push(state.sector.name + ": " + state.sector.path.join(" \u203a "));
     if (state.heat) parts.push("heatmap: " + state.heat.path.join(" \u00d7 "));
@@ -121,6 +137,7 @@
     if (target === "" || hasChildren(info, target)) centre[figureId] = target;
     const path = info.paths[target];
     state.sector = path ? { name: info.name, levels: info.levels, path: path } : null;
+    page = 0;
     render();
   }
 
@@ -129,6 +146,7 @@
     if (!point) return;
     const info = payload.heatmap;
     state.heat = { levels: info.levels, path: [info.rows[point.pointIndex[0]], info.columns[point.pointIndex[1]]] };
+    page = 0;
     render();
   }
 
@@ -144,10 +162,23 @@
     }
   }
 
-  searchBox.addEventListener("input", render);
-  yearMin.addEventListener("input", render);
-  yearMax.addEventListener("input", render);
-  for (const select of selects) select.addEventListener("change", render);
+  // A new filter starts again at the first page.
+  const filterChanged = () => {
+    page = 0;
+    render();
+  };
+  searchBox.addEventListener("input", filterChanged);
+  yearMin.addEventListener("input", filterChanged);
+  yearMax.addEventListener("input", filterChanged);
+  for (const select of selects) select.addEventListener("change", filterChanged);
+  prevButton.addEventListener("click", () => {
+    page -= 1;
+    render();
+  });
+  nextButton.addEventListener("click", () => {
+    page += 1;
+    render();
+  });
   clearButton.addEventListener("click", () => {
     state.sector = null;
     state.heat = null;
@@ -155,6 +186,7 @@
     yearMin.value = "";
     yearMax.value = "";
     for (const select of selects) select.value = "";
+    page = 0;
     render();
   });
 

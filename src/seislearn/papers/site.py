@@ -45,6 +45,25 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "data_type",
 )
 
+#: Readable names of the fields, for the filters and the table header.
+FIELD_LABELS: dict[str, str] = {
+    "ref": "Reference",
+    "year": "Year",
+    "title": "Title",
+    "journal": "Journal",
+    "category": "Category",
+    "sub_category_I": "Sub-category I",
+    "sub_category_II": "Sub-category II",
+    "task": "Task",
+    "network_type": "Network type",
+    "network_name": "Network name",
+    "training_process": "Training process",
+    "data_type": "Data type",
+}
+
+#: Rows of the table shown per page.
+PAGE_SIZE = 50
+
 #: Fields offered as drop-down filters.
 SELECT_FIELDS: tuple[str, ...] = (
     "category",
@@ -88,6 +107,11 @@ hover a row to read its notes.</p>
 <button id="clear-filters" type="button">Clear filters</button>
 </div>
 <p><span id="count"></span><span id="sector-filter"></span></p>
+<nav class="pager" data-page-size="{page_size}">
+<button id="page-prev" type="button">&larr; previous</button>
+<span id="page-label"></span>
+<button id="page-next" type="button">next &rarr;</button>
+</nav>
 <table id="papers">
 <thead><tr>{header}</tr></thead>
 <tbody id="papers-body"></tbody>
@@ -170,7 +194,8 @@ def build_page(papers: Sequence[Paper], source: str = "the database", title: str
         },
     }
     selects = "\n".join(
-        f'<label>{html.escape(name)}<select data-field="{html.escape(name)}">'
+        f"<label>{html.escape(FIELD_LABELS.get(name, name))}"
+        f'<select data-field="{html.escape(name)}">'
         '<option value="">any</option></select></label>'
         for name in SELECT_FIELDS
     )
@@ -181,7 +206,8 @@ def build_page(papers: Sequence[Paper], source: str = "the database", title: str
         n_papers=len(papers),
         source=html.escape(source),
         selects=selects,
-        header="".join(f"<th>{html.escape(c)}</th>" for c in TABLE_COLUMNS),
+        header="".join(f"<th>{html.escape(FIELD_LABELS.get(c, c))}</th>" for c in TABLE_COLUMNS),
+        page_size=PAGE_SIZE,
         version=html.escape(__version__),
         when=datetime.now(UTC).strftime("%Y-%m-%d"),
         payload=json_for_script(payload),
