@@ -1,0 +1,157 @@
+"""Windows streamed from the archive instead of held in memory.
+
+A map-style ``torch`` dataset whose item ``i`` is a whole batch: the traces of
+batch ``i`` are read together (``WaveformDataset.iter_batches``, which reads
+rows of one HDF5 bucket with one call per contiguous block), cut, filtered and
+normalised on the fly by the same function the in-memory path uses, so both give
+the same numbers. Batches are made of contiguous blocks of traces; shuffling
+changes the order of the batches and which blocks form them, not the reads
+inside a block, so the reads stay sequential on disk.
+
+DataLoader workers each open their own HDF5 handles (the SeisBench loader
+reopens its files after a fork). With Lightning's DDP, the sampler Lightning
+puts in front of the batches gives each rank its own batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from seislearn.data.dataset import WaveformDataset
+
+#: ``make(dataset_of_one_batch) -> tuple of arrays (batch, ...)``: windows, targets, ...
+MakeBatch = Callable[[WaveformDataset], tuple[np.ndarray, ...]]
+
+
+def contiguous_batches(
+    indices: np.ndarray,
+    batch_size: int,
+    block: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """Split trace indices into batches made of contiguous blocks.
+
+    Parameters
+    ----------
+    indices : array of int
+        Traces to cover (e.g. the train split), in file order.
+    batch_size : int
+        Traces per batch (the last batch may be smaller).
+    block : int
+        Traces per contiguous block read at once; a batch holds
+        ``batch_size // block`` blocks (at least one).
+    shuffle : bool
+        Draw the blocks of each batch at random (seeded) instead of in order.
+    seed : int
+
+    Returns
+    -------
+    list of ndarray
+        Every index exactly once, each batch sorted (file order).
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    if batch_size < 1 or block < 1:
+        raise ValueError("batch_size and block must be at least 1")
+    if len(indices) == 0:
+        return []
+    block = min(block, batch_size)
+    blocks = [indices[s : s + block] for s in range(0, len(indices), block)]
+    if shuffle:
+        order = np.random.default_rng(seed).permutation(len(blocks))
+        blocks = [blocks[k] for k in order]
+    per_batch = max(1, batch_size // block)
+    return [
+        np.sort(np.concatenate(blocks[s : s + per_batch])) for s in range(0, len(blocks), per_batch)
+    ]
+
+
+class StreamedBatches:
+    """Map-style dataset: item ``i`` is batch ``i``, read and prepared on the fly.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset
+        The archive (e.g. from :func:`seislearn.io.read_dataset`; nothing is loaded).
+    batches : list of ndarray
+        Trace indices of each batch (:func:`contiguous_batches`).
+    make : callable
+        ``make(dataset.select(batch)) -> tuple of arrays``; the in-memory path's
+        own windowing, filtering and normalisation (with train-split scalers
+        fitted beforehand), so streamed and in-memory numbers agree.
+
+    Use with ``DataLoader(streamed, batch_size=None, shuffle=..., num_workers=...)``.
+    """
+
+    def __init__(
+        self, dataset: WaveformDataset, batches: list[np.ndarray], make: MakeBatch
+    ) -> None:
+        self.dataset = dataset
+        self.batches = batches
+        self.make = make
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> tuple[Any, ...]:
+        import torch
+
+        arrays = self.make(self.dataset.select(self.batches[i]))
+        return tuple(torch.from_numpy(np.require(a, requirements=["C", "W"])) for a in arrays)
+
+    @property
+    def n_traces(self) -> int:
+        """Traces covered by all batches."""
+        return int(sum(len(b) for b in self.batches))
+
+
+def streamed_loader(
+    dataset: WaveformDataset,
+    indices: np.ndarray,
+    make: MakeBatch,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    num_workers: int = 0,
+    block: int = 32,
+) -> Any:
+    """A ``DataLoader`` over :class:`StreamedBatches` of ``indices``.
+
+    ``shuffle`` draws the blocks of the batches at random once (seeded) and
+    reshuffles the order of the batches every epoch.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    batches = contiguous_batches(indices, batch_size, block, shuffle, seed)
+    return DataLoader(
+        StreamedBatches(dataset, batches, make),
+        batch_size=None,
+        shuffle=shuffle,
+        generator=torch.Generator().manual_seed(seed) if shuffle else None,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+    )
+
+
+def choose_streaming(
+    setting: bool | str, n_traces: int, bytes_per_trace: int, memory_budget_gib: float
+) -> bool:
+    """Stream (True) or hold in memory (False): ``auto`` streams when the windows exceed the budget.
+
+    Parameters
+    ----------
+    setting : {"auto", True, False}
+        The config key ``data.streaming``.
+    n_traces : int
+    bytes_per_trace : int
+        Bytes of one prepared window (float32).
+    memory_budget_gib : float
+        GiB the in-memory windows may take.
+    """
+    if setting == "auto":
+        return n_traces * bytes_per_trace > memory_budget_gib * 2**30
+    return bool(setting)
