@@ -6,6 +6,13 @@ Both read the same files in the same process: the SeisBench-format dummy in
 Every configuration is run once to warm the OS page cache, then timed
 ``--repeat`` times; the best time is kept (the machine is shared).
 
+Also measured in the same run, as the physical limits: every HDF5 dataset of
+the file read whole with one h5py call each (the contiguous read of the same
+bytes) and a memcpy of as many bytes; and the streamed loader of
+``seislearn.data.streaming`` (batches of contiguous blocks, 0 and 2 DataLoader
+workers), reported as a fraction of the contiguous read and as a multiple of
+SeisBench's batched ``get_waveforms``.
+
 Usage::
 
     python benchmarks/data_read_throughput.py            # 20,000 traces
@@ -22,10 +29,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 
 from seislearn.data.dataset import ArrayLoader, WaveformDataset
+from seislearn.data.streaming import streamed_loader
 from seislearn.io.seisbench import read_seisbench, write_seisbench
 
 HERE = Path(__file__).resolve().parent
@@ -75,19 +84,63 @@ def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
             for s in range(0, n, batch_size)
         )
 
-    out = {}
+    def streamed(num_workers: int) -> Callable[[], int]:
+        def run() -> int:
+            loader = streamed_loader(ours, np.arange(n), None, batch_size, num_workers=num_workers)
+            return sum(len(x) for (x,) in loader)
+
+        return run
+
+    h5_path = _waveform_file(path)
+
+    def contiguous_h5py() -> int:
+        # The physical ceiling: every HDF5 dataset under data/ read whole, one call each.
+        with h5py.File(h5_path, "r") as f:
+            arrays = [f["data"][name][()] for name in f["data"]]
+        return sum(a.shape[0] if a.ndim == 3 else 1 for a in arrays)
+
+    with h5py.File(h5_path, "r") as f:
+        total_bytes = sum(f["data"][name].nbytes for name in f["data"])
+    source = np.ones(total_bytes // 4, dtype=np.float32)
+    target = np.empty_like(source)
+
+    def memcpy() -> int:
+        np.copyto(target, source)
+        return n
+
+    out: dict[str, float] = {}
     for label, fn in (
         ("seislearn_get_waveform", ours_single),
         ("seislearn_iter_batches", ours_batches),
+        ("seislearn_streamed_loader_0_workers", streamed(0)),
+        ("seislearn_streamed_loader_2_workers", streamed(2)),
         ("seisbench_get_waveforms_single", theirs_single),
         ("seisbench_get_waveforms_batch", theirs_batches),
+        ("h5py_contiguous_read_same_bytes", contiguous_h5py),
+        ("memcpy_same_bytes", memcpy),
     ):
         seconds, count = _best(fn, repeat)
         assert count == n, (label, count, n)
         out[label] = round(n / seconds, 1)
-        print(f"  {label:<34}{out[label]:>12,.0f} traces/s")
+        print(f"  {label:<38}{out[label]:>12,.0f} traces/s")
+    ceiling = out["h5py_contiguous_read_same_bytes"]
+    for label in ("seislearn_iter_batches", "seislearn_streamed_loader_0_workers"):
+        out[f"{label}_fraction_of_contiguous"] = round(out[label] / ceiling, 3)
+        out[f"{label}_x_seisbench_batch"] = round(
+            out[label] / out["seisbench_get_waveforms_batch"], 2
+        )
+        print(
+            f"  {label}: {out[label] / ceiling:.0%} of the contiguous read, "
+            f"{out[label] / out['seisbench_get_waveforms_batch']:.1f}x SeisBench batched"
+        )
     ours.close()
     return out
+
+
+def _waveform_file(path: Path) -> Path:
+    files = sorted(path.glob("waveforms*.hdf5"))
+    assert len(files) == 1, files
+    return files[0]
 
 
 def main() -> None:

@@ -73,3 +73,19 @@ def test_auto_streams_only_past_the_memory_budget():
     assert not choose_streaming("auto", 1000, 3 * 250 * 4, memory_budget_gib=1.0)
     assert choose_streaming("auto", 2_000_000, 3 * 250 * 4, memory_budget_gib=1.0)
     assert choose_streaming(True, 10, 4, 1.0) and not choose_streaming(False, 10**9, 4, 1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(picks=st.lists(st.integers(0, 89), min_size=1, max_size=40))
+def test_block_reads_equal_one_trace_at_a_time(archive, picks):
+    from seislearn.data.streaming import BlockReader
+
+    reader = BlockReader(archive)
+    expected = np.stack([archive.get_waveform(i) for i in picks])
+    np.testing.assert_array_equal(reader.read(np.asarray(picks)), expected)
+
+
+def test_raw_streaming_reads_every_trace_once(archive):
+    loader = streamed_loader(archive, np.arange(len(archive)), None, batch_size=32)
+    streamed = np.concatenate([x.numpy() for (x,) in loader])
+    np.testing.assert_array_equal(streamed, np.stack(archive.load_all()))

@@ -21,9 +21,107 @@ from typing import Any
 import numpy as np
 
 from seislearn.data.dataset import WaveformDataset
+from seislearn.errors import DataError
 
 #: ``make(dataset_of_one_batch) -> tuple of arrays (batch, ...)``: windows, targets, ...
 MakeBatch = Callable[[WaveformDataset], tuple[np.ndarray, ...]]
+
+
+class BlockReader:
+    """Raw waveforms of many traces of a SeisBench archive, one HDF5 call per contiguous run.
+
+    The trace names are parsed once for the whole archive (``bucket$row,rest``);
+    a batch is then read as one slab per run of consecutive rows of a bucket,
+    straight into the output array. Traces that are not blocks of equal shape
+    (plain traces, other formats) are read through the dataset's own loader, so
+    its checks and error messages apply.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset
+    """
+
+    def __init__(self, dataset: WaveformDataset) -> None:
+        import pandas as pd
+
+        from seislearn.data import schema
+
+        self.dataset = dataset
+        meta = dataset.metadata
+        names = meta[schema.TRACE_NAME].astype(str)
+        bucket, dollar, locator = (names.str.partition("$")[k] for k in range(3))
+        first = locator.str.partition(",")
+        row = pd.to_numeric(first[0], errors="coerce")
+        block = (dollar == "$") & row.notna() & (row >= 0)
+        self.row = np.where(block, row.fillna(-1), -1).astype(np.int64)
+        chunk = meta["trace_chunk"].astype(str) if "trace_chunk" in meta.columns else ""
+        self.group = (
+            pd.Series(chunk, index=meta.index).astype(str) + "|" + bucket + "|" + first[2]
+        ).to_numpy()
+        self.names = names.to_numpy()
+        self.chunk = np.asarray(pd.Series(chunk, index=meta.index).astype(str))
+        self.bucket = bucket.to_numpy()
+
+    def read(self, indices: np.ndarray) -> np.ndarray:
+        """Waveforms ``(len(indices), C, N)`` float32 of the traces (same shapes), ZNE.
+
+        A batch that is one run of consecutive rows is returned as the slab
+        itself (no copy after the HDF5 read).
+        """
+        from seislearn.io.seisbench import parse_trace_name
+
+        indices = np.asarray(indices, dtype=np.int64)
+        n = len(indices)
+        loader = self.dataset.loader
+        handle = getattr(loader, "_handle", None)  # the SeisBench loader's per-process files
+        out: np.ndarray | None = None
+        filled = np.zeros(n, dtype=bool)
+        groups = self.group[indices]
+        blocks = self.row[indices] >= 0
+        for key in np.unique(groups[blocks]) if handle is not None else ():
+            positions = np.flatnonzero((groups == key) & blocks)
+            first = indices[positions[0]]
+            rest = parse_trace_name(self.names[first])[1][1:]
+            rows = self.row[indices[positions]]
+            order = np.argsort(rows, kind="stable")
+            breaks = np.flatnonzero(np.diff(rows[order]) != 1) + 1
+            for run in np.split(order, breaks):
+                low, high = int(rows[run[0]]), int(rows[run[-1]])
+                try:
+                    node = handle(str(self.chunk[first]))["data"][self.bucket[first]]
+                    slab = np.asarray(node[(slice(low, high + 1), *rest)], dtype=np.float32)
+                except (KeyError, OSError, ValueError, IndexError, DataError):
+                    continue  # read below through the loader, which names the problem
+                if slab.ndim != 3 or slab.shape[0] != high - low + 1:
+                    continue
+                if loader.dimension_order == "WC":
+                    slab = slab.transpose(0, 2, 1)
+                if loader._permutation is not None:
+                    slab = slab[:, loader._permutation]
+                target = positions[run]
+                if len(target) == n and np.array_equal(target, np.arange(n)):
+                    return np.ascontiguousarray(slab)
+                if out is None:
+                    out = np.empty((n, *slab.shape[1:]), dtype=np.float32)
+                if out.shape[1:] != slab.shape[1:]:
+                    continue
+                out[target] = slab
+                filled[target] = True
+        missing = np.flatnonzero(~filled)
+        if len(missing):
+            waves = next(self.dataset.select(indices[missing]).iter_batches(len(missing)))[0]
+            shapes = {w.shape for w in waves} | ({out.shape[1:]} if out is not None else set())
+            if len(shapes) > 1:
+                raise DataError(
+                    f"traces of different shapes {sorted(shapes)} in one batch; cut windows "
+                    "(a make function) instead of streaming raw waveforms",
+                    path=self.dataset.name or None,
+                )
+            if out is None:
+                out = np.empty((n, *waves[0].shape), dtype=np.float32)
+            out[missing] = np.stack(waves)
+        assert out is not None
+        return out
 
 
 def contiguous_batches(
@@ -78,20 +176,22 @@ class StreamedBatches:
         The archive (e.g. from :func:`seislearn.io.read_dataset`; nothing is loaded).
     batches : list of ndarray
         Trace indices of each batch (:func:`contiguous_batches`).
-    make : callable
+    make : callable or None
         ``make(dataset.select(batch)) -> tuple of arrays``; the in-memory path's
         own windowing, filtering and normalisation (with train-split scalers
-        fitted beforehand), so streamed and in-memory numbers agree.
+        fitted beforehand), so streamed and in-memory numbers agree. ``None``:
+        the raw waveforms ``(batch, C, N)``, read by :class:`BlockReader`.
 
     Use with ``DataLoader(streamed, batch_size=None, shuffle=..., num_workers=...)``.
     """
 
     def __init__(
-        self, dataset: WaveformDataset, batches: list[np.ndarray], make: MakeBatch
+        self, dataset: WaveformDataset, batches: list[np.ndarray], make: MakeBatch | None
     ) -> None:
         self.dataset = dataset
         self.batches = batches
         self.make = make
+        self.reader = BlockReader(dataset) if make is None else None
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -99,7 +199,10 @@ class StreamedBatches:
     def __getitem__(self, i: int) -> tuple[Any, ...]:
         import torch
 
-        arrays = self.make(self.dataset.select(self.batches[i]))
+        if self.reader is not None:
+            arrays: tuple[np.ndarray, ...] = (self.reader.read(self.batches[i]),)
+        else:
+            arrays = self.make(self.dataset.select(self.batches[i]))
         return tuple(torch.from_numpy(np.require(a, requirements=["C", "W"])) for a in arrays)
 
     @property
@@ -111,7 +214,7 @@ class StreamedBatches:
 def streamed_loader(
     dataset: WaveformDataset,
     indices: np.ndarray,
-    make: MakeBatch,
+    make: MakeBatch | None,
     batch_size: int,
     shuffle: bool = False,
     seed: int = 0,
