@@ -73,7 +73,12 @@ class BlockReader:
         indices = np.asarray(indices, dtype=np.int64)
         n = len(indices)
         loader = self.dataset.loader
-        handle = getattr(loader, "_handle", None)  # the SeisBench loader's per-process files
+        # The fast path: a SeisBench loader (per-process HDF5 handles) whose files already
+        # hold the components in the order returned; anything else goes through the loader.
+        handle = getattr(loader, "_handle", None)
+        order = getattr(loader, "component_order", None)
+        if order is None or order != getattr(loader, "target_order", None):
+            handle = None
         out: np.ndarray | None = None
         filled = np.zeros(n, dtype=bool)
         groups = self.group[indices]
@@ -94,10 +99,10 @@ class BlockReader:
                     continue  # read below through the loader, which names the problem
                 if slab.ndim != 3 or slab.shape[0] != high - low + 1:
                     continue
-                if loader.dimension_order == "WC":
+                if getattr(loader, "dimension_order", "CW") == "WC":
                     slab = slab.transpose(0, 2, 1)
-                if loader._permutation is not None:
-                    slab = slab[:, loader._permutation]
+                if slab.shape[1] != len(order):
+                    continue  # the loader reports the wrong channel count
                 target = positions[run]
                 if len(target) == n and np.array_equal(target, np.arange(n)):
                     return np.ascontiguousarray(slab)
@@ -170,6 +175,9 @@ def contiguous_batches(
 class StreamedBatches:
     """Map-style dataset: item ``i`` is batch ``i``, read and prepared on the fly.
 
+    Use with ``DataLoader(streamed, batch_size=None, shuffle=..., num_workers=...)``
+    (see :func:`streamed_loader`).
+
     Parameters
     ----------
     dataset : WaveformDataset
@@ -181,8 +189,6 @@ class StreamedBatches:
         own windowing, filtering and normalisation (with train-split scalers
         fitted beforehand), so streamed and in-memory numbers agree. ``None``:
         the raw waveforms ``(batch, C, N)``, read by :class:`BlockReader`.
-
-    Use with ``DataLoader(streamed, batch_size=None, shuffle=..., num_workers=...)``.
     """
 
     def __init__(
