@@ -43,6 +43,9 @@ def test_train_writes_model_and_baseline_metrics_side_by_side(trained_run):
         assert "by_snr_db" in metrics[who]
     assert "incidence" in metrics["model"]
     assert set(metrics["model"]["interval_coverage"]) == {"0.50", "0.68", "0.90", "0.95"}
+    widths = metrics["model"]["interval_median_half_width_deg"]
+    assert set(widths) == set(metrics["model"]["interval_coverage"])
+    assert 0 < widths["0.50"] < widths["0.95"] <= 180
     assert metrics["training"]["end_to_end"]["seconds_per_epoch"] > 0
 
 

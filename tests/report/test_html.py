@@ -64,7 +64,7 @@ def test_interactive_twin_is_drawn_and_its_data_cannot_close_the_script(tmp_path
 
 
 def test_fractions_show_as_percent_and_a_column_shares_its_precision():
-    assert format_number(Percent(0.9345), 2) == "93.5 %"
+    assert format_number(Percent(0.9345), 2) == "93.5\u00a0%"
     decimals = column_decimals([2.3456, 12.0, 0.5])
     assert [format_number(v, decimals) for v in (2.3456, 12.0)] == ["2.3", "12.0"]
 

@@ -113,6 +113,14 @@ def plot_error_vs_snr(
     return fig
 
 
+def _cyclic_colorscale() -> list[list]:
+    """plotly's cyclic 'Twilight' scale (the same colour at 0 and 360 deg)."""
+    from plotly.colors import cyclical
+
+    colours = cyclical.Twilight
+    return [[i / (len(colours) - 1), c] for i, c in enumerate(colours)]
+
+
 def latent_space_interactive(
     embeddings: np.ndarray, back_azimuth_deg: np.ndarray, title: str
 ) -> dict:
@@ -129,7 +137,7 @@ def latent_space_interactive(
         y_label=f"{label} 2",
         color=baz,
         color_label="back-azimuth (deg)",
-        colorscale="Twilight",
+        colorscale=_cyclic_colorscale(),
         color_range=(0.0, 360.0),
         hover=[f"test trace {i}: back-azimuth {b:.1f} deg" for i, b in enumerate(baz)],
     )

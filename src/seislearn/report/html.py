@@ -38,9 +38,9 @@ nav.toc{background:#f5f7fa;border:1px solid #dde;padding:.4rem 1rem;margin:1rem 
 nav.toc ol{margin:.3rem 0;padding-left:1.4rem}nav.toc h2{margin:.3rem 0;border:0;font-size:1.1rem}
 .tablewrap{overflow-x:auto;margin:.6rem 0}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .6rem;
-text-align:right;font-variant-numeric:tabular-nums}th{background:#eef}
-td:first-child,th:first-child{text-align:left}caption{text-align:left;font-weight:600;
-padding:.2rem 0}
+text-align:left;vertical-align:top}th{background:#eef}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+caption{text-align:left;font-weight:600;padding:.2rem 0}
 table.summary td.win{background:#d9f2d9;color:#135213}
 table.summary td.loss{background:#f8d7d7;color:#7a1212}
 table.summary td.tie{background:#eee;color:#444}
@@ -199,6 +199,12 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
+def _num_class(value: Any) -> str:
+    """`` class='num'`` for numbers (right-aligned), nothing for text."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return " class='num'" if numeric else ""
+
+
 def _table_html(caption: str, header: list[str], rows: list[list[Any]]) -> list[str]:
     n_cols = max([len(header), *(len(r) for r in rows)]) if rows or header else 0
     decimals = [column_decimals(r[j] for r in rows if j < len(r)) for j in range(n_cols)]
@@ -208,7 +214,8 @@ def _table_html(caption: str, header: list[str], rows: list[list[Any]]) -> list[
     parts.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
     for row in rows:
         cells = "".join(
-            f"<td>{html.escape(format_number(v, decimals[j]))}</td>" for j, v in enumerate(row)
+            f"<td{_num_class(v)}>{html.escape(format_number(v, decimals[j]))}</td>"
+            for j, v in enumerate(row)
         )
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</table></div>")
@@ -229,10 +236,11 @@ def _summary_html(headlines: list[Headline]) -> list[str]:
         parts.append(
             "<tr>"
             + "".join(f"<td>{html.escape(str(v))}</td>" for v in (h.workflow, h.metric, h.method))
-            + f"<td class='{verdict}'>{html.escape(shown)}</td>"
-            + f"<td>{html.escape(h.baseline)}</td><td>{html.escape(shown_baseline)}</td>"
+            + f"<td class='num {verdict}'>{html.escape(shown)}</td>"
+            + f"<td>{html.escape(h.baseline)}</td>"
+            + f"<td class='num'>{html.escape(shown_baseline)}</td>"
             + f"<td class='{verdict}'>{words[verdict]}</td>"
-            + f"<td style='text-align:left'>{html.escape(h.note)}</td></tr>"
+            + f"<td>{html.escape(h.note)}</td></tr>"
         )
     parts.append("</table></div>")
     return parts

@@ -105,7 +105,7 @@ def format_number(value: Any, decimals: int) -> str:
     if isinstance(value, bool) or value is None:
         return "yes" if value is True else "no" if value is False else ""
     if isinstance(value, Percent):
-        return f"{100 * float(value):.1f} %"
+        return f"{100 * float(value):.1f}\u00a0%"
     if isinstance(value, float):
         if not math.isfinite(value):
             return "n/a"
