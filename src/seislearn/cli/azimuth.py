@@ -301,7 +301,8 @@ def _print_summary(run_path: Path) -> None:
     print(f"run: {run_path}")
     for quantity, truth in metrics.get("truth", {}).items():
         if quantity == "back_azimuth":
-            print(f"  {truth['note']}")
+            loud = "WARNING: " if truth.get("labels_disagreeing_used") else ""
+            print(f"  {loud}{truth['note']}")
     if "model" in metrics:
         for who in ("model", "baseline"):
             overall = metrics[who]["overall"]

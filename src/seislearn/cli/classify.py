@@ -152,7 +152,7 @@ def _train(args: argparse.Namespace) -> int:
         keys = ("accuracy", "balanced_accuracy", "roc_auc", "mae", "rmse", "r2")
         print("test: " + ", ".join(f"{k} {test[k]:.4g}" for k in keys if test.get(k) is not None))
         for truth in result.metrics.get("truth", {}).values():
-            print(truth["note"])
+            print(("WARNING: " if truth.get("labels_disagreeing_used") else "") + truth["note"])
         if result.skipped:
             print(f"{len(result.skipped)} traces skipped (listed in report.html), e.g.:")
             for message in result.skipped[:5]:
