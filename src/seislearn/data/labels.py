@@ -347,9 +347,7 @@ def _resolve(
         tolerance,
     )
     if disagree.any():
-        log_level = logging.WARNING
-        log.log(
-            log_level,
+        log.warning(
             "%s: %s, e.g. %s",
             where or "dataset",
             truth.note(),
