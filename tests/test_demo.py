@@ -72,3 +72,17 @@ def test_unknown_demo_step_is_an_error_that_lists_the_valid_steps():
 
 def test_cli_lists_the_same_steps_as_the_demo():
     assert ", ".join(DEMO_STEPS) == STEP_NAMES
+
+
+def test_time_left_scales_the_expected_times_by_the_speed_of_finished_stages():
+    from seislearn.demo import StageProgress
+
+    stream = io.StringIO()
+    progress = StageProgress(["a", "b", "c"], {"a": 10, "b": 20, "c": 30}, stream)
+    progress.start(0, "a", "first")
+    progress.finish(0, "a", 20.0)  # twice as slow as expected
+    progress.start(1, "b", "second")
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "[1/3] a: first (about 10 s; demo about 1 min 00 s left)"
+    assert lines[1] == "[1/3] a: done in 20 s"
+    assert lines[2] == "[2/3] b: second (about 40 s; demo about 1 min 40 s left)"

@@ -44,7 +44,7 @@ DEMO_STEPS: dict[str, str] = {
 #: Expected seconds of each stage on one idle core (torch threads 1), measured with
 #: ``benchmarks/demo_timing.py``; they only scale the time-left estimate.
 EXPECTED_S: dict[bool, dict[str, float]] = {
-    False: {"data": 5, "azimuth": 45, "cluster": 35, "classify": 45, "images": 35, "papers": 5},
+    False: {"data": 4, "azimuth": 41, "cluster": 26, "classify": 35, "images": 37, "papers": 4},
     True: {"data": 2, "azimuth": 6, "cluster": 6, "classify": 8, "images": 8, "papers": 4},
 }
 

@@ -117,6 +117,9 @@ def test_magnitude_regression_reports_both_baselines(events_dir, tmp_path, tiny_
     assert {"mae", "rmse", "r2"} <= set(result.metrics["test"])
     assert set(result.metrics["baselines"]) == {"train_mean", "amplitude_distance_fit"}
     assert (result.path / "figures" / "residuals.png").is_file()
+    twin = json.loads((result.path / "figures" / "predicted_vs_true.plotly.json").read_text())
+    assert len(twin["data"][0]["x"]) == result.metrics["test"]["n"]
+    assert "Plotly.newPlot" in (result.path / "report.html").read_text()
 
 
 def test_real_data_without_picks_uses_windows_from_the_trace_start(

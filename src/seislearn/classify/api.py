@@ -145,6 +145,8 @@ def _figures(
 ) -> None:
     from seislearn.classify.baselines import epicentral_distance_km
     from seislearn.classify.fit import predict_array
+    from seislearn.data.identity import display_names
+    from seislearn.report.interactive import save_interactive
 
     run.save_figure(figs.training_curves(module.history, cfg.variant), "training_curves")
     test = split == "test"
@@ -158,6 +160,12 @@ def _figures(
     else:
         distance = epicentral_distance_km(prep.metadata)[test]
         run.save_figure(figs.residuals(prep.y[test], pred, distance, cfg.target), "residuals")
+        y_test, values = np.asarray(prep.y[test], float), np.asarray(pred, float).ravel()
+        png = run.save_figure(
+            figs.predicted_vs_true(y_test, values, cfg.target), "predicted_vs_true"
+        )
+        names = display_names(prep.metadata[test])
+        save_interactive(png, figs.predicted_vs_true_interactive(y_test, values, cfg.target, names))
 
 
 _BASELINE_NAMES = {
@@ -174,6 +182,8 @@ _FIGURE_CAPTIONS = {
     "diagonal the correct predictions.",
     "roc": "ROC curves on the test split, one per class: the closer to the top-left corner, "
     "the better the scores rank that class.",
+    "predicted_vs_true": "Predicted against true values on the test split (hover names the "
+    "trace): points on the line are right; a slope below it means the range is compressed.",
     "residuals": "Residuals (predicted minus true) on the test split against the target and "
     "the distance: a trend means the model compresses the range or misses a distance term.",
 }
@@ -267,7 +277,7 @@ def report_section(run: RunDir, metrics: dict[str, Any], title: str) -> Section:
             "Side inputs concatenated to the pooled CNN features (scaled with train statistics): "
             + ", ".join(metrics["side_inputs"])
         )
-    for name in ("training_curves", "confusion_matrix", "roc", "residuals"):
+    for name in ("training_curves", "confusion_matrix", "roc", "predicted_vs_true", "residuals"):
         path = run.figures / f"{name}.png"
         if path.is_file():
             section.add_figure(path, _FIGURE_CAPTIONS[name])

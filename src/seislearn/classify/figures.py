@@ -119,3 +119,33 @@ def metrics_rows(metrics: dict[str, Any]) -> list[list[Any]]:
         [name, v["precision"], v["recall"], v["f1"], v["support"]]
         for name, v in metrics.get("per_class", {}).items()
     ]
+
+
+def predicted_vs_true(y: np.ndarray, pred: np.ndarray, target: str) -> Figure:
+    """Predicted against true values of a regression target, with the line y = x."""
+    fig, ax = new_figure(figsize=(5, 4.6))
+    ax.scatter(y, pred, s=8, alpha=0.7)
+    low, high = float(np.nanmin([y.min(), pred.min()])), float(np.nanmax([y.max(), pred.max()]))
+    ax.plot([low, high], [low, high], color="k", lw=0.8)
+    ax.set_xlabel(f"true {target}")
+    ax.set_ylabel(f"predicted {target}")
+    fig.tight_layout()
+    return fig
+
+
+def predicted_vs_true_interactive(
+    y: np.ndarray, pred: np.ndarray, target: str, names: np.ndarray
+) -> dict:
+    """The plotly twin of :func:`predicted_vs_true`: hover names the trace and its error."""
+    from seislearn.report.interactive import scatter_figure
+
+    low, high = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
+    return scatter_figure(
+        y,
+        pred,
+        title=f"predicted vs true {target}, test split (hover: trace)",
+        x_label=f"true {target}",
+        y_label=f"predicted {target}",
+        hover=[f"{n}: error {p - t:+.3f}" for n, t, p in zip(names, y, pred, strict=True)],
+        diagonal=(low, high),
+    )

@@ -52,7 +52,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="continue the demo in --out: run only the stages not finished yet, keep the "
         "others, rewrite report.html (the settings must be the same)",
     )
-    p.add_argument("--n", type=int, default=400, help="number of synthetic events (default 400)")
+    p.add_argument(
+        "--n",
+        type=int,
+        default=400,
+        help="synthetic events of the data and classify stages (default 400; the azimuth, "
+        "cluster and images stages make their own)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     p.add_argument(

@@ -184,6 +184,8 @@ def example_waveforms(
             ax.set_yticks([])
         axes[0, j].set_title(f"cluster {c}\n{axes[0, j].get_title()}", fontsize=8)
         axes[-1, j].set_xlabel("time in window (s)")
+    for i in range(per_cluster):
+        axes[i, 0].set_ylabel("amplitude\n(peak = 1)", fontsize=7)
     fig.tight_layout()
     return run.save_figure(fig, "example_waveforms")
 

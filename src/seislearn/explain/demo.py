@@ -69,7 +69,9 @@ def demo_section(run: RunDir, data_dir: Path, seed: int, quick: bool) -> Section
         for headline in mag_section.headlines:
             headline.workflow = "classify (magnitude)"
         section.headlines += mag_section.headlines
-        section.figures += [f for f in mag_section.figures if f[0].stem == "residuals"]
+        section.figures += [
+            f for f in mag_section.figures if f[0].stem in ("predicted_vs_true", "residuals")
+        ]
     explained = explain(
         result.path,
         data_dir,

@@ -83,7 +83,7 @@ def event_trace(
     for c, ax in enumerate(np.atleast_1d(axes)):
         ax.plot(t, waveform[c] / (np.abs(waveform[c]).max() or 1.0), color="k", lw=0.5)
         ax.fill_between(t, 0, attribution[c] / vmax, color="C3", alpha=0.6, lw=0)
-        ax.set_ylabel(COMPONENTS[c] if c < 3 else str(c))
+        ax.set_ylabel(f"{COMPONENTS[c] if c < 3 else c} (peak = 1)")
     np.atleast_1d(axes)[-1].set_xlabel("time since pick (s)")
     fig.suptitle(title + " (black: waveform; red: attribution)")
     return fig
