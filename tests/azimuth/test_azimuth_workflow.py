@@ -168,7 +168,7 @@ def test_fine_tuning_inherits_the_window_and_model_settings_of_the_run(synthetic
     )
     saved = (tuned / "config.yaml").read_text()
     assert "freqmax_hz: 8.0" in saved and "- 4.0\n    - 8.0" in saved
-    with pytest.raises(ConfigError, match="model.covariance_bands_hz"):
+    with pytest.raises(ConfigError, match=r"model\.covariance_bands_hz"):
         train(
             synthetic_folder,
             tmp_path / "tuned2",
