@@ -543,7 +543,7 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
             dist_km = dist_m / 1000.0
             hypo = float(np.hypot(dist_km, depth))
             ray_incidence = np.degrees(np.arctan2(dist_km, depth))
-            vp_surface = VP_SURFACE_KM_S
+            vp_surface = vp_lo  # one value: no draw (the original generator's 4 km/s)
             if vp_lo != vp_hi:
                 vp_surface = float(phys_rng.uniform(vp_lo, vp_hi))
             incidence = float(
