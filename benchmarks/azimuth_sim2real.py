@@ -109,6 +109,16 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--finetune-set", dest="finetune_overrides", action="append", default=[])
     parser.add_argument("--no-finetune", action="store_true")
+    parser.add_argument(
+        "--finetune-mix",
+        type=int,
+        default=0,
+        help="fine-tune on the 16 labelled real train traces (repeated to a quarter of the "
+        "set) joined to this many synthetic train windows (0: real traces only)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse synthetic runs already in --runs (same name)"
+    )
     parser.add_argument("--runs", default="/tmp/seislearn_azimuth_sim2real")
     parser.add_argument("--name", default="azimuth_sim2real")
     args = parser.parse_args()
@@ -156,11 +166,15 @@ def main() -> None:
     per_seed = []
     for seed in args.seeds:
         t1 = time.perf_counter()
-        cfg = synth_config(synth_options)
-        synth = windows(make_events(args.n_events, seed=1000 + seed, config=cfg))
-        gen_s = time.perf_counter() - t1
         run = Path(args.runs) / f"{args.name}_seed{seed}"
-        train("synthetic", run, config, seed=seed, overwrite=True, data=synth)
+        gen_s = 0.0
+        reuse = args.reuse and (run / "metrics.json").is_file()
+        if not reuse or args.finetune_mix:
+            cfg = synth_config(synth_options)
+            synth = windows(make_events(args.n_events, seed=1000 + seed, config=cfg))
+            gen_s = time.perf_counter() - t1
+        if not reuse:
+            train("synthetic", run, config, seed=seed, overwrite=True, data=synth)
         net, extra, _ = _load_run(run)
         start, stop = extra["baseline_window"]
         synth_metrics = json.loads((run / "metrics.json").read_text())
@@ -206,6 +220,32 @@ def main() -> None:
                 real.p_index,
                 real.sampling_rate,
             )
+            if args.finetune_mix:
+                from seislearn.azimuth.data import concatenate
+
+                pool = np.flatnonzero(synth.split == "train")[: args.finetune_mix]
+                repeat = max(1, round(len(pool) / 3 / 16))
+                real_train = np.repeat(labelled[:16], repeat)
+                scored_idx = np.flatnonzero(fold_split == "test")
+                keep = np.concatenate([real_train, labelled[16:], scored_idx])
+                parts = []
+                for source, idx in ((synth, pool), (fold, keep)):
+                    m = source.metadata.iloc[idx].reset_index(drop=True).copy()
+                    m[schema.TRACE_NAME] = [f"{source is fold}_{k}" for k in range(len(m))]
+                    m[schema.SPLIT] = source.split[idx]
+                    parts.append(
+                        AzimuthData(
+                            source.windows[idx],
+                            m,
+                            source.back_azimuth_deg[idx],
+                            source.incidence_deg[idx],
+                            source.snr_db[idx],
+                            source.snr_estimated,
+                            source.p_index,
+                            source.sampling_rate,
+                        )
+                    )
+                fold = concatenate(parts)
             ft_config = load_azimuth_config(
                 overrides=[
                     *overrides,

@@ -85,7 +85,7 @@ def test_data_synth_events_writes_a_readable_dataset(tmp_path, capsys):
 
 
 def test_data_synth_events_at_a_typical_site_differs_from_the_ideal_one(tmp_path):
-    common = ["data", "synth", "events", "--n", "3", "--seed", "2", "--physics", "ideal"]
+    common = ["data", "synth", "events", "--n", "3", "--seed", "2"]
     assert main([*common, "--out", str(tmp_path / "ideal")]) == 0
     assert main([*common, "--out", str(tmp_path / "site"), "--site", "typical"]) == 0
     ideal, site = read_dataset(tmp_path / "ideal"), read_dataset(tmp_path / "site")
@@ -95,12 +95,12 @@ def test_data_synth_events_at_a_typical_site_differs_from_the_ideal_one(tmp_path
     assert not np.allclose(ideal.get_waveform(0), site.get_waveform(0))
 
 
-def test_data_synth_events_defaults_to_broad_physics_and_keeps_the_ideal_generator(tmp_path):
+def test_data_synth_events_defaults_to_the_ideal_generator_and_offers_broad_physics(tmp_path):
     from seislearn.data.synthetic import make_events
 
     common = ["data", "synth", "events", "--n", "40", "--seed", "2"]
-    assert main([*common, "--out", str(tmp_path / "broad")]) == 0
-    assert main([*common, "--out", str(tmp_path / "ideal"), "--physics", "ideal"]) == 0
+    assert main([*common, "--out", str(tmp_path / "broad"), "--physics", "broad"]) == 0
+    assert main([*common, "--out", str(tmp_path / "ideal")]) == 0
     broad, ideal = read_dataset(tmp_path / "broad"), read_dataset(tmp_path / "ideal")
     # Deeper and farther sources than the ideal generator's 2-20 km and 5-80 km.
     assert broad.metadata["source_depth_km"].max() > 20.0

@@ -26,11 +26,10 @@ examples:
 
 SYNTH_EPILOG = """\
 examples:
-  seislearn data synth events --n 3000 --out synth --seed 1                 # broad physics
-  seislearn data synth events --n 3000 --out synth20 --sampling-rate 20     # for 20 Hz data
+  seislearn data synth events --n 3000 --out synth --seed 1
   seislearn data synth events --n 3000 --out synth_pb --sampling-rate 20 \\
-      --noise-from ../shared/data/seisbench_dummy   # noise of your own station, no labels used
-  seislearn data synth events --n 3000 --out synth_old --physics ideal     # the old generator
+      --noise-from ../shared/data/seisbench_dummy   # 20 Hz data; your station's noise, no labels
+  seislearn data synth events --n 3000 --out synth_broad --physics broad   # broader physics
 """
 
 
@@ -38,9 +37,12 @@ def add_synth_event_options(parser: argparse.ArgumentParser) -> None:
     """The physics options of ``data synth events`` (also parsed by the sim2real benchmark)."""
     parser.add_argument(
         "--physics",
-        default="broad",
-        choices=("broad", "ideal"),
-        help="preset: broad (default; SyntheticConfig.broad) or ideal (the original generator)",
+        default="ideal",
+        choices=("ideal", "broad"),
+        help="preset: ideal (default; the original generator, which transferred best to real "
+        "data with --noise-from, docs/azimuth.md) or broad (SyntheticConfig.broad: local to "
+        "intermediate-depth events, near-surface velocity and resonance, broadband sensor, "
+        "varied P coda and noise, a random station per event)",
     )
     parser.add_argument(
         "--sampling-rate", type=float, default=None, help="Hz (default 100); match your data"
@@ -224,12 +226,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="physics-shaped 3-component local earthquakes in SeisBench format",
         description="P and S phases with particle motion set by back-azimuth and incidence, "
         "Brune spectra from magnitude and stress drop (two source populations), coda, "
-        "noise at a chosen SNR; split by event. By default the broader physics that "
-        "transfers to real stations (--physics broad): local to intermediate-depth events, "
-        "varied near-surface velocity and resonance, a broadband sensor, varied P coda and "
-        "noise, a different station per event; --physics ideal is the original generator "
-        "(an ideal station, shallow local events). Options given explicitly override the "
-        "preset's values.",
+        "noise at a chosen SNR; split by event. --physics ideal (default) is the original "
+        "generator (an ideal station, shallow local events); --physics broad adds local to "
+        "intermediate-depth events, varied near-surface velocity and resonance, a broadband "
+        "sensor, varied P coda and noise and a different station per event. For a model used "
+        "on real data, match the sampling rate (--sampling-rate) and add the station's own "
+        "noise (--noise-from): on real data these transferred best, the broad physics did "
+        "not help (docs/azimuth.md). Options given explicitly override the preset's values.",
         epilog=SYNTH_EPILOG,
         formatter_class=formatter(),
     )

@@ -241,7 +241,7 @@ class SyntheticConfig:
 
     @classmethod
     def broad(cls, **changes: Any) -> SyntheticConfig:
-        """Broader physics, the default of ``seislearn data synth events``.
+        """Broader physics (``seislearn data synth events --physics broad``).
 
         Local to regional and intermediate-depth events (5-250 km away, 2-200 km deep, so
         incidences from near-vertical to grazing), near-surface P velocity 2-5.5 km/s, a
