@@ -56,7 +56,6 @@ def first_arrival_sample(
         or the ratio is above the threshold as soon as the LTA is ready.
     """
     from obspy.signal.trigger import recursive_sta_lta
-
     from scipy.signal import butter, sosfiltfilt
 
     x = np.asarray(vertical, dtype=np.float64)
