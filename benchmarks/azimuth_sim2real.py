@@ -22,6 +22,8 @@ Per seed (the seed sets the synthetic events, the training and the folds):
 * **fine-tuned**: the synthetic model fine-tuned (``--init-from``) on 20 labelled real
   traces (drawn by event with the seed; 16 train, 4 dev for early stopping), scored on
   the remaining traces, beside polarization and polarization calibrated on the same 20.
+  Only the angle head is trained (``training.mode=two_stage``, one VAE epoch,
+  ``training.freeze_encoder=true``, Adam 3e-4, batch 16, at most 60 epochs, patience 10).
 
 Errors are circular (wrapped to [-180, 180)); SNR is estimated from the windows (rms
 of the first second after P over rms before P). Subsets by the dataset's own
@@ -121,7 +123,20 @@ def main() -> None:
     )
     parser.add_argument("--runs", default="/tmp/seislearn_azimuth_sim2real")
     parser.add_argument("--name", default="azimuth_sim2real")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="NAME",
+        help="join results/NAME.json files (one per seed, run in parallel) into --name",
+    )
     args = parser.parse_args()
+    if args.merge:
+        parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
+        results = {**parts[0], "seeds": [s for p in parts for s in p["seeds"]]}
+        results["merged_from"] = args.merge
+        write_json_atomic(RESULTS / f"{args.name}.json", results)
+        print_table(results)
+        return
 
     import torch
 
@@ -220,6 +235,7 @@ def main() -> None:
                 real.p_index,
                 real.sampling_rate,
             )
+            variants = {"head": fold}
             if args.finetune_mix:
                 from seislearn.azimuth.data import concatenate
 
@@ -245,32 +261,17 @@ def main() -> None:
                             source.sampling_rate,
                         )
                     )
-                fold = concatenate(parts)
-            ft_config = load_azimuth_config(
-                overrides=[
-                    *overrides,
-                    "training.batch_size=16",
-                    "training.head_epochs=60",
-                    "training.patience=10",
-                    "training.learning_rate=3e-4",
-                    *args.finetune_overrides,
-                ]
-            )
-            ft_run = Path(args.runs) / f"{args.name}_seed{seed}_finetuned"
-            train("real20", ft_run, ft_config, seed=seed, overwrite=True, data=fold, init_from=run)
-            ft_net, _, _ = _load_run(ft_run)
+                variants["mixed"] = concatenate(parts)
             scored = fold_split == "test"
-            ft = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
+            s_true, s_snr, s_split = true[scored], snr[scored], split[scored]
             coef = fit_station_correction(base[labelled], true[labelled])
             base_cal20 = apply_station_correction(base[scored], coef)
             model_cal20 = apply_station_correction(
                 model[scored], fit_station_correction(model[labelled], true[labelled])
             )
-            s_true, s_snr, s_split = true[scored], snr[scored], split[scored]
             result["finetuned"] = {
                 "n_labelled": N_LABELLED,
                 "labelled_traces": real.metadata[schema.TRACE_NAME].iloc[labelled].tolist(),
-                "model_finetuned": subset_metrics(ft, s_true, s_snr, s_split, angle_metrics),
                 "model_synthetic_only": subset_metrics(
                     model[scored], s_true, s_snr, s_split, angle_metrics
                 ),
@@ -282,6 +283,44 @@ def main() -> None:
                     base_cal20, s_true, s_snr, s_split, angle_metrics
                 ),
             }
+            for variant, ft_data in variants.items():
+                # head: only the angle head learns from the 16 traces, the encoder stays
+                # as trained on synthetic events (end to end on 16 traces overfitted);
+                # mixed: end to end on the 16 traces joined to synthetic windows.
+                mode = (
+                    [
+                        "training.mode=two_stage",
+                        "training.vae_epochs=1",
+                        "training.freeze_encoder=true",
+                    ]
+                    if variant == "head"
+                    else ["training.mode=end_to_end"]
+                )
+                ft_config = load_azimuth_config(
+                    overrides=[
+                        *overrides,
+                        *mode,
+                        "training.batch_size=16",
+                        "training.head_epochs=60",
+                        "training.patience=10",
+                        "training.learning_rate=3e-4",
+                        *args.finetune_overrides,
+                    ]
+                )
+                ft_run = Path(args.runs) / f"{args.name}_seed{seed}_finetuned_{variant}"
+                train(
+                    "real20",
+                    ft_run,
+                    ft_config,
+                    seed=seed,
+                    overwrite=True,
+                    data=ft_data,
+                    init_from=run,
+                )
+                ft_net, _, _ = _load_run(ft_run)
+                ft = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
+                key = "model_finetuned" if variant == "head" else "model_finetuned_mixed"
+                result["finetuned"][key] = subset_metrics(ft, s_true, s_snr, s_split, angle_metrics)
         per_seed.append(result)
         line = (
             f"seed {seed}: model {result['model']['all']['overall']['mae_deg']:.1f} "
@@ -293,6 +332,8 @@ def main() -> None:
         )
         if "finetuned" in result:
             f = result["finetuned"]
+            if "model_finetuned_mixed" in f:
+                line += f"; mixed {f['model_finetuned_mixed']['all']['overall']['mae_deg']:.1f}"
             line += (
                 f"; fine-tuned {f['model_finetuned']['all']['overall']['mae_deg']:.1f} vs "
                 f"polarization {f['polarization']['all']['overall']['mae_deg']:.1f} "
@@ -323,9 +364,13 @@ def main() -> None:
 
 def print_table(results: dict) -> None:
     """Per seed MAE / median (deg), the whole set and by SNR."""
-    head = "| seed | model | polarization | polarization, calibrated (CV) | model, calibrated (CV) | fine-tuned (20 real) | polarization on the same | polarization calibrated on the 20 |"
+    head = (
+        "| seed | model (synthetic only) | polarization | polarization, calibrated (CV) "
+        "| model, calibrated (CV) | fine-tuned, head (20 real) | fine-tuned, mixed (20 real) "
+        "| polarization on the same | polarization calibrated on the 20 |"
+    )
     print(head)
-    print("|---" * 8 + "|")
+    print("|---" * 9 + "|")
     for r in results["seeds"]:
         cells = [str(r["seed"])]
         for key in (
@@ -337,8 +382,13 @@ def print_table(results: dict) -> None:
             o = r[key]["all"]["overall"]
             cells.append(f"{o['mae_deg']:.1f} / {o['median_abs_error_deg']:.1f}")
         f = r.get("finetuned")
-        for key in ("model_finetuned", "polarization", "polarization_calibrated_on_20"):
-            if f is None:
+        for key in (
+            "model_finetuned",
+            "model_finetuned_mixed",
+            "polarization",
+            "polarization_calibrated_on_20",
+        ):
+            if f is None or key not in f:
                 cells.append("-")
             else:
                 o = f[key]["all"]["overall"]
