@@ -152,6 +152,31 @@ def test_fine_tuning_a_different_architecture_is_a_config_error(
         train(synthetic_folder, tmp_path / "tuned", config, init_from=trained_run)
 
 
+def test_fine_tuning_inherits_the_window_and_model_settings_of_the_run(synthetic_folder, tmp_path):
+    """The docs' `azimuth train --init-from az_run` once failed with a state_dict size
+    mismatch when az_run had other bands than the defaults: unset keys now come from it."""
+    from seislearn.azimuth.api import train
+
+    bands = "model.covariance_bands_hz=[[1.0, 8.0], [1.0, 3.0], [2.0, 5.0], [4.0, 8.0]]"
+    base = train(
+        synthetic_folder,
+        tmp_path / "run8hz",
+        load_azimuth_config(overrides=[*TINY, "window.freqmax_hz=8.0", bands]),
+    )
+    tuned = train(
+        synthetic_folder, tmp_path / "tuned", load_azimuth_config(overrides=TINY), init_from=base
+    )
+    saved = (tuned / "config.yaml").read_text()
+    assert "freqmax_hz: 8.0" in saved and "- 4.0\n    - 8.0" in saved
+    with pytest.raises(ConfigError, match=r"model\.covariance_bands_hz"):
+        train(
+            synthetic_folder,
+            tmp_path / "tuned2",
+            load_azimuth_config(overrides=[*TINY, "model.covariance_bands_hz=[[1.0, 20.0]]"]),
+            init_from=base,
+        )
+
+
 def test_model_trained_without_incidence_labels_predicts_no_incidence(tmp_path):
     from seislearn.azimuth.api import train
     from seislearn.azimuth.data import synthesize

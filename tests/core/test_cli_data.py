@@ -95,6 +95,30 @@ def test_data_synth_events_at_a_typical_site_differs_from_the_ideal_one(tmp_path
     assert not np.allclose(ideal.get_waveform(0), site.get_waveform(0))
 
 
+def test_data_synth_events_defaults_to_the_ideal_generator_and_offers_broad_physics(tmp_path):
+    from seislearn.data.synthetic import make_events
+
+    common = ["data", "synth", "events", "--n", "40", "--seed", "2"]
+    assert main([*common, "--out", str(tmp_path / "broad"), "--physics", "broad"]) == 0
+    assert main([*common, "--out", str(tmp_path / "ideal")]) == 0
+    broad, ideal = read_dataset(tmp_path / "broad"), read_dataset(tmp_path / "ideal")
+    # Deeper and farther sources than the ideal generator's 2-20 km and 5-80 km.
+    assert broad.metadata["source_depth_km"].max() > 20.0
+    assert ideal.metadata["source_depth_km"].max() <= 20.0
+    old = make_events(40, seed=2)
+    np.testing.assert_array_equal(ideal.get_waveform(5), old.get_waveform(5))
+
+
+def test_data_synth_events_at_20_hz_with_noise_from_real_traces(shared_data, tmp_path, capsys):
+    out = tmp_path / "s20"
+    args = ["data", "synth", "events", "--n", "5", "--out", str(out), "--sampling-rate", "20"]
+    assert main([*args, "--noise-from", str(shared_data / "seisbench_dummy")]) == 0
+    assert "pre-P stretches" in capsys.readouterr().out
+    ds = read_dataset(out)
+    assert ds.get_waveform(0).shape == (3, 1200)
+    assert (ds.metadata["trace_sampling_rate_hz"] == 20.0).all()
+
+
 def _with_bad_rows(shared_data, tmp_path):
     root = tmp_path / "bad"
     shutil.copytree(shared_data / "seisbench_dummy", root)

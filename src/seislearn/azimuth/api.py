@@ -377,6 +377,8 @@ def train(
     from seislearn.models.serialization import save_model
     from seislearn.report.html import write_report
 
+    if init_from is not None:
+        config = inherit_settings(config, init_from)
     run = RunDir(out, overwrite=overwrite, resume=resume)
     run.begin(config, data=data_path, arguments={"seed": seed})
     with run.timed("prepare"):
@@ -456,6 +458,51 @@ def train(
         extra={"n_traces": len(data.windows), "skipped": len(data.skipped)},
     )
     return run.path
+
+
+#: Window settings that set the shape of the net's input (the rest may change when fine-tuning).
+_SHAPE_WINDOW_KEYS = ("before_s", "after_s", "target_rate_hz", "baseline_start_s")
+
+
+def inherit_settings(config: AzimuthConfig, init_from: str | os.PathLike) -> AzimuthConfig:
+    """``config`` with the window and model settings of the run it fine-tunes.
+
+    A run started with ``--init-from RUN`` needs RUN's architecture: every ``window``
+    and ``model`` key the user did not set explicitly is taken from RUN's
+    ``config.yaml`` (so ``azimuth train --init-from az_run`` works whatever settings
+    az_run was trained with). A key set explicitly to another value than RUN's that
+    changes the net's shape (any ``model`` key, the window length or rate) is a
+    :class:`~seislearn.errors.ConfigError` naming the keys; the band (``freqmin_hz``,
+    ``freqmax_hz``) and polarization window lengths may differ.
+    """
+    import yaml
+
+    from seislearn.config import parse_config
+    from seislearn.errors import ConfigError
+
+    saved_path = RunDir.open(init_from).path / "config.yaml"
+    if not saved_path.is_file():
+        return config
+    saved = yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {}
+    merged = config.model_dump(mode="json")
+    conflicts = []
+    for section in ("window", "model"):
+        current = getattr(config, section)
+        explicit = current.model_fields_set
+        for key, value in (saved.get(section) or {}).items():
+            if key not in explicit:
+                merged[section][key] = value
+            elif merged[section][key] != value and (
+                section == "model" or key in _SHAPE_WINDOW_KEYS
+            ):
+                conflicts.append(f"{section}.{key}={merged[section][key]!r} (the run: {value!r})")
+    if conflicts:
+        raise ConfigError(
+            f"--init-from {init_from}: this configuration does not match the run's architecture: "
+            + "; ".join(conflicts)
+            + ". Drop these --set values (they are taken from the run) or retrain the run with them"
+        )
+    return parse_config(AzimuthConfig, merged, f"--init-from {init_from}")
 
 
 def fit_baseline_correction(

@@ -48,12 +48,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from seislearn.data import schema
 from seislearn.data.dataset import ArrayLoader, WaveformDataset
+
+if TYPE_CHECKING:
+    from seislearn.data.noise import NoiseBank
 
 VP_KM_S = 6.0
 VS_KM_S = 3.5
@@ -110,6 +114,28 @@ class SiteEffects:
             noise_azimuth_spread_deg=15.0,
         )
 
+    @classmethod
+    def random(cls, rng: np.random.Generator) -> SiteEffects:
+        """A station drawn at random, for training a model that is not tied to one station.
+
+        Misorientation normal with standard deviation 3 degrees; deviation amplitudes
+        uniform in 0-8 degrees (360-periodic) and 0-4 degrees (180-periodic) with random
+        phases; 0-50 % of the noise power Rayleigh-type from a random azimuth
+        (spread 15 degrees).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+        """
+        return cls(
+            misorientation_deg=float(rng.normal(0.0, 3.0)),
+            deviation_amplitude_deg=(float(rng.uniform(0, 8)), float(rng.uniform(0, 4))),
+            deviation_phase_deg=(float(rng.uniform(0, 360)), float(rng.uniform(0, 360))),
+            noise_directional_fraction=float(rng.uniform(0.0, 0.5)),
+            noise_azimuth_deg=float(rng.uniform(0, 360)),
+            noise_azimuth_spread_deg=15.0,
+        )
+
     @property
     def is_ideal(self) -> bool:
         """True when the station adds no effect at all."""
@@ -156,6 +182,28 @@ class SyntheticConfig:
     split_fractions : tuple, train/dev/test fractions, assigned per event
     station_latitude_deg, station_longitude_deg : float, reference station position
     site : SiteEffects, the reference station's site and installation (ideal by default)
+    surface_vp_range_km_s : tuple, km/s, near-surface P velocity, uniform per trace: rays
+        refract towards the vertical by ``sin(i) = sin(i_ray) vp_surface / vp``, so slower
+        rock gives steeper incidence (one value: the old fixed 4 km/s)
+    instrument : {"ideal", "broadband", "short_period"}, the sensor and digitizer response
+        applied to signal and synthetic noise (see :func:`instrument_response`)
+    site_resonance : bool, a near-surface resonance per trace (see :func:`resonance_response`)
+    p_coda_ratio_range : tuple, scattered P coda amplitude relative to the direct P pulse,
+        uniform per trace
+    p_coda_rise_s_range : tuple, seconds, build-up time of the scattered P coda after the
+        onset, log-uniform per trace (short: scattering right under the station)
+    noise_model : {"coloured", "varied"}, one noise spectrum for all traces, or a spectral
+        colour, microseism peak, horizontal-to-vertical ratio and directional share drawn
+        per trace (see :func:`varied_noise`)
+    random_sites : bool, every event recorded by another station: misorientation,
+        polarization deviation and directional noise drawn per event (see
+        :meth:`SiteEffects.random`); overrides ``site``
+    snr_band_hz : tuple or None, Hz, measure the SNR after a band-pass in this band
+        (None: broadband, the old definition)
+    noise_bank : NoiseBank or None, real noise (pre-P windows of the user's own recordings,
+        :class:`seislearn.data.noise.NoiseBank`) mixed into the signals
+    noise_bank_fraction : float, 0-1, share of the traces that get real noise from
+        ``noise_bank`` (the others get synthetic noise)
     """
 
     sampling_rate: float = 100.0
@@ -174,6 +222,108 @@ class SyntheticConfig:
     station_latitude_deg: float = 46.0
     station_longitude_deg: float = 8.0
     site: SiteEffects = field(default_factory=SiteEffects)
+    surface_vp_range_km_s: tuple[float, float] = (VP_SURFACE_KM_S, VP_SURFACE_KM_S)
+    instrument: Literal["ideal", "broadband", "short_period"] = "ideal"
+    site_resonance: bool = False
+    p_coda_ratio_range: tuple[float, float] = (0.35, 0.35)
+    p_coda_rise_s_range: tuple[float, float] = (0.3, 0.3)
+    noise_model: Literal["coloured", "varied"] = "coloured"
+    random_sites: bool = False
+    snr_band_hz: tuple[float, float] | None = None
+    noise_bank: NoiseBank | None = None
+    noise_bank_fraction: float = 1.0
+
+    @classmethod
+    def ideal(cls, **changes: Any) -> SyntheticConfig:
+        """The original generator: an ideal station, fixed near-surface velocity, one noise
+        spectrum, local shallow events (the library default, kept for reproducibility)."""
+        return cls(**changes)
+
+    @classmethod
+    def broad(cls, **changes: Any) -> SyntheticConfig:
+        """Broader physics (``seislearn data synth events --physics broad``).
+
+        Local to regional and intermediate-depth events (5-250 km away, 2-200 km deep, so
+        incidences from near-vertical to grazing), near-surface P velocity 2-5.5 km/s, a
+        broadband sensor with the digitizer's anti-alias filter, a near-surface resonance
+        per trace, scattered P coda of varied strength and build-up, noise of varied
+        colour, H/V ratio and directionality, a different station per event
+        (misorientation, polarization deviation, directional noise), SNR 0-40 dB measured
+        in the 1-20 Hz band. ``changes`` override single fields.
+        """
+        values: dict[str, Any] = {
+            "distance_range_km": (5.0, 250.0),
+            "depth_range_km": (2.0, 200.0),
+            "snr_db_range": (0.0, 40.0),
+            "surface_vp_range_km_s": (2.0, 5.5),
+            "instrument": "broadband",
+            "site_resonance": True,
+            "p_coda_ratio_range": (0.1, 0.6),
+            "p_coda_rise_s_range": (0.05, 1.0),
+            "noise_model": "varied",
+            "random_sites": True,
+            "snr_band_hz": (1.0, 20.0),
+        }
+        values.update(changes)
+        return cls(**values)
+
+
+def instrument_response(freqs: np.ndarray, kind: str, sampling_rate: float) -> np.ndarray:
+    """Complex response of a sensor and digitizer to ground velocity, dimensionless.
+
+    Parameters
+    ----------
+    freqs : ndarray, Hz
+    kind : {"ideal", "broadband", "short_period"}
+        ``ideal``: 1 everywhere. ``broadband``: flat to velocity above a 2-pole
+        high-pass at 1/120 Hz, then the digitizer's anti-alias filter, a causal 4-pole
+        Butterworth low-pass at 0.4 times the sampling rate (minimum phase, so the P
+        onset rings a little after, never before, the arrival). ``short_period``: a
+        1 Hz geophone (damping 0.707, flat to velocity above 1 Hz, falling as f^2
+        below) with the same anti-alias filter.
+    sampling_rate : float, Hz
+
+    Returns
+    -------
+    ndarray of complex, the same shape as ``freqs``
+    """
+    from scipy.signal import butter
+    from scipy.signal import freqs as analog_response
+
+    f = np.asarray(freqs, dtype=float)
+    if kind == "ideal":
+        return np.ones(f.shape, dtype=complex)
+    if kind not in ("broadband", "short_period"):
+        raise ValueError(f"unknown instrument {kind!r}; choose ideal, broadband or short_period")
+    w = 2 * np.pi * f
+    b, a = butter(4, 2 * np.pi * 0.4 * sampling_rate, "low", analog=True)
+    response = analog_response(b, a, worN=w)[1]
+    corner, damping = (1.0 / 120.0, 0.707) if kind == "broadband" else (1.0, 0.707)
+    s = 1j * w
+    w0 = 2 * np.pi * corner
+    return response * s**2 / (s**2 + 2 * damping * w0 * s + w0**2)
+
+
+def resonance_response(
+    freqs: np.ndarray, f0_hz: float, amplification: float, q: float
+) -> np.ndarray:
+    """Complex transfer function of a resonant near-surface layer, dimensionless.
+
+    ``T(f) = 1 + (A - 1) / (1 + i Q (f / f0 - f0 / f))``: 1 far from the resonance,
+    ``A`` at ``f0``, with the phase of a resonator (the layer rings after the arrival).
+    A soft layer of thickness ``H`` and shear velocity ``vs`` resonates near
+    ``vs / (4 H)`` on the horizontals and higher on the vertical, so the Z and
+    horizontal motions of P get different amplitudes and phases at each frequency.
+
+    Parameters
+    ----------
+    freqs : ndarray, Hz
+    f0_hz : float, Hz, resonance frequency
+    amplification : float, peak amplification ``A`` (1: none)
+    q : float, quality factor (width of the peak, ``f0 / Q``)
+    """
+    f = np.maximum(np.asarray(freqs, dtype=float), 1e-6)
+    return 1.0 + (amplification - 1.0) / (1.0 + 1j * q * (f / f0_hz - f0_hz / f))
 
 
 def corner_frequency_hz(magnitude: np.ndarray, stress_drop_mpa: np.ndarray) -> np.ndarray:
@@ -208,12 +358,57 @@ def _coloured_noise(rng: np.random.Generator, n: int, sr: float, channels: int =
     return noise / noise.std(axis=-1, keepdims=True)
 
 
+def varied_noise(rng: np.random.Generator, n: int, sr: float) -> np.ndarray:
+    """Noise (3, n) of a spectral colour, microseism and polarization drawn for this trace.
+
+    The amplitude spectrum is ``(1 + (f / fc)^2)^(-p / 2)`` with corner ``fc``
+    log-uniform in 0.5-5 Hz and slope ``p`` uniform in 0.5-2.5, plus a microseism
+    peak (0.12-0.3 Hz, 0.3-10 times the flat level); the horizontals are scaled by
+    an H/V ratio log-uniform in 0.7-2.5 (noise is usually stronger on the
+    horizontals), each horizontal by its own factor within 20 %. Unit mean variance
+    per channel, like :func:`_coloured_noise`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n : int, samples
+    sr : float, Hz
+    """
+    freqs = np.fft.rfftfreq(n, 1.0 / sr)
+    fc = np.exp(rng.uniform(np.log(0.5), np.log(5.0)))
+    slope = rng.uniform(0.5, 2.5)
+    shape = (1.0 + (freqs / fc) ** 2) ** (-slope / 2)
+    fm = rng.uniform(0.12, 0.3)
+    shape = shape + np.exp(rng.uniform(np.log(0.3), np.log(10.0))) * np.exp(
+        -0.5 * ((freqs - fm) / (0.3 * fm)) ** 2
+    )
+    shape[0] = 0.0
+    spec = rng.standard_normal((3, freqs.size)) + 1j * rng.standard_normal((3, freqs.size))
+    noise = np.fft.irfft(spec * shape, n=n, axis=-1)
+    noise /= noise.std(axis=-1, keepdims=True)
+    hv = np.exp(rng.uniform(np.log(0.7), np.log(2.5)))
+    noise[1:] *= hv * rng.uniform(0.8, 1.2, size=(2, 1))
+    return noise / np.sqrt(np.mean(noise.var(axis=-1)))
+
+
+def _band_rms(x: np.ndarray, sr: float, band: tuple[float, float] | None) -> np.ndarray:
+    """``x`` (..., n) band-passed with a zero-phase spectral mask, or unchanged without a band."""
+    if band is None:
+        return x
+    freqs = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
+    hi = min(band[1], 0.45 * sr)
+    spec = np.fft.rfft(x, axis=-1)
+    spec[..., (freqs < band[0]) | (freqs > hi)] = 0.0
+    return np.fft.irfft(spec, n=x.shape[-1], axis=-1)
+
+
 def _site_noise(
     rng: np.random.Generator,
     site_rng: np.random.Generator,
     n: int,
     sr: float,
     site: SiteEffects,
+    varied: bool = False,
 ) -> np.ndarray:
     """Coloured noise (3, n) in the geographic frame, part of it Rayleigh-type from one azimuth.
 
@@ -227,7 +422,7 @@ def _site_noise(
     """
     from scipy.signal import hilbert
 
-    noise = _coloured_noise(rng, n, sr)
+    noise = varied_noise(rng, n, sr) if varied else _coloured_noise(rng, n, sr)
     f = site.noise_directional_fraction
     if f == 0.0:
         return noise
@@ -249,6 +444,7 @@ def _phase(
     t_star: float,
     coda_decay_s: float,
     coda_ratio: float,
+    rise_s: float = 0.3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One phase: a polarized Brune pulse (1D) and randomly polarized coda (3, n)."""
     freqs = np.fft.rfftfreq(n, 1.0 / sr)
@@ -256,7 +452,9 @@ def _phase(
     peak = np.abs(pulse).max()
     pulse /= peak
     t = np.arange(n) / sr - onset_s
-    envelope = np.where(t > 0, (1 - np.exp(-t / 0.3)) * np.exp(-np.maximum(t, 0) / coda_decay_s), 0)
+    envelope = np.where(
+        t > 0, (1 - np.exp(-t / rise_s)) * np.exp(-np.maximum(t, 0) / coda_decay_s), 0
+    )
     filt = np.abs(_pulse_spectrum(freqs, fc, t_star, 0.0))
     spec = rng.standard_normal((3, freqs.size)) + 1j * rng.standard_normal((3, freqs.size))
     coda = np.fft.irfft(spec * filt, n=n, axis=-1)
@@ -286,8 +484,17 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
     cfg = config or SyntheticConfig()
     rng = np.random.default_rng(seed)
     site_rng = np.random.default_rng([seed, 1])  # the site's own draws; events stay the same
+    # Draws of the broader physics (off by default) come from their own stream, so the
+    # original generator's events are unchanged whatever is switched on.
+    phys_rng = np.random.default_rng([seed, 2])
     sr = cfg.sampling_rate
     npts = round(cfg.duration_s * sr)
+    freqs = np.fft.rfftfreq(npts, 1.0 / sr)
+    response = None if cfg.instrument == "ideal" else instrument_response(freqs, cfg.instrument, sr)
+    vp_lo, vp_hi = cfg.surface_vp_range_km_s
+    broad_coda = tuple(cfg.p_coda_ratio_range) != (0.35, 0.35) or tuple(
+        cfg.p_coda_rise_s_range
+    ) != (0.3, 0.3)
     pops = list(cfg.populations)
     n_noise = round(n * cfg.noise_fraction)
     n_event_traces = n - n_noise
@@ -336,21 +543,33 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
             dist_km = dist_m / 1000.0
             hypo = float(np.hypot(dist_km, depth))
             ray_incidence = np.degrees(np.arctan2(dist_km, depth))
+            vp_surface = vp_lo  # one value: no draw (the original generator's 4 km/s)
+            if vp_lo != vp_hi:
+                vp_surface = float(phys_rng.uniform(vp_lo, vp_hi))
             incidence = float(
-                np.degrees(np.arcsin(np.sin(np.radians(ray_incidence)) * VP_SURFACE_KM_S / VP_KM_S))
+                np.degrees(np.arcsin(np.sin(np.radians(ray_incidence)) * vp_surface / VP_KM_S))
             )
             tp = rng.uniform(*cfg.p_time_range_s)
             ts = tp + hypo / VS_KM_S - hypo / VP_KM_S
             fc = float(corner_frequency_hz(magnitude, stress_drop))
             fc = min(fc, 0.45 * sr)
             amp_p = float(peak_velocity_nm_s(magnitude, hypo))
-            p_pulse, p_coda = _phase(rng, npts, sr, tp, fc, hypo / VP_KM_S / 800 + 0.01, 1.5, 0.35)
+            coda_ratio, rise = 0.35, 0.3
+            if broad_coda:
+                coda_ratio = float(phys_rng.uniform(*cfg.p_coda_ratio_range))
+                rise = float(np.exp(phys_rng.uniform(*np.log(cfg.p_coda_rise_s_range))))
+            p_pulse, p_coda = _phase(
+                rng, npts, sr, tp, fc, hypo / VP_KM_S / 800 + 0.01, 1.5, coda_ratio, rise
+            )
             s_pulse, s_coda = _phase(
                 rng, npts, sr, ts, fc / 1.5, hypo / VS_KM_S / 500 + 0.01, 4.0, 0.5
             )
             inc = np.radians(incidence)
+            site = cfg.site
+            if st == 0 and cfg.random_sites:
+                site = SiteEffects.random(phys_rng)
             # Polarization azimuth: the geometric one unless the site deviates it.
-            b = np.radians(cfg.site.polarization_azimuth_deg(baz) if st == 0 else baz)
+            b = np.radians(site.polarization_azimuth_deg(baz) if st == 0 else baz)
             polarity = 1.0 if rng.uniform() < 0.5 else -1.0
             p_dir = np.array([np.cos(inc), -np.sin(inc) * np.cos(b), -np.sin(inc) * np.sin(b)])
             sv_dir = np.array([np.sin(inc), np.cos(inc) * np.cos(b), np.cos(inc) * np.sin(b)])
@@ -361,16 +580,45 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
             signal += 1.7 * amp_p * (s_dir[:, None] * s_pulse + s_coda)
             snr_db = rng.uniform(*cfg.snr_db_range)
             i0, i1 = int(tp * sr), int(tp * sr + sr)
-            rms_signal = np.sqrt(np.mean(signal[:, i0:i1] ** 2))
-            if st == 0 and not cfg.site.is_ideal:
-                noise = (
-                    _site_noise(rng, site_rng, npts, sr, cfg.site)
-                    * rms_signal
-                    / 10 ** (snr_db / 20)
+            if cfg.site_resonance:
+                f0 = float(np.exp(phys_rng.uniform(np.log(0.5), np.log(12.0))))
+                amp_h = float(phys_rng.uniform(1.0, 4.0))
+                q = float(phys_rng.uniform(2.0, 6.0))
+                spec = np.fft.rfft(signal, axis=-1)
+                spec[1:] *= resonance_response(freqs, f0, amp_h, q)
+                spec[0] *= resonance_response(
+                    freqs, f0 * float(phys_rng.uniform(1.7, 3.5)), 1.0 + 0.5 * (amp_h - 1.0), q
                 )
-                trace = cfg.site.record(signal + noise)
+                signal = np.fft.irfft(spec, n=npts, axis=-1)
+            if response is not None:
+                signal = np.fft.irfft(np.fft.rfft(signal, axis=-1) * response, n=npts, axis=-1)
+            rms_signal = np.sqrt(np.mean(_band_rms(signal, sr, cfg.snr_band_hz)[:, i0:i1] ** 2))
+            use_bank = st == 0 and cfg.noise_bank is not None
+            if use_bank and cfg.noise_bank_fraction < 1.0:
+                use_bank = bool(phys_rng.uniform() < cfg.noise_bank_fraction)
+            if use_bank:
+                # Real noise was recorded by the real sensor: no synthetic instrument or site.
+                noise = cfg.noise_bank.draw(phys_rng, npts, sr)  # type: ignore[union-attr]
+            elif st == 0 and not site.is_ideal:
+                varied = cfg.noise_model == "varied"
+                noise = _site_noise(
+                    phys_rng if varied else rng, site_rng, npts, sr, site, varied=varied
+                )
+            elif cfg.noise_model == "varied":
+                noise = varied_noise(phys_rng, npts, sr)
             else:
-                noise = _coloured_noise(rng, npts, sr) * rms_signal / 10 ** (snr_db / 20)
+                noise = _coloured_noise(rng, npts, sr)
+            if not use_bank and response is not None:
+                noise = np.fft.irfft(np.fft.rfft(noise, axis=-1) * response, n=npts, axis=-1)
+            rms_noise = 1.0  # every noise source has unit mean variance per channel
+            if cfg.snr_band_hz is not None:
+                rms_noise = float(np.sqrt(np.mean(_band_rms(noise, sr, cfg.snr_band_hz) ** 2)))
+            noise = noise * rms_signal / max(rms_noise, 1e-30) / 10 ** (snr_db / 20)
+            if use_bank:
+                trace = site.record(signal) + noise
+            elif st == 0 and not site.is_ideal:
+                trace = site.record(signal + noise)
+            else:
                 trace = signal + noise
             name = f"synth_{len(rows):06d}"
             waveforms[name] = trace.astype(np.float32)
@@ -409,7 +657,11 @@ def make_events(n: int, seed: int = 0, config: SyntheticConfig | None = None) ->
     for k in range(n_noise):
         name = f"synth_{len(rows):06d}"
         amp = 10 ** rng.uniform(1, 3)
-        if cfg.site.is_ideal:
+        if cfg.noise_bank is not None:
+            noise = cfg.noise_bank.draw(phys_rng, npts, sr)
+        elif cfg.noise_model == "varied":
+            noise = varied_noise(phys_rng, npts, sr)
+        elif cfg.site.is_ideal:
             noise = _coloured_noise(rng, npts, sr)
         else:
             noise = cfg.site.record(_site_noise(rng, site_rng, npts, sr, cfg.site))
