@@ -1,7 +1,14 @@
 """Validated configurations: pydantic models, YAML in and out, CLI overrides.
 
 An unknown or mistyped key is an error that names it and suggests the closest
-valid key, so a typo never silently falls back to a default.
+valid key, so a typo never silently falls back to a default. Wrong types,
+non-finite numbers (``inf``, ``nan``) and impossible combinations (a band whose
+low corner is above its high one, an empty list of layers, an STFT overlap as
+long as its segment) are errors naming the key too, raised before any data is
+read: the helpers below are what each workflow's config uses in its
+validators. Values that depend on the data (the Nyquist frequency, the
+components present) are checked by :func:`check_band_below_nyquist` and the
+workflows right after the metadata is read.
 """
 
 from __future__ import annotations
@@ -17,9 +24,47 @@ from seislearn.errors import ConfigError
 
 
 class StrictModel(BaseModel):
-    """Base of every config: unknown keys are errors, assignments are validated."""
+    """Base of every config: unknown keys, ``inf`` and ``nan`` are errors; assignments validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+def check_order(low: float | None, high: float | None, low_key: str, high_key: str) -> None:
+    """Raise ``ValueError`` naming both keys unless ``low < high`` (either may be ``None``)."""
+    if low is not None and high is not None and not low < high:
+        raise ValueError(f"{low_key} ({low:g}) must be below {high_key} ({high:g})")
+
+
+def check_not_empty(values: list | tuple | None, key: str) -> None:
+    """Raise ``ValueError`` naming ``key`` for an empty list (``None`` means the default)."""
+    if values is not None and len(values) == 0:
+        raise ValueError(f"{key} must not be empty")
+
+
+def check_band_below_nyquist(
+    freqmin: float | None,
+    freqmax: float | None,
+    sampling_rate: float,
+    source: str,
+    keys: tuple[str, str] = ("freqmin", "freqmax"),
+) -> None:
+    """A bandpass must lie below the Nyquist frequency of the data it filters.
+
+    Called right after the metadata is read (the rate comes from there), before
+    any waveform is.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the rate and where it came from.
+    """
+    nyquist = sampling_rate / 2
+    for key, value in zip(keys, (freqmin, freqmax), strict=True):
+        if value is not None and value >= nyquist:
+            raise ConfigError(
+                f"{key} = {value:g} Hz is not below the Nyquist frequency {nyquist:g} Hz of "
+                f"{source} ({sampling_rate:g} Hz); lower it or resample (target rate)"
+            )
 
 
 C = TypeVar("C", bound=StrictModel)
@@ -92,8 +137,17 @@ def load_config(
             raise ConfigError(f"override {item!r} must look like key=value")
         target = data
         parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             target = target.setdefault(part, {})
-        target[parts[-1]] = yaml.safe_load(raw)
+            if not isinstance(target, dict):
+                section = ".".join(parts[: depth + 1])
+                raise ConfigError(
+                    f"override {item!r}: {section!r} was set to a value, not a section; "
+                    f"set its keys as {section}.KEY=VALUE"
+                )
+        try:
+            target[parts[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"override {item!r}: the value is not valid YAML: {exc}") from None
         source = f"{source} + --set"
     return parse_config(model, data, source)

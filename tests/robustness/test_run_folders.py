@@ -196,3 +196,18 @@ def test_resume_with_other_data_or_config_says_what_differs_and_stops(tmp_path: 
         RunDir(tmp_path / "run", resume=True).begin(
             {"seed": 1, "training": {"lr": 0.001, "epochs": 2}}, data=data
         )
+
+
+def test_data_synth_refuses_a_write_the_disk_cannot_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import shutil
+
+    from seislearn.cli.main import main
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage._replace(free=1000))
+    code = main(["data", "synth", "events", "--n", "50", "--out", str(tmp_path / "s")])
+    assert code == 1
+    assert "MB are free" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

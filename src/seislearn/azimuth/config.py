@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveInt, model_validator
 
-from seislearn.config import StrictModel
+from seislearn.config import StrictModel, check_not_empty, check_order
 from seislearn.data.labels import TruthConfig
 from seislearn.training.trainer import TrainerConfig
 
@@ -33,14 +33,24 @@ class WindowConfig(StrictModel):
     baseline_start_s: float = -0.05
     baseline_lengths_s: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75, 1.0])
 
+    @model_validator(mode="after")
+    def _possible(self) -> WindowConfig:
+        check_order(self.freqmin_hz, self.freqmax_hz, "window.freqmin_hz", "window.freqmax_hz")
+        if self.target_rate_hz is not None:
+            check_order(self.freqmax_hz, self.target_rate_hz / 2, "window.freqmax_hz", "Nyquist")
+        check_not_empty(self.baseline_lengths_s, "window.baseline_lengths_s")
+        if any(v <= 0 for v in self.baseline_lengths_s):
+            raise ValueError("window.baseline_lengths_s must be positive seconds")
+        return self
+
 
 class ModelConfig(StrictModel):
     """Network sizes."""
 
     latent_dim: int = Field(16, ge=1)
-    channels: list[int] = Field(default_factory=lambda: [16, 32, 64])
+    channels: list[PositiveInt] = Field(default_factory=lambda: [16, 32, 64], min_length=1)
     kernel_size: int = Field(5, ge=1)
-    head_hidden: list[int] = Field(default_factory=lambda: [128, 64])
+    head_hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 64])
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     predict_incidence: bool = True
     covariance_features: bool = Field(

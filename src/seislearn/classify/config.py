@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveInt, model_validator
 
-from seislearn.config import StrictModel
+from seislearn.config import StrictModel, check_order
 from seislearn.data.labels import TruthConfig
 from seislearn.training.trainer import TrainerConfig
 
@@ -22,9 +22,9 @@ class ModelConfig(StrictModel):
     samples (1D); ``pool_size``: max-pooling factor between blocks.
     """
 
-    channels: list[int] | None = None
-    kernel_size: int | None = None
-    pool_size: int | None = None
+    channels: list[PositiveInt] | None = Field(None, min_length=1)
+    kernel_size: int | None = Field(None, ge=1)
+    pool_size: int | None = Field(None, ge=1)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
 
 
@@ -93,9 +93,9 @@ class ClassifyConfig(StrictModel):
     anchor: Literal["pick", "trace_start"] = "pick"
     before_s: float | None = Field(None, ge=0)
     after_s: float | None = Field(None, gt=0)
-    target_rate: float | None = None
-    freqmin: float | None = None
-    freqmax: float | None = None
+    target_rate: float | None = Field(None, gt=0)
+    freqmin: float | None = Field(None, gt=0)
+    freqmax: float | None = Field(None, gt=0)
     normalize: Literal["peak", "std"] | None = None
     split: Literal["event", "time", "existing"] = "event"
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
@@ -107,3 +107,17 @@ class ClassifyConfig(StrictModel):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
     labels: TruthConfig = Field(default_factory=TruthConfig)
+
+    @model_validator(mode="after")
+    def _possible(self) -> ClassifyConfig:
+        check_order(self.freqmin, self.freqmax, "freqmin", "freqmax")
+        if self.target_rate is not None:
+            check_order(self.freqmax, self.target_rate / 2, "freqmax", "Nyquist of target_rate")
+        if any(f < 0 for f in self.split_fractions) or self.split_fractions[0] <= 0:
+            raise ValueError(
+                f"split_fractions {list(self.split_fractions)} must be train > 0, dev >= 0, "
+                "test >= 0"
+            )
+        if self.folds == 1:
+            raise ValueError("folds must be 0 (no cross-validation) or at least 2")
+        return self

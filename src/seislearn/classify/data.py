@@ -140,6 +140,12 @@ def prepare_waveforms(
     """Windows (and spectrograms) of a waveform dataset for ``cfg.variant``."""
     from seislearn.features.spectrogram import frequencies, get_preset, times
 
+    if with_targets and cfg.target not in dataset.metadata.columns:
+        # Known from the metadata: said before any waveform is read.
+        raise ConfigError(
+            f"--target {cfg.target!r} is not a column of {dataset.name}; columns: "
+            + ", ".join(map(str, dataset.metadata.columns))
+        )
     variant = parse_variant(cfg.variant)
     variant = replace(
         variant,

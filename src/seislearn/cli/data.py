@@ -313,10 +313,23 @@ def _read(path: str, fmt: str, on_error: str) -> WaveformDataset:
     return read_dataset(path, resolved, **kwargs)
 
 
+def _size_of(path: str) -> int:
+    """Bytes of a file, or of every file below a folder."""
+    from pathlib import Path
+
+    root = Path(path)
+    if root.is_file():
+        return root.stat().st_size
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
 def _convert(args: argparse.Namespace) -> int:
     from seislearn.io.seisbench import write_seisbench
+    from seislearn.runs import check_free_space
 
     dataset = _read(args.src, args.format, args.on_error)
+    # float32 output is at most the size of the source (float64 halves it, compression aside).
+    check_free_space(args.dst, _size_of(args.src))
     skipped = write_seisbench(dataset, args.dst, overwrite=args.overwrite, on_error=args.on_error)
     print(f"wrote {len(dataset) - len(skipped)} traces to {args.dst} (SeisBench format)")
     for message in [*getattr(dataset, "skipped", []), *skipped]:
@@ -334,6 +347,10 @@ def _synth_events(args: argparse.Namespace) -> int:
             f"noise from {args.noise_from}: {len(cfg.noise_bank.segments)} pre-P stretches, "
             f"{cfg.noise_bank.total_seconds:.0f} s ({len(cfg.noise_bank.skipped)} traces unused)"
         )
+    from seislearn.runs import check_free_space
+
+    # 3 float32 components per trace, checked before any trace is generated.
+    check_free_space(args.out, int(args.n * 3 * 4 * cfg.sampling_rate * cfg.duration_s))
     dataset = make_events(args.n, seed=args.seed, config=cfg)
     write_seisbench(dataset, args.out, overwrite=args.overwrite)
     print(f"wrote {len(dataset)} synthetic traces to {args.out}")

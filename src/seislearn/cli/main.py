@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from seislearn import __version__
 from seislearn.cli.common import device_context, replica_outputs
@@ -38,20 +39,52 @@ TRAINING_COMMANDS = frozenset({"demo", "azimuth", "cluster", "classify", "explai
 def _quiet_lightning() -> None:
     """Silence Lightning's INFO banners (device, tips) unless -vv was asked for.
 
-    Lightning sets its loggers to INFO when it is imported, so it is imported
-    here first; only the training commands pay for that import.
+    Lightning sets its loggers to INFO when it is imported, so the levels are
+    set right after that import, whenever it happens: a command that refuses
+    its configuration or its data before training never pays for importing
+    Lightning (seconds), and one that trains shows no banner.
     """
     import warnings
-
-    import lightning.pytorch  # noqa: F401
 
     # Lightning's own use of a deprecated torch API, not something a user can act on.
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
     # Said on every --resume, where the checkpoints are there on purpose; without
     # --resume a run folder never holds old checkpoints (see seislearn.runs.RunDir).
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
-    for name in ("lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+
+    def quiet() -> None:
+        for name in ("lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+    if "lightning.pytorch" in sys.modules:
+        quiet()
+    else:
+        _after_import("lightning.pytorch", quiet)
+
+
+def _after_import(module: str, action: Any) -> None:
+    """Run ``action()`` once, right after ``module`` is first imported (a meta-path hook)."""
+    import importlib.abc
+    import importlib.util
+
+    class _Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+            if name != module:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None:
+                return spec
+            original = spec.loader.exec_module
+
+            def exec_module(mod: Any) -> None:
+                original(mod)
+                action()
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, _Hook())
 
 
 def build_parser() -> argparse.ArgumentParser:

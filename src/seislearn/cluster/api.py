@@ -111,6 +111,11 @@ def train_cluster(
             dataset = read_dataset(data_path, format=format)
         else:
             dataset = data
+        if len(dataset) < n_clusters:  # known from the metadata: before any waveform is read
+            raise ConfigError(
+                f"--n-clusters {n_clusters} is more than the {len(dataset)} traces of "
+                f"{getattr(dataset, 'name', data)}"
+            )
         with run.timed("features"):
             features = compute_spectrograms(dataset, cfg.features, on_error=on_error)
     meta = features.metadata

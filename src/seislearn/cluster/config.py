@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveInt
 
 from seislearn.cluster.features import FeatureConfig
 from seislearn.config import StrictModel
@@ -15,7 +15,7 @@ from seislearn.training.trainer import TrainerConfig
 class ModelConfig(StrictModel):
     """Autoencoder architecture."""
 
-    channels: list[int] = Field(default_factory=lambda: [8, 16, 32, 64, 128])
+    channels: list[PositiveInt] = Field(default_factory=lambda: [8, 16, 32, 64, 128], min_length=1)
     latent_dim: int = Field(9, ge=1)
     nu: float = Field(1.0, gt=0, description="Student-t degrees of freedom")
 

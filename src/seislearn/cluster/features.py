@@ -16,13 +16,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from seislearn.config import StrictModel
+from seislearn.config import StrictModel, check_order
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.data.identity import message_names
-from seislearn.errors import DataError
+from seislearn.errors import ConfigError, DataError
 
 _WINDOW_START = "_cluster_window_start_sample"
 
@@ -76,6 +76,38 @@ class FeatureConfig(StrictModel):
     scale: Literal["maxabs", "minmax", "none"] = Field(
         "minmax", description="per-sample scaling: max-abs, min-max to [0, 1], or none"
     )
+
+    @model_validator(mode="after")
+    def _possible(self) -> FeatureConfig:
+        if (
+            not self.components
+            or any(c not in "ZNE" for c in self.components)
+            or len(set(self.components)) != len(self.components)
+        ):
+            raise ValueError(
+                f"features.components {self.components!r} must be letters of ZNE, each once"
+            )
+        check_order(self.freqmin, self.freqmax, "features.freqmin", "features.freqmax")
+        check_order(self.fmin, self.fmax, "features.fmin", "features.fmax")
+        if self.noverlap is not None and not 0 <= self.noverlap < self.nperseg:
+            raise ValueError(
+                f"features.noverlap ({self.noverlap}) must be at least 0 and below "
+                f"features.nperseg ({self.nperseg})"
+            )
+        if self.nfft is not None and self.nfft < self.nperseg:
+            raise ValueError(
+                f"features.nfft ({self.nfft}) must be at least features.nperseg "
+                f"({self.nperseg}): a shorter FFT would use only {self.nfft} of its samples"
+            )
+        if self.target_rate is not None:
+            check_order(self.freqmax, self.target_rate / 2, "features.freqmax", "Nyquist")
+            samples = round(self.length_s * self.target_rate)
+            if self.nperseg > samples:
+                raise ValueError(
+                    f"features.nperseg ({self.nperseg}) is longer than the window "
+                    f"(features.length_s {self.length_s:g} s = {samples} samples)"
+                )
+        return self
 
     def spectrogram_config(self):  # -> SpectrogramConfig (import kept lazy)
         """The :class:`~seislearn.features.spectrogram.SpectrogramConfig` of these settings."""
@@ -152,6 +184,29 @@ def scale_spectrograms(spec: np.ndarray, scale: str) -> np.ndarray:
     return out.reshape(spec.shape).astype(np.float32)
 
 
+def _check_window_fits(cfg: FeatureConfig, meta: pd.DataFrame, name: str) -> None:
+    """The settings that depend on the data's rate, checked from the metadata alone."""
+    from seislearn.config import check_band_below_nyquist
+
+    if schema.SAMPLING_RATE not in meta.columns:
+        return
+    rates = pd.to_numeric(meta[schema.SAMPLING_RATE], errors="coerce").dropna()
+    rates = rates[rates > 0]
+    if rates.empty:
+        return
+    rate = float(cfg.target_rate or rates.min())
+    check_band_below_nyquist(
+        cfg.freqmin, cfg.freqmax, min(rate, float(rates.min())), name,
+        ("features.freqmin", "features.freqmax"),
+    )  # fmt: skip
+    samples = round(cfg.length_s * rate)
+    if cfg.nperseg > samples:
+        raise ConfigError(
+            f"features.nperseg ({cfg.nperseg}) is longer than the window: features.length_s "
+            f"{cfg.length_s:g} s at {rate:g} Hz is {samples} samples ({name})"
+        )
+
+
 def compute_spectrograms(
     dataset: WaveformDataset,
     config: FeatureConfig | None = None,
@@ -176,10 +231,14 @@ def compute_spectrograms(
     from seislearn.features.spectrogram import frequencies, spectrogram, times
 
     cfg = config or FeatureConfig()
-    unknown = set(cfg.components) - set("ZNE")
+    unknown = set(cfg.components) - set(dataset.component_order)
     if not cfg.components or unknown:
-        raise DataError(f"components must be letters of ZNE; got {cfg.components!r}")
+        raise ConfigError(
+            f"features.components = {cfg.components!r}, but {dataset.name} holds the components "
+            f"{dataset.component_order}"
+        )
     meta = dataset.metadata.copy()
+    _check_window_fits(cfg, meta, dataset.name)
     if schema.SAMPLING_RATE not in meta.columns:
         raise DataError("dataset has no sampling rate column", path=dataset.name)
     pick_col = schema.P_ARRIVAL if cfg.phase == "P" else schema.S_ARRIVAL

@@ -193,6 +193,26 @@ def _screen_constant(
             )
 
 
+def _check_band(preprocess: Preprocess, meta: pd.DataFrame, name: str) -> None:
+    """The bandpass against the lowest rate in the metadata, before any waveform is read.
+
+    A corner at or above the Nyquist frequency would otherwise be dropped in
+    silence (the highpass or lowpass alone would run).
+    """
+    from seislearn.config import check_band_below_nyquist
+
+    if schema.SAMPLING_RATE not in meta.columns:
+        return
+    rates = pd.to_numeric(meta[schema.SAMPLING_RATE], errors="coerce")
+    rates = rates[np.isfinite(rates) & (rates > 0)]
+    if rates.empty:
+        return
+    lowest = float(rates.min())
+    if preprocess.target_rate:
+        lowest = min(lowest, float(preprocess.target_rate))
+    check_band_below_nyquist(preprocess.freqmin, preprocess.freqmax, lowest, name)
+
+
 def _recorded(meta: pd.DataFrame, i: int) -> str | None:
     """The components row ``i`` says were recorded, or ``None`` when the dataset does not say."""
     if schema.AVAILABLE_COMPONENTS not in meta.columns:
@@ -267,6 +287,8 @@ def extract_windows(
     meta = dataset.metadata
     if column not in meta.columns:
         raise DataError(f"dataset has no {phase} picks (column {column!r})", path=dataset.name)
+    if preprocess is not None:
+        _check_band(preprocess, meta, dataset.name)
     out: list[np.ndarray] = []
     keep: list[int] = []
     padded: list[int] = []
