@@ -85,8 +85,11 @@ def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
         )
 
     def streamed(num_workers: int) -> Callable[[], int]:
+        # One loader per configuration, as in training: each timed run is one epoch
+        # (its workers persist between epochs; the archive's names are parsed once).
+        loader = streamed_loader(ours, np.arange(n), None, batch_size, num_workers=num_workers)
+
         def run() -> int:
-            loader = streamed_loader(ours, np.arange(n), None, batch_size, num_workers=num_workers)
             return sum(len(x) for (x,) in loader)
 
         return run
