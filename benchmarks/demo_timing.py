@@ -10,16 +10,22 @@ only gives an upper bound; both are recorded with the load average).
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-import torch
+# One thread for BLAS/OpenMP too (set before numpy loads): on a shared machine, idle
+# threads spin-wait and inflate the CPU seconds this script reports.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import torch  # noqa: E402
 
 
 def main() -> int:
