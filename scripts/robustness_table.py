@@ -56,7 +56,7 @@ class Ledger:
         key = self.test_of.get(report.nodeid)
         if key is None:
             return
-        if report.when == "call" and not self._is_hypothesis(key):
+        if report.when == "call" and report.outcome != "skipped" and not self._is_hypothesis(key):
             self.inputs[key] += 1  # one input per (parametrized) case
         rank = {"passed": 0, "skipped": 1, "failed": 2}
         if report.when == "call" or report.outcome != "passed":
@@ -79,7 +79,7 @@ def table(ledger: Ledger) -> str:
         "| input class | fault injected, and the result required | inputs tried | outcome |",
         "|---|---|---:|---|",
     ]
-    total_inputs, total_tests, passed = 0, 0, 0
+    total_inputs, total_tests, passed, skipped = 0, 0, 0, 0
     for key in sorted(ledger.outcome, key=lambda k: (k.split("::")[0], k)):
         module, function = key.split("::")
         n = ledger.inputs.get(key, 0)
@@ -88,7 +88,10 @@ def table(ledger: Ledger) -> str:
         total_inputs += n
         total_tests += 1
         passed += outcome == "passed"
-    rows.append(f"| **all** | {total_tests} behaviours, {passed} held | {total_inputs} | |")
+        skipped += outcome == "skipped"
+    failed = total_tests - passed - skipped
+    summary = f"{total_tests} behaviours: {passed} held, {failed} failed, {skipped} skipped"
+    rows.append(f"| **all** | {summary} | {total_inputs} | |")
     return "\n".join(rows)
 
 

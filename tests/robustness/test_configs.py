@@ -173,3 +173,20 @@ def test_a_bad_config_is_refused_before_lightning_is_imported(small: Path, tmp_p
 
 def test_every_data_error_is_a_seislearn_error() -> None:
     assert issubclass(ConfigError, SeislearnError)
+
+
+def test_lightning_is_quiet_whenever_a_training_command_imports_it() -> None:
+    code = (
+        "import logging, sys\nfrom seislearn.cli.main import _quiet_lightning\n"
+        "_quiet_lightning()\nassert 'lightning' not in sys.modules\nimport lightning\n"
+        "print(logging.getLogger('lightning.pytorch').level)\n"
+    )
+    env_path = str(Path(__file__).resolve().parents[2] / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert result.stdout.split() == ["30"], result.stderr
