@@ -234,7 +234,8 @@ def test_trace_errors_lists_every_error_with_its_position_and_never_raises():
     errors = trace_errors(ds)
     assert list(errors.position) == [1, 2]
     assert list(errors.check) == ["nan_or_inf", "unreadable"]
-    assert list(errors.trace_name_original) == ["N", "H"]
+    assert list(errors.trace_name) == ["N", "H"]  # the user's names
+    assert list(errors.trace_name_seisbench) == ["nan", "ghost"]
     assert set(errors.severity) == {"error"}  # clipping (a warning) is left out
     assert errors.attrs["n_bad_traces"] == 2 and errors.attrs["n_traces"] == 4
     kept = ds.filter(~np.isin(np.arange(len(ds)), errors.position))
@@ -246,7 +247,7 @@ def test_the_report_names_traces_by_their_original_name_beside_the_seisbench_nam
     wave[2] = 0
     ds = _dataset({"bucket0$0,:3,:1000": wave}, trace_name_original=["NC_MEM_2017"])
     report = format_report(check_dataset(ds))
-    assert "NC_MEM_2017 (bucket0$0,:3,:1000): E: all 1000 samples are zero" in report
+    assert "NC_MEM_2017 (SeisBench bucket0$0,:3,:1000): E: all 1000 samples are zero" in report
 
 
 def test_the_report_says_how_many_rows_it_left_out_and_lists_all_when_asked():

@@ -203,10 +203,10 @@ def test_data_check_out_never_replaces_a_file_without_overwrite(shared_data, tmp
     assert list(table.columns) == [
         "position",
         "trace_name",
-        "trace_name_original",
         "check",
         "severity",
         "detail",
+        "trace_name_seisbench",
     ]
 
 
@@ -215,7 +215,7 @@ def test_data_check_names_converted_traces_by_their_original_name(shared_data, t
     capsys.readouterr()
     out_csv = tmp_path / "problems.csv"
     assert main(["data", "check", str(tmp_path / "sb"), "--out", str(out_csv)]) == 0
-    assert "NC_MTU_2014071807051236_02 (bucket" in capsys.readouterr().out
+    assert "NC_MTU_2014071807051236_02 (SeisBench bucket" in capsys.readouterr().out
     table = pd.read_csv(out_csv)
-    assert table.trace_name.str.startswith("bucket").all()
-    assert "NC_MTU_2014071807051236_02" in set(table.trace_name_original)
+    assert table.trace_name_seisbench.str.startswith("bucket").all()
+    assert "NC_MTU_2014071807051236_02" in set(table.trace_name)

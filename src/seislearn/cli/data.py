@@ -191,8 +191,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--out",
         metavar="CSV",
-        help="write the per-trace problems to this CSV (with position, trace_name, "
-        "trace_name_original, check, severity, detail)",
+        help="write the per-trace problems to this CSV (position, trace_name: the user's "
+        "name, check, severity, detail, trace_name_seisbench)",
     )
     check.add_argument(
         "--overwrite", action="store_true", help="replace the --out file if it exists"
@@ -266,7 +266,7 @@ def _info(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from seislearn.data.checks import check_dataset, format_report
+    from seislearn.data.checks import COLUMNS, check_dataset, format_report
     from seislearn.errors import DataError
 
     if args.out and Path(args.out).exists() and not args.overwrite:
@@ -277,7 +277,7 @@ def _check(args: argparse.Namespace) -> int:
         {
             "position": None,
             "trace_name": "",
-            "trace_name_original": "",
+            "trace_name_seisbench": "",
             "check": "unreadable_file",
             "severity": "error",
             "detail": message,
@@ -288,7 +288,7 @@ def _check(args: argparse.Namespace) -> int:
         import pandas as pd
 
         attrs = problems.attrs
-        problems = pd.concat([pd.DataFrame(unreadable), problems], ignore_index=True)
+        problems = pd.concat([pd.DataFrame(unreadable), problems], ignore_index=True)[list(COLUMNS)]
         problems["position"] = problems["position"].astype("Int64")
         problems.attrs = attrs
     hint = "pass --all to list every row" + (

@@ -1,8 +1,8 @@
 """Per-trace checks of a dataset (``seislearn data check``).
 
 :func:`check_dataset` returns one row per problem (``position``,
-``trace_name``, ``trace_name_original``, ``check``, ``severity``,
-``detail``); :func:`format_report` turns that table into text;
+``trace_name`` (the user's name), ``check``, ``severity``, ``detail``,
+``trace_name_seisbench``); :func:`format_report` turns that table into text;
 :func:`trace_errors` is what workflows call: the rows of severity ``error``,
 unreadable traces included, so they can refuse the data or skip and list the
 bad traces.
@@ -33,11 +33,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from seislearn.data import schema
+from seislearn.data import identity, schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.errors import DataError
 
-COLUMNS = ("position", "trace_name", "trace_name_original", "check", "severity", "detail")
+COLUMNS = ("position", "trace_name", "check", "severity", "detail", "trace_name_seisbench")
 #: Samples at the peak absolute value (to a relative 1e-6) that make a channel "clipped".
 CLIP_MIN_SAMPLES = 5
 #: Back-azimuth disagreement, degrees, above which a label is reported.
@@ -407,11 +407,12 @@ def check_dataset(
     Returns
     -------
     pandas.DataFrame
-        Columns ``position`` (row in ``dataset.metadata``), ``trace_name``,
-        ``trace_name_original`` (the user's name: ``trace_name_original``
-        where the metadata has it, else ``trace_name``), ``check``,
-        ``severity`` (``error`` or ``warning``) and ``detail``, ordered by
-        position; ``attrs["n_traces"]`` holds the number of traces checked.
+        Columns ``position`` (row in ``dataset.metadata``), ``trace_name``
+        (the user's name: ``trace_name_original`` where the metadata has it,
+        else ``trace_name``; see :mod:`seislearn.data.identity`), ``check``,
+        ``severity`` (``error`` or ``warning``), ``detail`` and
+        ``trace_name_seisbench`` (the name inside the SeisBench file), ordered
+        by position; ``attrs["n_traces"]`` holds the number of traces checked.
     """
     meta = dataset.metadata
     rows: list[dict] = []
@@ -430,19 +431,10 @@ def check_dataset(
 
 def _table(rows: list[dict], meta: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["position", "check", "severity", "detail"])
-    positions = table["position"].to_numpy(dtype=int)
-    names = meta[schema.TRACE_NAME].astype(str).to_numpy()
-    original = (
-        meta["trace_name_original"]
-        .where(meta["trace_name_original"].notna(), meta[schema.TRACE_NAME])
-        .astype(str)
-        .to_numpy()
-        if "trace_name_original" in meta.columns
-        else names
-    )
-    table.insert(1, "trace_name", names[positions] if len(positions) else [])
-    table.insert(2, "trace_name_original", original[positions] if len(positions) else [])
     table = table.sort_values("position", kind="stable").reset_index(drop=True)
+    positions = table["position"].to_numpy(dtype=int)
+    table.insert(1, schema.TRACE_NAME, identity.user_names(meta)[positions])
+    table[identity.SEISBENCH] = identity.seisbench_names(meta)[positions]
     return table[list(COLUMNS)]
 
 
@@ -480,7 +472,7 @@ def trace_errors(
     -------
     pandas.DataFrame
         The :func:`check_dataset` columns (``position``, ``trace_name``,
-        ``trace_name_original``, ``check``, ``severity``, ``detail``), only
+        ``check``, ``severity``, ``detail``, ``trace_name_seisbench``), only
         rows of severity ``error``; ``position`` indexes ``dataset.metadata``.
         A trace with several errors has several rows; ``attrs["n_traces"]``
         is the number of traces checked and ``attrs["n_bad_traces"]`` the
@@ -493,10 +485,11 @@ def trace_errors(
 
 
 def _label(row: pd.Series) -> str:
-    name, original = str(row["trace_name"]), str(row.get("trace_name_original", row["trace_name"]))
-    if not name:
+    user = str(row[schema.TRACE_NAME])
+    stored = str(row.get(identity.SEISBENCH, user))
+    if not user and not stored:
         return "(file)"
-    return name if original in ("", name, "nan") else f"{original} ({name})"
+    return user if stored in ("", user) else f"{user} (SeisBench {stored})"
 
 
 def format_report(
@@ -507,7 +500,7 @@ def format_report(
     """A text report: counts per check, then the rows of each (the first few, or all).
 
     Traces are named by the user's name, with the SeisBench name beside it in
-    brackets where the two differ (``NC_MEM_2017 (bucket0$3,:3,:9001)``).
+    brackets where the two differ (``NC_MEM_2017 (SeisBench bucket0$3,:3,:9001)``).
 
     Parameters
     ----------

@@ -107,8 +107,24 @@ def read_waveform_file(path: Path) -> Stream:
                 path=path,
             )
     for tr in stream:
+        _check_header(tr, path)
         tr.stats[_FILE_ATTR] = str(path)
     return stream
+
+
+def _check_header(tr: Trace, path: Path) -> None:
+    """Refuse a trace whose header cannot describe samples (zero or NaN interval, no data)."""
+    try:
+        delta = float(tr.stats.delta)
+        rate = float(tr.stats.sampling_rate)
+    except (ZeroDivisionError, TypeError, ValueError, OverflowError):
+        delta, rate = 0.0, 0.0
+    if not (np.isfinite(delta) and np.isfinite(rate) and delta > 0 and rate > 0):
+        raise DataError(
+            f"trace {tr.id} has sample interval {tr.stats.delta!r} s: damaged header?", path=path
+        )
+    if len(tr.data) == 0 or not np.issubdtype(np.asarray(tr.data).dtype, np.number):
+        raise DataError(f"trace {tr.id} holds no numeric samples", path=path)
 
 
 # -- picks and inventories ------------------------------------------------------------
@@ -346,7 +362,7 @@ def _assemble(
     net, sta, loc, band = _group_key(traces[0])
     ident = f"{net}.{sta}.{loc}.{band}"
     files = sorted({str(tr.stats.get(_FILE_ATTR, "")) for tr in traces} - {""})
-    where = files[0] if len(files) == 1 else None
+    where = ", ".join(files) or None  # a record spans the files of its channels
     conflicts = overlap_conflicts(traces)
     stream = Stream([tr.copy() for tr in traces])
     try:
