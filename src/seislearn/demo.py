@@ -44,7 +44,7 @@ DEMO_STEPS: dict[str, str] = {
 #: Expected seconds of each stage on one idle core: CPU seconds of single stages run with
 #: one thread (benchmarks/results/demo_timing.json); they only scale the time-left estimate.
 EXPECTED_S: dict[bool, dict[str, float]] = {
-    False: {"data": 4, "azimuth": 41, "cluster": 26, "classify": 35, "images": 37, "papers": 4},
+    False: {"data": 4, "azimuth": 41, "cluster": 26, "classify": 28, "images": 37, "papers": 1},
     True: {"data": 2, "azimuth": 6, "cluster": 6, "classify": 8, "images": 8, "papers": 4},
 }
 
