@@ -48,7 +48,7 @@ def compare(
     runs = []
     for seed in seeds:
         t0 = time.perf_counter()
-        dec = DeepEmbeddedClustering(n_clusters=n_clusters, seed=seed, **params).fit(X)
+        dec = DeepEmbeddedClustering(n_clusters=n_clusters, random_state=seed, **params).fit(X)
         fit_s = time.perf_counter() - t0
         raw = KMeans(n_clusters, n_init=params.get("n_init", 20), random_state=seed)
         raw_labels = raw.fit_predict(X.reshape(len(X), -1))
@@ -64,6 +64,8 @@ def compare(
                 "dec_converged": dec.history_["dec_converged"],
                 "pretrain_agreement": dec.history_["pretrain_agreement"],
                 "pretrain_chosen": dec.history_["pretrain_chosen"],
+                "channels": list(dec.channels_),
+                "update_interval": dec.update_interval_,
             }
         )
         print(

@@ -11,6 +11,7 @@ adjusted Rand index; label-free): a single pretraining sometimes splits one
 digit and merges two others, and DEC cannot undo such a start.
 
     python benchmarks/cluster_digits.py [--seeds 0 1 2 3 4]
+    python benchmarks/cluster_digits.py --defaults    # DeepEmbeddedClustering(n_clusters=10)
     python benchmarks/cluster_digits.py --set n_pretrain=1 --name NAME   # one autoencoder
 """
 
@@ -40,9 +41,15 @@ def main() -> None:
     parser.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="override a DEC parameter"
     )
-    parser.add_argument("--name", default="cluster_digits", help="results file name")
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="the estimator's defaults (no PARAMS; writes cluster_digits_defaults.json)",
+    )
+    parser.add_argument("--name", default=None, help="results file name")
     args = parser.parse_args()
-    params = dict(PARAMS)
+    params = {} if args.defaults else dict(PARAMS)
+    args.name = args.name or ("cluster_digits_defaults" if args.defaults else "cluster_digits")
     for item in args.set:
         key, value = item.split("=", 1)
         params[key] = json.loads(value)

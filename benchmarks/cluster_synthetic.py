@@ -58,7 +58,7 @@ def main() -> None:
     fit = split != "test"
     runs = []
     for seed in args.seeds:
-        dec = DeepEmbeddedClustering(n_clusters=3, seed=seed, **PARAMS)
+        dec = DeepEmbeddedClustering(n_clusters=3, random_state=seed, **PARAMS)
         dec.fit(X[fit], dev_mask=split[fit] == "dev")
         flat = X.reshape(len(X), -1)
         raw = KMeans(3, n_init=20, random_state=seed).fit(flat[fit])

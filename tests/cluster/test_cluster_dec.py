@@ -35,7 +35,7 @@ def tiny_dec(**kwargs: object) -> DeepEmbeddedClustering:
         dec_max_epochs=3,
         update_interval=4,
         n_init=5,
-        seed=0,
+        random_state=0,
     )
     params.update(kwargs)
     return DeepEmbeddedClustering(**params)  # type: ignore[arg-type]
@@ -121,7 +121,7 @@ def test_dec_saved_model_predicts_the_same(fitted, tmp_path) -> None:
 
 def test_dec_rejects_samples_of_another_shape(fitted) -> None:
     dec, _, _ = fitted
-    with pytest.raises(ValueError, match="fitted on samples of shape"):
+    with pytest.raises(ValueError, match="features, but DeepEmbeddedClustering is expecting"):
         dec.predict(np.zeros((2, 1, 8, 9), dtype=np.float32))
 
 

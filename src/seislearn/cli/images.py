@@ -96,7 +96,9 @@ def _fit(args: argparse.Namespace) -> int:
             overrides.append(f"{key}={value}")
     if args.key is not None:
         overrides.append(f"mat_key={args.key}")
-    if args.quiet:
+    from seislearn.progress import is_quiet
+
+    if args.quiet or is_quiet():
         overrides.append("progress=false")
     config = load_config(ImagesConfig, args.config, overrides)
     metrics = fit_images(
@@ -119,6 +121,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from seislearn.images.api import predict_images
+    from seislearn.progress import is_quiet
 
     out, metrics = predict_images(
         args.model,
@@ -128,7 +131,7 @@ def _predict(args: argparse.Namespace) -> int:
         on_error=args.on_error,
         mat_key=args.key,
         batch_size=args.batch_size,
-        progress=not args.quiet,
+        progress=not (args.quiet or is_quiet()),
     )
     shown = {k: metrics[k] for k in ("ARI", "NMI", "ACC", "n_patches") if k in metrics}
     print(f"wrote {out}: " + ", ".join(f"{k} {v:.3g}" for k, v in shown.items()))

@@ -37,24 +37,21 @@ TRAINING_COMMANDS = frozenset({"demo", "azimuth", "cluster", "classify", "explai
 
 
 def _quiet_lightning() -> None:
-    """Silence Lightning's INFO banners (device, tips) unless -vv was asked for.
+    """Filter the libraries' tips and deprecation noise unless -vv was asked for.
 
     Lightning sets its loggers to INFO when it is imported, so the levels are
     set right after that import, whenever it happens: a command that refuses
     its configuration or its data before training never pays for importing
     Lightning (seconds), and one that trains shows no banner.
+    The filters are :func:`seislearn.progress.silence_libraries` (one place for
+    every command), applied now and again right after Lightning's import.
     """
-    import warnings
+    from seislearn.progress import silence_libraries
 
-    # Lightning's own use of a deprecated torch API, not something a user can act on.
-    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
-    # Said on every --resume, where the checkpoints are there on purpose; without
-    # --resume a run folder never holds old checkpoints (see seislearn.runs.RunDir).
-    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+    silence_libraries(import_lightning=False)
 
     def quiet() -> None:
-        for name in ("lightning.pytorch", "lightning.fabric"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        silence_libraries(import_lightning=False)
 
     if "lightning.pytorch" in sys.modules:
         quiet()
@@ -102,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        dest="quiet_all",
+        action="store_true",
+        help="no progress bars or progress lines (errors and warnings still show)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -120,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.quiet_all:
+        from seislearn.progress import set_quiet
+
+        set_quiet(True)
     if args.command in TRAINING_COMMANDS and args.verbose < 2:
         _quiet_lightning()
     if not getattr(args, "func", None):

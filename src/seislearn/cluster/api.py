@@ -25,6 +25,7 @@ from seislearn.cluster.features import FeatureConfig, SpectrogramSet
 from seislearn.data import schema
 from seislearn.data.identity import message_names, per_trace_table
 from seislearn.errors import ConfigError, DataError
+from seislearn.progress import Stage
 from seislearn.training.trainer import use_config
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def train_cluster(
                 f"--n-clusters {n_clusters} is more than the {len(dataset)} traces of "
                 f"{getattr(dataset, 'name', data)}"
             )
-        with run.timed("features"):
+        with run.timed("features"), Stage(f"spectrograms of {len(dataset)} traces"):
             features = compute_spectrograms(dataset, cfg.features, on_error=on_error)
     meta = features.metadata
     name = str(data_path or getattr(data, "name", "dataset"))
@@ -140,7 +141,7 @@ def train_cluster(
             "sampling_rate": features.sampling_rate,
         },
     )
-    with run.timed("predict"):
+    with run.timed("predict"), Stage("assignments, scores over k, embedding plot, report"):
         write_outputs(run, est, features, split, truth, cfg, seed, n_clusters)
     run.write_manifest(
         "cluster",
@@ -174,7 +175,7 @@ def predict_cluster(
     feature_cfg = FeatureConfig.model_validate(extra.get("features", {}))
     run = RunDir(out, overwrite=overwrite)
     dataset = read_dataset(data, format=format)
-    with run.timed("features"):
+    with run.timed("features"), Stage(f"spectrograms of {len(dataset)} traces"):
         features = compute_spectrograms(dataset, feature_cfg, on_error=on_error)
     meta = features.metadata
     truth = _truth(meta, label_column, str(data))

@@ -13,10 +13,15 @@ from seislearn.training.trainer import TrainerConfig
 
 
 class ModelConfig(StrictModel):
-    """Autoencoder architecture."""
+    """Autoencoder architecture (defaults: those of :class:`DeepEmbeddedClustering`)."""
 
-    channels: list[PositiveInt] = Field(default_factory=lambda: [8, 16, 32, 64, 128], min_length=1)
-    latent_dim: int = Field(9, ge=1)
+    channels: list[PositiveInt] | None = Field(
+        None,
+        min_length=1,
+        description="encoder channels, one stride-2 layer each; None = chosen from the "
+        "spectrogram's shape (seislearn.cluster.dec.auto_channels)",
+    )
+    latent_dim: int = Field(6, ge=1)
     nu: float = Field(1.0, gt=0, description="Student-t degrees of freedom")
 
 
@@ -25,8 +30,8 @@ class TrainingConfig(StrictModel):
 
     init: Literal["kmeans", "gmm"] = "kmeans"
     n_init: int = Field(20, ge=1)
-    batch_size: int = Field(32, ge=1)
-    pretrain_epochs: int = Field(100, ge=1)
+    batch_size: int = Field(64, ge=1)
+    pretrain_epochs: int = Field(200, ge=1)
     pretrain_lr: float = Field(1e-3, gt=0)
     pretrain_noise: float = Field(0.0, ge=0)
     patience: int = Field(10, ge=1)
@@ -36,9 +41,11 @@ class TrainingConfig(StrictModel):
         description="autoencoders pretrained; DEC continues from the one whose initial "
         "partition agrees best with the others' (label-free)",
     )
-    dec_max_epochs: int = Field(50, ge=1)
+    dec_max_epochs: int = Field(100, ge=1)
     dec_lr: float = Field(1e-4, gt=0)
-    update_interval: int = Field(10, ge=1, description="batches between target updates")
+    update_interval: int | None = Field(
+        None, ge=1, description="batches between target updates; None = once per epoch"
+    )
     tol: float = Field(0.1, ge=0, description="percent of labels changed to stop")
     recon_weight: float = Field(0.1, ge=0, description="IDEC reconstruction weight")
 
@@ -68,7 +75,7 @@ def make_estimator(
     t = config.training
     return DeepEmbeddedClustering(
         n_clusters=n_clusters,
-        channels=tuple(config.model.channels),
+        channels=None if config.model.channels is None else tuple(config.model.channels),
         latent_dim=config.model.latent_dim,
         nu=config.model.nu,
         init=t.init,
@@ -84,7 +91,7 @@ def make_estimator(
         update_interval=t.update_interval,
         tol=t.tol,
         recon_weight=t.recon_weight,
-        seed=seed,
+        random_state=seed,
         checkpoint_dir=checkpoint_dir,
         resume=resume,
     )

@@ -4,18 +4,34 @@ Usable on any array of images ``(n, C, H, W)`` (``(n, H, W)`` is read as one
 channel), e.g. spectrograms or scikit-learn's 8x8 digits::
 
     from seislearn.cluster.dec import DeepEmbeddedClustering
-    dec = DeepEmbeddedClustering(n_clusters=10, seed=0).fit(X)
+    dec = DeepEmbeddedClustering(n_clusters=10, random_state=0).fit(X)
     dec.labels_, dec.cluster_centers_, dec.transform(X), dec.predict(X_new)
 
 Inputs are used as given (no scaler inside): scale them beforehand, e.g. per
 sample by the maximum absolute value as the ``cluster`` workflow does.
+
+The architecture is chosen from the input shape unless ``channels`` is given
+(:func:`auto_channels`): one stride-2 layer per halving until the feature map
+is 1 pixel, at most 6, so an 8x8 digit gets 3 layers and a 24x30 spectrogram 5;
+the last layer has 128 channels and each earlier one half as many (at least 8).
+The target distribution is recomputed once per epoch unless ``update_interval``
+is given. These rules reproduce the settings tuned by hand on the digits and
+NCEDC benchmarks (``benchmarks/cluster_digits.py``, ``benchmarks/cluster_ncedc.py``).
+
+scikit-learn conventions: ``get_params``/``set_params``, ``sklearn.base.clone``,
+``fit_predict``, ``random_state`` (``seed`` is a deprecated alias), and the
+checks of ``sklearn.utils.estimator_checks`` listed in
+``tests/cluster/test_dec_sklearn.py`` (the skipped ones are named there with
+the reason, and in docs/cluster.md).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -27,17 +43,116 @@ log = logging.getLogger(__name__)
 
 
 def as_image_batch(X: Any) -> np.ndarray:
-    """Return ``X`` as float32 ``(n, C, H, W)``; ``(n, H, W)`` gets one channel, ``(n, D)`` becomes ``(n, 1, 1, D)``."""
-    arr = np.asarray(X, dtype=np.float32)
+    """Return ``X`` as float32 ``(n, C, H, W)``; ``(n, H, W)`` gets one channel, ``(n, D)`` becomes ``(n, 1, 1, D)``.
+
+    Raises ``TypeError`` for sparse input and ``ValueError`` for complex values,
+    a 1-D array, no features, or NaN/inf values (the messages scikit-learn's
+    estimator checks expect).
+    """
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            "Sparse data was passed, but dense data is required: use X.toarray() "
+            "(sparse input is not supported)"
+        )
+    raw = np.asarray(X)
+    if np.iscomplexobj(raw):
+        raise ValueError("Complex data not supported: the input holds complex values")
+    if raw.ndim == 1:
+        raise ValueError(
+            f"Expected 2D array, got 1D array of shape {raw.shape}: Reshape your data either "
+            "using array.reshape(-1, 1) if your data has a single feature or "
+            "array.reshape(1, -1) if it contains a single sample."
+        )
+    try:
+        arr = raw.astype(np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the input cannot be read as numbers: {exc}") from exc
     if arr.ndim == 2:
         arr = arr[:, None, None, :]
     elif arr.ndim == 3:
         arr = arr[:, None]
     if arr.ndim != 4:
         raise ValueError(f"expected an array (n, C, H, W); got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={raw.shape}) while a minimum of 1 is required."
+        )
+    if min(arr.shape[1:]) == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={raw.shape}) while a minimum of 1 is required."
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError("input holds NaN or inf values")
     return np.ascontiguousarray(arr)
+
+
+#: Most stride-2 layers :func:`auto_channels` chooses.
+MAX_LAYERS = 6
+#: Channels of the last (deepest) layer chosen by :func:`auto_channels`.
+TOP_CHANNELS = 128
+#: Fewest channels of a layer chosen by :func:`auto_channels`.
+MIN_CHANNELS = 8
+
+
+def auto_channels(input_shape: Sequence[int]) -> tuple[int, ...]:
+    """Encoder channels chosen from the input's height and width.
+
+    One stride-2 layer per halving of the larger side until the feature map is
+    1 pixel (``ceil(log2(max(H, W)))``, at least 1, at most :data:`MAX_LAYERS`);
+    the last layer has :data:`TOP_CHANNELS` channels and each earlier layer half
+    as many as the next, at least :data:`MIN_CHANNELS`.
+
+    Parameters
+    ----------
+    input_shape : (height, width) of one sample, pixels (frequencies, time frames)
+
+    Returns
+    -------
+    tuple of int, one entry per layer
+
+    Examples
+    --------
+    >>> auto_channels((8, 8))        # scikit-learn digits
+    (32, 64, 128)
+    >>> auto_channels((24, 30))      # a 20 s spectrogram, 1-20 Hz
+    (8, 16, 32, 64, 128)
+    """
+    height, width = (int(s) for s in input_shape[-2:])
+    side = max(height, width, 2)
+    layers = min(MAX_LAYERS, max(1, math.ceil(math.log2(side))))
+    return tuple(max(MIN_CHANNELS, TOP_CHANNELS >> (layers - 1 - i)) for i in range(layers))
+
+
+def resolve_seed(random_state: Any) -> int:
+    """An int seed from ``random_state``: an int, ``None`` (a fresh random one) or a
+    ``numpy.random.RandomState`` / ``Generator`` (one draw from it)."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] % (2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    if isinstance(random_state, int | np.integer) and not isinstance(random_state, bool):
+        return int(random_state)
+    raise ValueError(
+        f"random_state must be an int, None or a numpy RandomState; got {random_state!r}"
+    )
+
+
+class _forced_loud:
+    """With ``verbose=True``, Lightning's INFO lines show (else they stay filtered)."""
+
+    def __init__(self, verbose: bool | None) -> None:
+        self.verbose = verbose
+        self.level = logging.NOTSET
+
+    def __enter__(self) -> None:
+        self.logger = logging.getLogger("lightning.pytorch")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.INFO if self.verbose else max(self.level, logging.WARNING))
+
+    def __exit__(self, *exc: Any) -> None:
+        self.logger.setLevel(self.level)
 
 
 def medoid_partition(partitions: Sequence[np.ndarray]) -> tuple[list[float], int]:
@@ -72,7 +187,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     n_clusters : int
-    channels : sequence of int, encoder convolution channels (stride 2, 3x3)
+    channels : sequence of int or None
+        Encoder convolution channels (stride 2, 3x3), one layer each; ``None``
+        (the default) chooses them from the input shape (:func:`auto_channels`).
     latent_dim : int, embedding size
     nu : float, degrees of freedom of the Student-t kernel
     init : {"kmeans", "gmm"}, how the centres are initialized on the embeddings
@@ -94,41 +211,51 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         ``dev_mask``; 0 disables validation (all epochs run).
     dec_max_epochs : int, maximum epochs of the DEC phase
     dec_lr : float, Adam learning rate of the DEC phase
-    update_interval : int, batches between recomputations of the target distribution
+    update_interval : int or None
+        Batches between recomputations of the target distribution; ``None`` (the
+        default) = once per epoch (``ceil(n / batch_size)`` batches).
     tol : float, percent: DEC stops when fewer labels change between two updates
     recon_weight : float, weight of the reconstruction loss in the DEC phase (IDEC if > 0)
-    seed : int
+    random_state : int, numpy RandomState or None
+        Seed of the initialization, shuffling and KMeans/GMM (``None``: a fresh one
+        per fit).
+    seed : int, optional
+        Deprecated alias of ``random_state`` (a ``FutureWarning``); wins when given.
     checkpoint_dir : path, optional
         Lightning checkpoints of both phases go here (``pretrain-last.ckpt``,
         ``dec-last.ckpt``); with ``resume=True`` training continues from them.
     resume : bool
-    verbose : bool, show Lightning's progress bars
+    verbose : bool or None
+        Progress of pretraining and DEC (Lightning's bar on a terminal, one line
+        per stage otherwise); ``None`` (the default) follows :mod:`seislearn.progress`
+        (on unless quiet), ``False`` never, ``True`` always.
     """
 
     def __init__(
         self,
         n_clusters: int = 8,
-        channels: Sequence[int] = (8, 16, 32, 64, 128),
-        latent_dim: int = 9,
+        channels: Sequence[int] | None = None,
+        latent_dim: int = 6,
         nu: float = 1.0,
         init: Literal["kmeans", "gmm"] = "kmeans",
         n_init: int = 20,
-        batch_size: int = 128,
-        pretrain_epochs: int = 50,
+        batch_size: int = 64,
+        pretrain_epochs: int = 200,
         pretrain_lr: float = 1e-3,
         pretrain_noise: float = 0.0,
-        patience: int = 5,
+        patience: int = 10,
         n_pretrain: int = 1,
         validation_fraction: float = 0.1,
-        dec_max_epochs: int = 50,
+        dec_max_epochs: int = 100,
         dec_lr: float = 1e-4,
-        update_interval: int = 50,
+        update_interval: int | None = None,
         tol: float = 0.1,
         recon_weight: float = 0.1,
-        seed: int = 0,
+        random_state: Any = 0,
+        seed: int | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
-        verbose: bool = False,
+        verbose: bool | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.channels = channels
@@ -148,17 +275,29 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.update_interval = update_interval
         self.tol = tol
         self.recon_weight = recon_weight
+        self.random_state = random_state
         self.seed = seed
         self.checkpoint_dir = checkpoint_dir
         self.resume = resume
         self.verbose = verbose
 
     # -- fitting ---------------------------------------------------------------
-    def _trainer(self, max_epochs: int, callbacks: list, prefix: str) -> Any:
+    def _progress(self) -> bool:
+        """Whether this fit reports progress (``verbose``, else the global setting)."""
+        from seislearn import progress
+
+        return (not progress.is_quiet()) if self.verbose is None else bool(self.verbose)
+
+    def _trainer(self, max_epochs: int, callbacks: list, prefix: str, stage: str) -> Any:
+        from seislearn import progress
         from seislearn.training.checkpoints import latest_epoch_checkpoint
         from seislearn.training.trainer import build_trainer
 
         callbacks = list(callbacks)
+        show = self._progress()
+        bar = show and progress.on_terminal()
+        if show:
+            callbacks += progress.lightning_callbacks(stage)
         if self.checkpoint_dir is not None:
             # Every epoch of every stage, so --resume continues where it stopped.
             callbacks.append(
@@ -170,7 +309,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             logger=False,
             enable_checkpointing=self.checkpoint_dir is not None,
             callbacks=callbacks,
-            enable_progress_bar=self.verbose,
+            enable_progress_bar=bar,
             enable_model_summary=False,
             num_sanity_val_steps=0,
             deterministic=False,
@@ -186,12 +325,39 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             Path(self.checkpoint_dir), module, f"{prefix}-last", verify_others=False
         )
 
+    def _check_params(self) -> None:
+        """Reject parameters that cannot work, naming the parameter."""
+        for name in ("n_clusters", "latent_dim", "batch_size", "pretrain_epochs", "n_init"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if self.channels is not None and (
+            len(tuple(self.channels)) == 0 or min(int(c) for c in self.channels) < 1
+        ):
+            raise ValueError(f"channels must be None or positive integers; got {self.channels!r}")
+        if self.update_interval is not None and int(self.update_interval) < 1:
+            raise ValueError(f"update_interval must be None or >= 1; got {self.update_interval!r}")
+        if not 0 <= float(self.validation_fraction) < 1:
+            raise ValueError(
+                f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}"
+            )
+
+    def _resolve_seed(self) -> int:
+        if self.seed is not None:
+            warnings.warn(
+                "DeepEmbeddedClustering(seed=...) is deprecated; use random_state=...",
+                FutureWarning,
+                stacklevel=3,
+            )
+            return int(self.seed)
+        return resolve_seed(self.random_state)
+
     def fit(self, X: Any, y: Any = None, dev_mask: Any = None) -> DeepEmbeddedClustering:
         """Pretrain the autoencoder, initialize the centres, run DEC.
 
         Parameters
         ----------
-        X : array, shape (n, C, H, W) or (n, H, W)
+        X : array, shape (n, C, H, W) or (n, H, W) (or (n, D), read as one row of D)
         y : ignored (unsupervised)
         dev_mask : array of bool, shape (n,), optional
             Samples used only to early-stop pretraining (e.g. the dev split);
@@ -201,16 +367,14 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        # Lightning announces devices and tips at INFO on its own handler; keep
-        # them for verbose runs only, and restore the level afterwards.
-        lightning_log = logging.getLogger("lightning.pytorch")
-        level = lightning_log.level
-        if not self.verbose:
-            lightning_log.setLevel(logging.WARNING)
-        try:
-            return self._fit(X, dev_mask)
-        finally:
-            lightning_log.setLevel(level)
+        from seislearn import progress
+
+        self._check_params()
+        self.seed_ = self._resolve_seed()
+        with warnings.catch_warnings():
+            progress.silence_libraries()
+            with _forced_loud(self.verbose):
+                return self._fit(X, dev_mask)
 
     def _fit(self, X: Any, dev_mask: Any = None) -> DeepEmbeddedClustering:
         import lightning as L
@@ -224,8 +388,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         n = len(data)
         if n < self.n_clusters:
             raise ValueError(f"{n} samples cannot form {self.n_clusters} clusters")
-        L.seed_everything(self.seed, verbose=False)
-        rng = np.random.default_rng(self.seed)
+        seed = self.seed_
+        L.seed_everything(seed, verbose=False)
+        rng = np.random.default_rng(seed)
         if dev_mask is None:
             dev = np.zeros(n, dtype=bool)
             n_dev = round(self.validation_fraction * n)
@@ -237,6 +402,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 raise ValueError(f"dev_mask has shape {dev.shape}, expected ({n},)")
         self.n_features_in_ = int(np.prod(data.shape[1:]))
         self.input_shape_ = tuple(int(s) for s in data.shape[1:])
+        self.channels_ = (
+            auto_channels(data.shape[2:])
+            if self.channels is None
+            else tuple(int(c) for c in self.channels)
+        )
         if int(self.n_pretrain) < 1:
             raise ValueError(f"n_pretrain must be >= 1; got {self.n_pretrain}")
         tensor = torch.from_numpy(data)
@@ -244,7 +414,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         for r in range(int(self.n_pretrain)):
             # Run 0 uses the estimator's seed (n_pretrain = 1 is plain DEC); the others
             # seeds far from it, so that seeds s and s + 1 share no autoencoder.
-            run_seed = self.seed if r == 0 else self.seed + 100_003 * r
+            run_seed = seed if r == 0 else seed + 100_003 * r
             candidates.append(self._pretrain(data, tensor, dev, run_seed, r))
         agreement, chosen = medoid_partition([c[3] for c in candidates])
         # The chosen run's shuffling generator goes on into DEC (with n_pretrain = 1
@@ -264,16 +434,21 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dec_loader = DataLoader(
             TensorDataset(tensor, index), batch_size=self.batch_size, shuffle=True, generator=gen
         )
+        self.update_interval_ = (
+            math.ceil(n / int(self.batch_size))
+            if self.update_interval is None
+            else int(self.update_interval)
+        )
         module = DECModule(
             network,
             tensor,
             lr=self.dec_lr,
-            update_interval=self.update_interval,
+            update_interval=self.update_interval_,
             tol=self.tol,
             recon_weight=self.recon_weight,
         )
         network.train()
-        trainer = self._trainer(self.dec_max_epochs, [], "dec")
+        trainer = self._trainer(self.dec_max_epochs, [], "dec", "DEC")
         fit(trainer, module, dec_loader, ckpt_path=self._resume_path("dec", module))
         network.eval()
         q = self._soft(tensor)
@@ -313,7 +488,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             in_channels=data.shape[1],
             input_shape=data.shape[2:],
             n_clusters=self.n_clusters,
-            channels=tuple(self.channels),
+            channels=self.channels_,
             latent_dim=self.latent_dim,
             nu=self.nu,
         )
@@ -330,7 +505,10 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             val_loader = DataLoader(TensorDataset(tensor[dev]), batch_size=1024)
             callbacks.append(EarlyStopping("val_loss", patience=self.patience, mode="min"))
         prefix = "pretrain" if run == 0 else f"pretrain{run}"
-        trainer = self._trainer(self.pretrain_epochs, callbacks, prefix)
+        label = (
+            "pretraining" if self.n_pretrain == 1 else f"pretraining {run + 1}/{self.n_pretrain}"
+        )
+        trainer = self._trainer(self.pretrain_epochs, callbacks, prefix, label)
         fit(
             trainer,
             pretrain,
@@ -353,7 +531,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _init_centres(
         self, embeddings: np.ndarray, seed: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        seed = self.seed if seed is None else seed
+        seed = self.seed_ if seed is None else seed
         if self.init == "kmeans":
             from sklearn.cluster import KMeans
 
@@ -397,8 +575,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         data = as_image_batch(X)
         if tuple(data.shape[1:]) != self.input_shape_:
             raise ValueError(
-                f"the model was fitted on samples of shape {self.input_shape_}; "
-                f"got {tuple(data.shape[1:])}"
+                f"X has {int(np.prod(data.shape[1:]))} features, but DeepEmbeddedClustering is "
+                f"expecting {self.n_features_in_} features as input: the model was fitted on "
+                f"samples of shape {self.input_shape_}; got {tuple(data.shape[1:])}"
             )
         return torch.from_numpy(data)
 
@@ -430,7 +609,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return self.predict_proba(X).argmax(axis=1)
 
     def fit_predict(self, X: Any, y: Any = None, dev_mask: Any = None) -> np.ndarray:
-        """Fit and return ``labels_``."""
+        """Fit and return ``labels_`` (the cluster of each sample of ``X``)."""
         return self.fit(X, dev_mask=dev_mask).labels_
 
     # -- persistence (safetensors + JSON, nothing pickled) -------------------------
@@ -444,6 +623,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             for k, v in self.get_params().items()
             if k not in ("checkpoint_dir", "resume")
         }
+        # The seed the fit used (random_state may be None or a RandomState).
+        params["random_state"] = int(getattr(self, "seed_", 0))
+        params["seed"] = None
         meta = {"params": params, "input_shape": list(self.input_shape_), **(extra or {})}
         return save_model(self.network_, directory, self.network_.init_args(), meta, name="dec_")
 
@@ -455,9 +637,12 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         network, extra = load_model(directory, (DECNetwork,), name="dec_")
         params = dict(extra.get("params", {}))
-        if "channels" in params:
+        if params.get("channels") is not None:
             params["channels"] = tuple(params["channels"])
+        if "random_state" not in params and "seed" in params:  # saved before random_state
+            params["random_state"] = params.pop("seed")
         est = cls(**params)
+        est.channels_ = tuple(network.autoencoder.channels)
         est.network_ = network
         est.input_shape_ = tuple(extra["input_shape"])
         est.n_features_in_ = int(np.prod(est.input_shape_))
