@@ -23,7 +23,7 @@ def blobs():
 @pytest.fixture(scope="module")
 def fitted(blobs):
     x, y = blobs
-    return ImageClusterPipeline(n_components=5, n_neighbors=10, seed=0).fit(x, y)
+    return ImageClusterPipeline(n_components=5, n_neighbors=10, random_state=0).fit(x, y)
 
 
 def test_pipeline_recovers_well_separated_groups(fitted, blobs):
@@ -39,7 +39,7 @@ def test_hungarian_mapping_gives_every_class_to_one_cluster(fitted):
 
 
 def test_k_is_chosen_by_silhouette_without_labels(blobs):
-    pipe = ImageClusterPipeline(n_components=0, k_range=(2, 6), seed=0).fit(blobs[0])
+    pipe = ImageClusterPipeline(n_components=0, k_range=(2, 6), random_state=0).fit(blobs[0])
     assert pipe.cluster_centers_.shape[0] == 4
     assert max(pipe.silhouette_, key=pipe.silhouette_.get) == 4
     assert pipe.mapping_ == {}
@@ -50,7 +50,9 @@ def test_a_far_away_point_gets_the_highest_anomaly_score(blobs, method):
     x, y = blobs
     # Far from its group, but not so far that KMeans gives it a cluster of its own.
     odd = np.vstack([x, x[y == "fault"].mean(0) + 6.0])
-    pipe = ImageClusterPipeline(n_components=0, n_clusters=4, anomaly=method, seed=0).fit(odd)
+    pipe = ImageClusterPipeline(n_components=0, n_clusters=4, anomaly=method, random_state=0).fit(
+        odd
+    )
     assert np.argmax(pipe.anomaly_scores_) == len(odd) - 1
 
 
@@ -79,3 +81,18 @@ def test_load_refuses_a_pipeline_whose_umap_refit_does_not_reproduce(fitted, tmp
     np.savez(tmp_path / "pipeline_arrays.npz", **data)
     with pytest.raises(DataError, match="did not reproduce"):
         ImageClusterPipeline.load(tmp_path)
+
+
+def test_pipeline_follows_the_scikit_learn_parameter_conventions() -> None:
+    from sklearn.base import clone
+
+    pipe = ImageClusterPipeline(n_components=0, n_clusters=3, random_state=4)
+    params = pipe.get_params()
+    assert ImageClusterPipeline().set_params(**params).get_params() == params
+    assert clone(pipe).get_params() == params
+    x = np.random.default_rng(0).standard_normal((30, 4)).astype(np.float32)
+    labels = clone(pipe).fit_predict(x)
+    np.testing.assert_array_equal(labels, clone(pipe).fit(x).labels_)
+    with pytest.warns(FutureWarning, match="random_state"):
+        old = ImageClusterPipeline(n_components=0, n_clusters=3, seed=4).fit(x)
+    np.testing.assert_array_equal(old.labels_, labels)

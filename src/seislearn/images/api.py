@@ -258,7 +258,7 @@ def fit_images(
         mapping=config.mapping,
         anomaly=config.anomaly,
         n_init=config.n_init,
-        seed=seed,
+        random_state=seed,
     )
     with run.timed("cluster"):
         pipeline.fit(features, labels)
@@ -380,7 +380,9 @@ def predict_images(
     run.write_json("metrics.json", metrics)
     figures = _figures(run, patches.images, frame, None, saved)
     _write_report(run, "seislearn images predict", metrics, figures, patches.skipped)
-    run.write_manifest("images-predict", seed=pipeline.seed, data=data, extra={"model": str(model)})
+    run.write_manifest(
+        "images-predict", seed=pipeline.seed_, data=data, extra={"model": str(model)}
+    )
     return run.path, metrics
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
 
 from seislearn.errors import DataError
 from seislearn.runs import atomic_path, write_json_atomic
@@ -35,7 +36,7 @@ SPEC = "pipeline.json"
 FORMAT_VERSION = 1
 
 
-class ImageClusterPipeline:
+class ImageClusterPipeline(ClusterMixin, BaseEstimator):
     """Cluster feature vectors and score how odd each one is.
 
     Parameters
@@ -59,7 +60,17 @@ class ImageClusterPipeline:
         (higher = more anomalous in every case).
     n_init : int
         KMeans restarts.
-    seed : int
+    random_state : int
+        Seed of UMAP, KMeans and the anomaly model (an int: :meth:`load` refits UMAP
+        with it and must reproduce the saved embedding).
+    seed : int, optional
+        Deprecated alias of ``random_state`` (a ``FutureWarning``); wins when given.
+
+    scikit-learn conventions: ``get_params``/``set_params``, ``sklearn.base.clone``,
+    ``fit_predict`` (the KMeans labels of the training features), ``labels_``. Not
+    the full ``estimator_checks``: :meth:`predict` returns a dict (cluster, label,
+    anomaly score per sample), not one array, and ``fit`` takes the true labels to
+    build the cluster-to-label mapping.
     """
 
     def __init__(
@@ -72,7 +83,8 @@ class ImageClusterPipeline:
         mapping: Literal["hungarian", "majority"] = "hungarian",
         anomaly: Literal["centroid", "isolation_forest", "lof"] = "centroid",
         n_init: int = 10,
-        seed: int = 0,
+        random_state: int = 0,
+        seed: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
@@ -82,21 +94,21 @@ class ImageClusterPipeline:
         self.mapping = mapping
         self.anomaly = anomaly
         self.n_init = n_init
+        self.random_state = random_state
         self.seed = seed
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments (JSON-serializable)."""
-        return {
-            "n_components": self.n_components,
-            "n_neighbors": self.n_neighbors,
-            "min_dist": self.min_dist,
-            "n_clusters": self.n_clusters,
-            "k_range": list(self.k_range),
-            "mapping": self.mapping,
-            "anomaly": self.anomaly,
-            "n_init": self.n_init,
-            "seed": self.seed,
-        }
+    @property
+    def seed_(self) -> int:
+        """The seed in use: ``seed`` when the deprecated alias is given, else ``random_state``."""
+        return int(self.random_state if self.seed is None else self.seed)
+
+    def spec_params(self) -> dict[str, Any]:
+        """Constructor arguments as saved (JSON-serializable; the seed as ``random_state``)."""
+        params = self.get_params()
+        params["k_range"] = list(self.k_range)
+        params["random_state"] = self.seed_
+        params.pop("seed")
+        return params
 
     # fitting
     def _umap(self, n_samples: int) -> Any:
@@ -107,8 +119,8 @@ class ImageClusterPipeline:
             n_components=n_components,
             n_neighbors=min(self.n_neighbors, max(n_samples - 1, 2)),
             min_dist=self.min_dist,
-            random_state=self.seed,
-            transform_seed=self.seed,
+            random_state=self.seed_,
+            transform_seed=self.seed_,
         )
 
     def _fit_umap(self, scaled: np.ndarray) -> np.ndarray:
@@ -132,9 +144,9 @@ class ImageClusterPipeline:
         scores: dict[int, float] = {}
         sample = min(len(embedding), 5000)
         for k in range(max(lo, 2), hi + 1):
-            labels = KMeans(k, n_init=self.n_init, random_state=self.seed).fit_predict(embedding)
+            labels = KMeans(k, n_init=self.n_init, random_state=self.seed_).fit_predict(embedding)
             scores[k] = float(
-                silhouette_score(embedding, labels, sample_size=sample, random_state=self.seed)
+                silhouette_score(embedding, labels, sample_size=sample, random_state=self.seed_)
             )
         if not scores:
             raise DataError(f"too few patches ({len(embedding)}) to choose a number of clusters")
@@ -148,10 +160,18 @@ class ImageClusterPipeline:
         features : ndarray (n, D)
         labels : ndarray (n,), optional, true classes (used only for the mapping)
         """
+        import warnings
+
         from sklearn.cluster import KMeans
 
         from seislearn.evaluation.clustering import match_clusters
 
+        if self.seed is not None:
+            warnings.warn(
+                "ImageClusterPipeline(seed=...) is deprecated; use random_state=...",
+                FutureWarning,
+                stacklevel=2,
+            )
         features = np.asarray(features, dtype=np.float32)
         if len(features) < 4:
             raise DataError(f"need at least 4 patches to cluster, got {len(features)}")
@@ -166,7 +186,7 @@ class ImageClusterPipeline:
             k = len(np.unique(labels))
         else:
             k, self.silhouette_ = self._choose_k(self.embedding_)
-        kmeans = KMeans(k, n_init=self.n_init, random_state=self.seed).fit(self.embedding_)
+        kmeans = KMeans(k, n_init=self.n_init, random_state=self.seed_).fit(self.embedding_)
         self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
         self.labels_ = kmeans.labels_.astype(np.int64)
         self.mapping_ = (
@@ -192,7 +212,7 @@ class ImageClusterPipeline:
         if self.anomaly == "isolation_forest":
             from sklearn.ensemble import IsolationForest
 
-            self.outlier_model_ = IsolationForest(random_state=self.seed).fit(self.embedding_)
+            self.outlier_model_ = IsolationForest(random_state=self.seed_).fit(self.embedding_)
         elif self.anomaly == "lof":
             from sklearn.neighbors import LocalOutlierFactor
 
@@ -266,7 +286,7 @@ class ImageClusterPipeline:
             folder / SPEC,
             {
                 "format_version": FORMAT_VERSION,
-                "params": self.get_params(),
+                "params": self.spec_params(),
                 "mapping": {str(k): v for k, v in self.mapping_.items()},
                 "silhouette": {str(k): v for k, v in self.silhouette_.items()},
                 "umap_version": umap.__version__,
@@ -295,6 +315,8 @@ class ImageClusterPipeline:
             raise DataError(f"unknown pipeline format {spec.get('format_version')!r}", folder)
         params = dict(spec["params"])
         params["k_range"] = tuple(params["k_range"])
+        if "seed" in params:  # saved before random_state
+            params["random_state"] = params.pop("seed")
         self = cls(**params)
         with arrays:
             self.mean_ = arrays["mean"]
