@@ -122,3 +122,48 @@ def save(name: str, result: dict[str, Any]) -> Path:
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")
     return path
+
+
+def merge(name: str, parts: list[str]) -> Path:
+    """Join result files of the same protocol run for different seeds (one process per
+    seed on a shared machine) into ``results/<name>.json``, summary recomputed."""
+    loaded = [json.loads((RESULTS / f"{p}.json").read_text(encoding="utf-8")) for p in parts]
+    runs = sorted((r for d in loaded for r in d["runs"]), key=lambda r: r["seed"])
+    merged = {k: v for k, v in loaded[0].items() if k not in ("runs", "summary", "conditions")}
+    merged["runs"] = runs
+    merged["seeds"] = [r["seed"] for r in runs]
+    merged["merged_from"] = parts
+    methods = ("dec", "ae_kmeans", "raw_kmeans")
+    if "nmi" in runs[0]["dec"]:
+        merged["summary"] = {
+            m: {
+                metric: {
+                    "mean": float(np.mean([r[m][metric] for r in runs])),
+                    "std": float(np.std([r[m][metric] for r in runs])),
+                }
+                for metric in ("acc", "nmi", "ari")
+            }
+            for m in methods
+        }
+    else:
+        merged["summary"] = {
+            m: {
+                "acc_mean": float(np.mean([r[m]["acc"] for r in runs])),
+                "acc_std": float(np.std([r[m]["acc"] for r in runs])),
+                "acc_excluded_as_errors_mean": float(
+                    np.mean([r[m]["acc_excluded_as_errors"] for r in runs])
+                ),
+            }
+            for m in methods
+        }
+    print("summary", json.dumps(merged["summary"]))
+    return save(name, merged)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="join per-seed result files")
+    parser.add_argument("--merge", nargs="+", metavar=("OUT", "PART"), required=True)
+    args = parser.parse_args()
+    merge(args.merge[0], args.merge[1:])
