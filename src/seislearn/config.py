@@ -16,17 +16,24 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from seislearn.errors import ConfigError
+from seislearn.sizes import small_sizes
 
 
 class StrictModel(BaseModel):
-    """Base of every config: unknown keys, ``inf`` and ``nan`` are errors; assignments validated."""
+    """Base of every config: unknown keys, ``inf`` and ``nan`` are errors; assignments validated.
+
+    ``SMALL_OVERRIDES`` are the ``key=value`` settings used when the size switch
+    (``SEISLEARN_SMALL``, :mod:`seislearn.sizes`) is on: few epochs, so a command finishes
+    in seconds.
+    """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    SMALL_OVERRIDES: ClassVar[tuple[str, ...]] = ()
 
 
 def check_order(low: float | None, high: float | None, low_key: str, high_key: str) -> None:
@@ -114,8 +121,13 @@ def load_config(
         YAML file; defaults are used when omitted.
     overrides : list of str, optional
         ``"key=value"`` or ``"section.key=value"``; values are parsed as YAML scalars.
+        With the size switch on (``SEISLEARN_SMALL``), the model's ``SMALL_OVERRIDES`` come
+        first, so the user's overrides still win.
     """
     import yaml
+
+    if small_sizes():
+        overrides = [*model.SMALL_OVERRIDES, *(overrides or [])]
 
     data: dict[str, Any] = {}
     source = "defaults"

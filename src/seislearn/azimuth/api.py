@@ -355,6 +355,49 @@ def load_data(
     return data
 
 
+#: Window settings that fix the length of the network's input (the other window settings,
+#: such as the bandpass, may change when fine-tuning).
+_WINDOW_SHAPE_KEYS = ("before_s", "after_s", "target_rate_hz")
+
+
+def check_init_from(init_from: str | os.PathLike, config: AzimuthConfig) -> None:
+    """Raise :class:`ConfigError` naming every setting that keeps ``init_from``'s weights
+    from fitting the network of ``config``: a ``model`` setting or a window length setting
+    that differs from the run's ``config.yaml``. Checked before any data is read.
+
+    Parameters
+    ----------
+    init_from : path-like
+        The azimuth run fine-tuning starts from.
+    config : AzimuthConfig
+        The configuration of the new run.
+    """
+    import yaml
+
+    from seislearn.errors import ConfigError
+
+    path = Path(init_from) / "config.yaml"
+    try:
+        saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"--init-from {init_from}: cannot read {path}: {exc}") from None
+    current = config.model_dump(mode="json")
+    keys = [("model", key) for key in current["model"]]
+    keys += [("window", key) for key in _WINDOW_SHAPE_KEYS]
+    differ = [
+        f"{section}.{key} is {saved[section][key]!r} there, {current[section][key]!r} here"
+        for section, key in keys
+        if key in saved.get(section, {}) and saved[section][key] != current[section][key]
+    ]
+    if differ:
+        raise ConfigError(
+            f"--init-from {init_from}: its network differs from this configuration's: "
+            + "; ".join(differ)
+            + ". Fine-tuning needs the same network: set these as in that run "
+            "(or train that run with these settings)"
+        )
+
+
 def train(
     data_path: str | os.PathLike,
     out: str | os.PathLike,
@@ -379,6 +422,7 @@ def train(
 
     if init_from is not None:
         config = inherit_settings(config, init_from)
+        check_init_from(init_from, config)
     run = RunDir(out, overwrite=overwrite, resume=resume)
     run.begin(config, data=data_path, arguments={"seed": seed})
     with run.timed("prepare"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -124,6 +124,12 @@ class TrainingConfig(StrictModel):
 
 class AzimuthConfig(StrictModel):
     """The whole azimuth configuration (``--config FILE``, ``--set section.key=value``)."""
+
+    SMALL_OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "training.vae_epochs=1",
+        "training.head_epochs=2",
+        "training.patience=1",
+    )
 
     preset: Literal["default", "original"] = "default"
     window: WindowConfig = Field(default_factory=WindowConfig)

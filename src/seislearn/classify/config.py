@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -86,6 +86,11 @@ class ClassifyConfig(StrictModel):
         ``path_ep_distance_km`` elsewhere, never a label the coordinates
         contradict), ``label`` or ``coordinates``; see :mod:`seislearn.data.labels`.
     """
+
+    SMALL_OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "training.epochs=2",
+        "training.patience=1",
+    )
 
     target: str = "source_type"
     task: Literal["auto", "classification", "regression"] = "auto"

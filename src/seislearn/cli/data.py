@@ -340,6 +340,7 @@ def _convert(args: argparse.Namespace) -> int:
 def _synth_events(args: argparse.Namespace) -> int:
     from seislearn.data.synthetic import make_events
     from seislearn.io.seisbench import write_seisbench
+    from seislearn.sizes import small_count
 
     cfg = synthetic_config_from_args(args)
     if cfg.noise_bank is not None:
@@ -349,9 +350,10 @@ def _synth_events(args: argparse.Namespace) -> int:
         )
     from seislearn.runs import check_free_space
 
+    n = small_count(args.n, 300)
     # 3 float32 components per trace, checked before any trace is generated.
-    check_free_space(args.out, int(args.n * 3 * 4 * cfg.sampling_rate * cfg.duration_s))
-    dataset = make_events(args.n, seed=args.seed, config=cfg)
+    check_free_space(args.out, int(n * 3 * 4 * cfg.sampling_rate * cfg.duration_s))
+    dataset = make_events(n, seed=args.seed, config=cfg)
     write_seisbench(dataset, args.out, overwrite=args.overwrite)
     print(f"wrote {len(dataset)} synthetic traces to {args.out}")
     return 0
@@ -359,10 +361,11 @@ def _synth_events(args: argparse.Namespace) -> int:
 
 def _synth_images(args: argparse.Namespace) -> int:
     from seislearn.data.synthetic_images import write_images
+    from seislearn.sizes import small_count
 
     written = write_images(
         args.out,
-        n=args.n,
+        n=small_count(args.n, 200),
         seed=args.seed,
         size=args.size,
         fmt=args.image_format,

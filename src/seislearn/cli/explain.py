@@ -51,19 +51,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from seislearn.explain.api import explain
+    from seislearn.sizes import small_count
 
     metrics = explain(
         args.model,
         args.data,
         out=args.out,
-        n=args.n,
+        n=small_count(args.n, 20),
         explainer=args.explainer,
         split=args.split,
         cross_check=not args.no_cross_check,
         data_format=args.format,
         on_error=args.on_error,
-        nsamples=args.nsamples,
-        max_evals=args.max_evals,
+        nsamples=small_count(args.nsamples, 8),
+        max_evals=small_count(args.max_evals, 50),
         seed=args.seed,
         overwrite=args.overwrite,
     )

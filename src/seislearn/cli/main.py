@@ -18,6 +18,7 @@ from typing import Any
 from seislearn import __version__
 from seislearn.cli.common import device_context, replica_outputs
 from seislearn.errors import SeislearnError
+from seislearn.sizes import SMALL_ENV, small_sizes
 
 #: Command groups in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -130,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         set_quiet(True)
     if args.command in TRAINING_COMMANDS and args.verbose < 2:
         _quiet_lightning()
+    if small_sizes() and getattr(args, "func", None):
+        print(
+            f"seislearn: {SMALL_ENV} is set: tiny sizes and few epochs, for testing only",
+            file=sys.stderr,
+        )
     if not getattr(args, "func", None):
         parser.print_help()
         return 2 if args.command is None else 0

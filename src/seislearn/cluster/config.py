@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PositiveInt
 
@@ -52,6 +52,14 @@ class TrainingConfig(StrictModel):
 
 class ClusterConfig(StrictModel):
     """Configuration of ``seislearn cluster train``."""
+
+    SMALL_OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "training.pretrain_epochs=2",
+        "training.dec_max_epochs=2",
+        "training.n_init=2",
+        "k_range=[2, 3, 4]",
+        "embedding_plot=pca",
+    )
 
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 
 class ImagesConfig(StrictModel):
     """Configuration of ``seislearn images fit`` (keys for ``--set``)."""
+
+    SMALL_OVERRIDES: ClassVar[tuple[str, ...]] = (
+        "ssl.epochs=2",
+        "ssl.patience=1",
+        "k_max=4",
+        "n_init=2",
+        "plot_projection=pca",
+        "umap_components=0",
+    )
 
     extractor: str = "ssl"
     weights: str = "imagenet"

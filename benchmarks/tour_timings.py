@@ -1,0 +1,84 @@
+"""Wall time of each README tour command at the tour's own sizes (no size switch).
+
+Runs the README's command lines in order in a fresh folder beside ../shared/data, as
+tests/docs does but at full size, and writes benchmarks/results/tour_timings.json.
+Usage: python benchmarks/tour_timings.py [--page README.md] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location(
+    "markdown_commands", REPO / "tests" / "docs" / "markdown_commands.py"
+)
+md = importlib.util.module_from_spec(spec)
+sys.modules.setdefault("markdown_commands", md)
+spec.loader.exec_module(md)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--page", default="README.md")
+    parser.add_argument("--workdir", type=Path, help="folder to run in (default: a new temp dir)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/tour_timings.json")
+    args = parser.parse_args()
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="tour_"))
+    work, env = md.prepare_workdir(root, small=False)
+    rows = []
+    for command in md.commands(REPO / args.page):
+        if command.skip_reason:
+            rows.append({"command": command.text, "skipped": command.skip_reason})
+            continue
+        load = os.getloadavg()[0]
+        start = time.perf_counter()
+        result = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command.text],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        seconds = round(time.perf_counter() - start, 1)
+        rows.append(
+            {
+                "command": command.text,
+                "line": command.line,
+                "wall_s": seconds,
+                "exit_code": result.returncode,
+                "load_average_1min_at_start": round(load, 2),
+                "stderr_tail": result.stderr[-400:] if result.returncode else "",
+            }
+        )
+        print(f"{seconds:8.1f} s  exit {result.returncode}  {command.text}", flush=True)
+        write(args, rows)
+    write(args, rows)
+    return 0
+
+
+def write(args: argparse.Namespace, rows: list[dict]) -> None:
+    """Write the JSON (after every command, so a stopped run keeps what it measured)."""
+    out = {
+        "benchmark": "tour_timings",
+        "page": args.page,
+        "conditions": f"{os.cpu_count()} CPU cores shared with other engineers' jobs",
+        "platform": platform.platform(),
+        "commands": rows,
+        "total_s": round(sum(r.get("wall_s", 0.0) for r in rows), 1),
+    }
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
