@@ -48,8 +48,13 @@ WORKFLOWS = {
     ),
 }
 CORE_PACKAGES = ("io", "data", "features", "models", "training", "evaluation", "report")
-CORE_MODULES = ("runs", "config", "sizes", "errors")
 APPLICATION_MODULES = ("demo",)
+#: Every other top-level module of seislearn (runs, config, sizes, errors, ...).
+CORE_MODULES = tuple(
+    p.stem
+    for p in sorted(SRC.glob("*.py"))
+    if not p.stem.startswith("_") and p.stem not in APPLICATION_MODULES
+)
 
 
 def modules(package: str) -> list[str]:

@@ -66,6 +66,8 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
     seed : int, optional
         Deprecated alias of ``random_state`` (a ``FutureWarning``); wins when given.
 
+    Notes
+    -----
     scikit-learn conventions: ``get_params``/``set_params``, ``sklearn.base.clone``,
     ``fit_predict`` (the KMeans labels of the training features), ``labels_``. Not
     the full ``estimator_checks``: :meth:`predict` returns a dict (cluster, label,
