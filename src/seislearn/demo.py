@@ -41,10 +41,10 @@ DEMO_STEPS: dict[str, str] = {
     "papers": "seislearn.papers.demo:demo_section",
 }
 
-#: Expected seconds of each stage on one idle core: CPU seconds of single stages run with
-#: one thread (benchmarks/results/demo_timing.json); they only scale the time-left estimate.
+#: Expected seconds of each stage on a nearly idle 2-core machine with one torch thread
+#: (benchmarks/results/demo_timing_rerun.json); they only scale the time-left estimate.
 EXPECTED_S: dict[bool, dict[str, float]] = {
-    False: {"data": 4, "azimuth": 41, "cluster": 26, "classify": 28, "images": 37, "papers": 1},
+    False: {"data": 3, "azimuth": 27, "cluster": 15, "classify": 20, "images": 14, "papers": 1},
     True: {"data": 2, "azimuth": 6, "cluster": 6, "classify": 8, "images": 8, "papers": 4},
 }
 
