@@ -144,7 +144,6 @@ def _fit_stage(
     trainer = build_trainer(
         trainer_config,
         max_epochs=epochs,
-        logger=False,
         enable_checkpointing=True,
         callbacks=[
             EarlyStopping("val_loss", patience=patience),
@@ -153,7 +152,6 @@ def _fit_stage(
             timer,
         ],
         enable_progress_bar=False,
-        enable_model_summary=False,
         deterministic=False,
     )
     fit(

@@ -158,10 +158,8 @@ def fit_model(
     trainer = build_trainer(
         cfg.trainer,
         max_epochs=cfg.training.epochs,
-        logger=False,
         enable_checkpointing=True,
         enable_progress_bar=progress,
-        enable_model_summary=False,
         callbacks=[
             EarlyStopping(monitor="val_loss", patience=cfg.training.patience),
             best,

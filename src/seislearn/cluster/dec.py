@@ -306,11 +306,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         trainer = build_trainer(
             None,  # the CLI's options, or the config's (seislearn.training.trainer.use_config)
             max_epochs=max_epochs,
-            logger=False,
             enable_checkpointing=self.checkpoint_dir is not None,
             callbacks=callbacks,
             enable_progress_bar=bar,
-            enable_model_summary=False,
             num_sanity_val_steps=0,
             deterministic=False,
         )

@@ -164,11 +164,9 @@ def train_ssl_encoder(
     trainer = build_trainer(
         None,  # the CLI's options, or ImagesConfig.trainer (images.api puts it in force)
         max_epochs=config.epochs,
-        logger=False,
         enable_checkpointing=True,
         callbacks=callbacks,
         enable_progress_bar=progress,
-        enable_model_summary=False,
         deterministic=False,
         log_every_n_steps=1,
     )

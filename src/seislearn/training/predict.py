@@ -113,10 +113,8 @@ def _predict_with_trainer(
     data = _predict_data(dataset, batch_size, num_workers)
     trainer = build_trainer(
         configured,
-        logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
-        enable_model_summary=False,
         use_distributed_sampler=False,  # each rank reads its own block, none twice
         callbacks=[writer],
     )

@@ -142,6 +142,9 @@ def trainer_kwargs(configured: TrainerConfig | None = None) -> dict[str, Any]:
 def build_trainer(configured: TrainerConfig | None = None, **kwargs: Any) -> Any:
     """A ``lightning.Trainer`` with the device options and the workflow's own ``kwargs``.
 
+    seislearn writes its own metrics and run files, so no Lightning logger and no
+    model summary are made unless ``kwargs`` asks for them.
+
     A device, strategy or precision Lightning cannot use here (no GPU, an unknown
     strategy name, 16-bit on CPU) is a :class:`ConfigError` naming the option,
     not a Lightning traceback.
@@ -150,6 +153,7 @@ def build_trainer(configured: TrainerConfig | None = None, **kwargs: Any) -> Any
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     device_kwargs = trainer_kwargs(configured)
+    kwargs = {"logger": False, "enable_model_summary": False, **kwargs}
     try:
         return L.Trainer(**device_kwargs, **kwargs)
     except (MisconfigurationException, ValueError) as exc:
