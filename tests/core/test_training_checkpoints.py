@@ -53,3 +53,23 @@ def test_last_checkpoint_is_the_latest_epoch_not_the_best(tmp_path) -> None:
         "last.prev.ckpt",
     ]
     assert load("last.prev.ckpt")["epoch"] == 1
+
+
+def test_a_checkpoint_caught_between_its_move_and_its_record_still_verifies(tmp_path) -> None:
+    """While a save is under way the record accepts the old and the new file, nothing else."""
+    import json
+
+    import pytest
+
+    from seislearn.errors import DataError
+    from seislearn.training.checkpoints import CHECKSUMS, sha256_file, verify_checkpoint
+
+    old, new = tmp_path / "old.ckpt", tmp_path / "best.ckpt"
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, old)
+    torch.save({"state_dict": {"w": torch.ones(2)}}, new)
+    pending = [sha256_file(old), sha256_file(new)]
+    (tmp_path / CHECKSUMS).write_text(json.dumps({"best.ckpt": pending}))
+    assert torch.equal(verify_checkpoint(new)["state_dict"]["w"], torch.ones(2))
+    torch.save({"state_dict": {"w": torch.full((2,), 7.0)}}, new)
+    with pytest.raises(DataError, match="differs from the checkpoint this run wrote"):
+        verify_checkpoint(new)

@@ -56,23 +56,32 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def read_checksums(folder: str | os.PathLike) -> dict[str, str] | None:
-    """``{file name: sha256}`` recorded in ``folder``, or ``None`` when nothing was recorded."""
+def read_checksums(folder: str | os.PathLike) -> dict[str, list[str]] | None:
+    """``{file name: accepted sha256s}`` recorded in ``folder``, or ``None`` when nothing was.
+
+    A name has one digest, or two while a new checkpoint replaces the old one
+    (see :meth:`ModelCheckpoint._save_checkpoint`).
+    """
     try:
         sums = json.loads((Path(folder) / CHECKSUMS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return {str(k): str(v) for k, v in sums.items()} if isinstance(sums, dict) else None
+    if not isinstance(sums, dict):
+        return None
+    return {
+        str(k): [str(d) for d in v] if isinstance(v, list) else [str(v)] for k, v in sums.items()
+    }
 
 
-def _record(folder: Path, updates: dict[str, str | None]) -> None:
+def _record(folder: Path, updates: dict[str, list[str] | None]) -> None:
     sums = read_checksums(folder) or {}
-    for name, digest in updates.items():
-        if digest is None:
+    for name, digests in updates.items():
+        if not digests:
             sums.pop(name, None)
         else:
-            sums[name] = digest
-    write_json_atomic(folder / CHECKSUMS, dict(sorted(sums.items())))
+            sums[name] = list(dict.fromkeys(digests))
+    written = {k: v[0] if len(v) == 1 else v for k, v in sorted(sums.items())}
+    write_json_atomic(folder / CHECKSUMS, written)
 
 
 class ModelCheckpoint(_LightningModelCheckpoint):
@@ -111,15 +120,23 @@ class ModelCheckpoint(_LightningModelCheckpoint):
             trainer.save_checkpoint(filepath, self.save_weights_only)
         else:
             target = Path(filepath)
+            sums = read_checksums(target.parent) or {}
+            old = sums.get(target.name, [])
+            previous = target.with_name(f"{target.stem}{PREVIOUS}{target.suffix}")
+            keep = self.keep_previous and target.is_file()
             with atomic_path(target) as tmp:
                 trainer.save_checkpoint(tmp, self.save_weights_only)
-                digest = sha256_file(tmp)
-                updates: dict[str, str | None] = {target.name: digest}
-                if self.keep_previous and target.is_file():
-                    previous = target.with_name(f"{target.stem}{PREVIOUS}{target.suffix}")
+                new = [sha256_file(tmp)]
+                # Until the files are in place either version may be on disk: both digests
+                # are accepted, so Ctrl-C between a move and its record never makes a good
+                # checkpoint look replaced.
+                pending = {target.name: old + new}
+                if keep:
+                    pending[previous.name] = sums.get(previous.name, []) + old
+                _record(target.parent, pending)
+                if keep:
                     os.replace(target, previous)
-                    updates[previous.name] = (read_checksums(target.parent) or {}).get(target.name)
-            _record(target.parent, updates)
+            _record(target.parent, {target.name: new, **({previous.name: old} if keep else {})})
         self._last_global_step_saved = trainer.global_step
         self._last_checkpoint_saved = filepath
 
@@ -252,7 +269,7 @@ def verify_checkpoint(path: str | os.PathLike, module: Any | None = None) -> dic
                 f"{CHECKSUMS}); it was not loaded",
                 path=path,
             )
-        if sha256_file(path) != recorded:
+        if sha256_file(path) not in recorded:
             raise DataError(
                 "differs from the checkpoint this run wrote (its sha256 does not match the one "
                 f"recorded in {CHECKSUMS}: changed, replaced or truncated); it was not loaded",
