@@ -9,13 +9,19 @@ Every configuration is run once to warm the OS page cache, then timed
 Also measured in the same run, as the physical limits: every HDF5 dataset of
 the file read whole with one h5py call each (the contiguous read of the same
 bytes) and a memcpy of as many bytes; and the streamed loader of
-``seislearn.data.streaming`` (batches of contiguous blocks, 0 and 2 DataLoader
-workers), reported as a fraction of the contiguous read and as a multiple of
-SeisBench's batched ``get_waveforms``.
+``seislearn.data.streaming`` (raw waveforms, batches of contiguous blocks, in
+file order and block-shuffled, 0 and 2 DataLoader workers), reported as a
+fraction of the contiguous read and as a multiple of SeisBench's batched
+``get_waveforms``. SeisBench is the installed ``seisbench`` package
+(``seisbench.data.WaveformDataset``), read with the same component and
+dimension order; its batched read is ``get_waveforms(array of indices)``.
+
+Per-trace readers (``get_waveform(i)`` in a loop) are timed over the first
+``--single`` traces only (they are 10-100 times slower; the rate is the same).
 
 Usage::
 
-    python benchmarks/data_read_throughput.py            # 20,000 traces
+    python benchmarks/data_read_throughput.py            # 10,000 traces
     python benchmarks/data_read_throughput.py --n 2000   # quicker
 """
 
@@ -60,7 +66,7 @@ def _synthetic(path: Path, n: int, samples: int) -> None:
     write_seisbench(WaveformDataset(meta, ArrayLoader(waves)), path, bucket_size=1024)
 
 
-def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
+def measure(path: Path, repeat: int, batch_size: int, single: int) -> dict[str, float]:
     import seisbench.data as sbd
 
     ours = read_seisbench(path)
@@ -69,14 +75,16 @@ def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
     assert len(theirs) == n
     np.testing.assert_array_equal(ours.get_waveform(n - 1), theirs.get_waveforms(n - 1))
 
+    few = min(n, single)
+
     def ours_single() -> int:
-        return sum(ours.get_waveform(i).shape[0] > 0 for i in range(n))
+        return sum(ours.get_waveform(i).shape[0] > 0 for i in range(few))
 
     def ours_batches() -> int:
         return sum(len(w) for w, _ in ours.iter_batches(batch_size))
 
     def theirs_single() -> int:
-        return sum(theirs.get_waveforms(i).shape[0] > 0 for i in range(n))
+        return sum(theirs.get_waveforms(i).shape[0] > 0 for i in range(few))
 
     def theirs_batches() -> int:
         return sum(
@@ -84,10 +92,12 @@ def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
             for s in range(0, n, batch_size)
         )
 
-    def streamed(num_workers: int) -> Callable[[], int]:
+    def streamed(num_workers: int, shuffle: bool = False) -> Callable[[], int]:
         # One loader per configuration, as in training: each timed run is one epoch
         # (its workers persist between epochs; the archive's names are parsed once).
-        loader = streamed_loader(ours, np.arange(n), None, batch_size, num_workers=num_workers)
+        loader = streamed_loader(
+            ours, np.arange(n), None, batch_size, shuffle=shuffle, num_workers=num_workers
+        )
 
         def run() -> int:
             return sum(len(x) for (x,) in loader)
@@ -116,6 +126,7 @@ def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
         ("seislearn_get_waveform", ours_single),
         ("seislearn_iter_batches", ours_batches),
         ("seislearn_streamed_loader_0_workers", streamed(0)),
+        ("seislearn_streamed_loader_0_workers_shuffled", streamed(0, shuffle=True)),
         ("seislearn_streamed_loader_2_workers", streamed(2)),
         ("seisbench_get_waveforms_single", theirs_single),
         ("seisbench_get_waveforms_batch", theirs_batches),
@@ -123,11 +134,17 @@ def measure(path: Path, repeat: int, batch_size: int) -> dict[str, float]:
         ("memcpy_same_bytes", memcpy),
     ):
         seconds, count = _best(fn, repeat)
-        assert count == n, (label, count, n)
-        out[label] = round(n / seconds, 1)
-        print(f"  {label:<38}{out[label]:>12,.0f} traces/s")
+        expected = few if label.endswith("_single") or label == "seislearn_get_waveform" else n
+        assert count == expected, (label, count, expected)
+        out[label] = round(expected / seconds, 1)
+        print(f"  {label:<46}{out[label]:>12,.0f} traces/s", flush=True)
     ceiling = out["h5py_contiguous_read_same_bytes"]
-    for label in ("seislearn_iter_batches", "seislearn_streamed_loader_0_workers"):
+    for label in (
+        "seislearn_iter_batches",
+        "seislearn_streamed_loader_0_workers",
+        "seislearn_streamed_loader_0_workers_shuffled",
+        "seislearn_streamed_loader_2_workers",
+    ):
         out[f"{label}_fraction_of_contiguous"] = round(out[label] / ceiling, 3)
         out[f"{label}_x_seisbench_batch"] = round(
             out[label] / out["seisbench_get_waveforms_batch"], 2
@@ -150,17 +167,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--n", type=int, default=20000, help="traces in the synthetic file")
+    parser.add_argument("--n", type=int, default=10000, help="traces in the synthetic file")
+    parser.add_argument(
+        "--single", type=int, default=2000, help="traces timed for the per-trace readers"
+    )
     parser.add_argument("--samples", type=int, default=1200, help="samples per channel")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--out", default=str(HERE / "results" / "data_read_throughput.json"))
     args = parser.parse_args()
+    import os
+    import sys
+
+    import seisbench
+
     results: dict[str, object] = {
         "benchmark": "data_read_throughput",
+        "command": " ".join(["python", *sys.argv]),
+        "seisbench_version": seisbench.__version__,
+        "h5py_version": h5py.__version__,
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
         "unit": "traces per second (best of repeats, warm page cache)",
         "platform": platform.platform(),
-        "processor_count": __import__("os").cpu_count(),
+        "processor_count": os.cpu_count(),
         "note": "shared 2-core machine under load from other users: absolute numbers are noisy, "
         "the ratio between readers in the same run is the result",
         "batch_size": args.batch_size,
@@ -168,7 +197,10 @@ def main() -> None:
     dummy = SHARED / "seisbench_dummy"
     if dummy.is_dir():
         print(f"seisbench_dummy ({dummy})")
-        results["seisbench_dummy"] = {"traces": 100, **measure(dummy, args.repeat, args.batch_size)}
+        results["seisbench_dummy"] = {
+            "traces": 100,
+            **measure(dummy, args.repeat, args.batch_size, args.single),
+        }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synthetic"
         t0 = time.perf_counter()
@@ -180,8 +212,9 @@ def main() -> None:
             "traces": args.n,
             "shape": [3, args.samples],
             "bytes": sum(p.stat().st_size for p in path.iterdir()),
-            **measure(path, args.repeat, args.batch_size),
+            **measure(path, args.repeat, args.batch_size, args.single),
         }
+    results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"saved {args.out}")

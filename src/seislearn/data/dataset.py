@@ -199,7 +199,8 @@ class WaveformDataset:
             else:
                 # A loader that reads a batch in few I/O calls (e.g. contiguous rows of an
                 # HDF5 bucket at once); it raises the same per-trace errors as ``load``.
-                waves = [self._checked(w, rows, k) for k, w in enumerate(load_batch(rows))]
+                names = rows[schema.TRACE_NAME].astype(str).to_numpy()
+                waves = [self._validated(w, names[k]) for k, w in enumerate(load_batch(rows))]
             yield waves, rows
 
     def _checked(self, data: np.ndarray, rows: pd.DataFrame, k: int) -> np.ndarray:

@@ -30,11 +30,13 @@ MakeBatch = Callable[[WaveformDataset], tuple[np.ndarray, ...]]
 class BlockReader:
     """Raw waveforms of many traces of a SeisBench archive, one HDF5 call per contiguous run.
 
-    The trace names are parsed once for the whole archive (``bucket$row,rest``);
-    a batch is then read as one slab per run of consecutive rows of a bucket,
-    straight into the output array. Traces that are not blocks of equal shape
-    (plain traces, other formats) are read through the dataset's own loader, so
-    its checks and error messages apply.
+    The trace names are parsed once for the whole archive
+    (:class:`seislearn.io.seisbench.TraceBlocks`); a batch is then sorted by
+    bucket and row, coalesced into runs of consecutive rows, and each run read
+    with one HDF5 call straight into a preallocated float32 output
+    (``read_direct``). Traces that are not blocks (plain traces, other
+    formats) or that the fast path cannot read are read through the dataset's
+    own loader, so its checks and error messages apply.
 
     Parameters
     ----------
@@ -42,76 +44,33 @@ class BlockReader:
     """
 
     def __init__(self, dataset: WaveformDataset) -> None:
-        import pandas as pd
-
         from seislearn.data import schema
+        from seislearn.io.seisbench import TraceBlocks
 
         self.dataset = dataset
         meta = dataset.metadata
-        names = meta[schema.TRACE_NAME].astype(str)
-        bucket, dollar, locator = (names.str.partition("$")[k] for k in range(3))
-        first = locator.str.partition(",")
-        row = pd.to_numeric(first[0], errors="coerce")
-        block = (dollar == "$") & row.notna() & (row >= 0)
-        self.row = np.where(block, row.fillna(-1), -1).astype(np.int64)
-        chunk = meta["trace_chunk"].astype(str) if "trace_chunk" in meta.columns else ""
-        self.group = (
-            pd.Series(chunk, index=meta.index).astype(str) + "|" + bucket + "|" + first[2]
-        ).to_numpy()
-        self.names = names.to_numpy()
-        self.chunk = np.asarray(pd.Series(chunk, index=meta.index).astype(str))
-        self.bucket = bucket.to_numpy()
+        self.blocks: TraceBlocks | None = None
+        if callable(getattr(dataset.loader, "read_blocks", None)):
+            chunks = meta["trace_chunk"].to_numpy() if "trace_chunk" in meta.columns else None
+            self.blocks = TraceBlocks.parse(meta[schema.TRACE_NAME].to_numpy(), chunks)
 
     def read(self, indices: np.ndarray) -> np.ndarray:
-        """Waveforms ``(len(indices), C, N)`` float32 of the traces (same shapes), ZNE.
+        """Waveforms ``(len(indices), C, N)`` float32 of the traces (same shapes), in that order.
 
-        A batch that is one run of consecutive rows is returned as the slab
-        itself (no copy after the HDF5 read).
+        Raises
+        ------
+        DataError
+            If a trace cannot be read (named by the loader), or the traces
+            have different shapes.
         """
-        from seislearn.io.seisbench import parse_trace_name
-
         indices = np.asarray(indices, dtype=np.int64)
         n = len(indices)
-        loader = self.dataset.loader
-        # The fast path: a SeisBench loader (per-process HDF5 handles) whose files already
-        # hold the components in the order returned; anything else goes through the loader.
-        handle = getattr(loader, "_handle", None)
-        order = getattr(loader, "component_order", None)
-        if order is None or order != getattr(loader, "target_order", None):
-            handle = None
+        if n == 0:
+            return np.zeros((0, len(self.dataset.component_order), 0), dtype=np.float32)
         out: np.ndarray | None = None
         filled = np.zeros(n, dtype=bool)
-        groups = self.group[indices]
-        blocks = self.row[indices] >= 0
-        for key in np.unique(groups[blocks]) if handle is not None else ():
-            positions = np.flatnonzero((groups == key) & blocks)
-            first = indices[positions[0]]
-            rest = parse_trace_name(self.names[first])[1][1:]
-            rows = self.row[indices[positions]]
-            order = np.argsort(rows, kind="stable")
-            breaks = np.flatnonzero(np.diff(rows[order]) != 1) + 1
-            for run in np.split(order, breaks):
-                low, high = int(rows[run[0]]), int(rows[run[-1]])
-                try:
-                    node = handle(str(self.chunk[first]))["data"][self.bucket[first]]
-                    slab = np.asarray(node[(slice(low, high + 1), *rest)], dtype=np.float32)
-                except (KeyError, OSError, ValueError, IndexError, DataError):
-                    continue  # read below through the loader, which names the problem
-                if slab.ndim != 3 or slab.shape[0] != high - low + 1:
-                    continue
-                if getattr(loader, "dimension_order", "CW") == "WC":
-                    slab = slab.transpose(0, 2, 1)
-                if slab.shape[1] != len(order):
-                    continue  # the loader reports the wrong channel count
-                target = positions[run]
-                if len(target) == n and np.array_equal(target, np.arange(n)):
-                    return np.ascontiguousarray(slab)
-                if out is None:
-                    out = np.empty((n, *slab.shape[1:]), dtype=np.float32)
-                if out.shape[1:] != slab.shape[1:]:
-                    continue
-                out[target] = slab
-                filled[target] = True
+        if self.blocks is not None:
+            out, filled = self.dataset.loader.read_blocks(self.blocks, indices)  # type: ignore[attr-defined]
         missing = np.flatnonzero(~filled)
         if len(missing):
             waves = next(self.dataset.select(indices[missing]).iter_batches(len(missing)))[0]
@@ -135,6 +94,7 @@ def contiguous_batches(
     block: int = 32,
     shuffle: bool = False,
     seed: int = 0,
+    multiple_of: int = 1,
 ) -> list[np.ndarray]:
     """Split trace indices into batches made of contiguous blocks.
 
@@ -150,6 +110,11 @@ def contiguous_batches(
     shuffle : bool
         Draw the blocks of each batch at random (seeded) instead of in order.
     seed : int
+    multiple_of : int
+        Make the number of batches a multiple of this (the number of DDP
+        ranks) by halving the largest batches, so that a ``DistributedSampler``
+        needs no padding and each trace is seen exactly once per epoch over all
+        ranks. Impossible with fewer traces than ranks (then the sampler pads).
 
     Returns
     -------
@@ -167,9 +132,15 @@ def contiguous_batches(
         order = np.random.default_rng(seed).permutation(len(blocks))
         blocks = [blocks[k] for k in order]
     per_batch = max(1, batch_size // block)
-    return [
+    batches = [
         np.sort(np.concatenate(blocks[s : s + per_batch])) for s in range(0, len(blocks), per_batch)
     ]
+    if multiple_of > 1 and len(indices) >= multiple_of:
+        while len(batches) % multiple_of:
+            k = max(range(len(batches)), key=lambda j: len(batches[j]))
+            half = (len(batches[k]) + 1) // 2
+            batches[k : k + 1] = [batches[k][:half], batches[k][half:]]
+    return batches
 
 
 class StreamedBatches:
@@ -226,16 +197,28 @@ def streamed_loader(
     seed: int = 0,
     num_workers: int = 0,
     block: int = 32,
+    world_size: int | None = None,
 ) -> Any:
     """A ``DataLoader`` over :class:`StreamedBatches` of ``indices``.
 
     ``shuffle`` draws the blocks of the batches at random once (seeded) and
-    reshuffles the order of the batches every epoch.
+    reshuffles the order of the batches every epoch. Under DDP the number of
+    batches is made a multiple of ``world_size`` (by default the size of the
+    initialised ``torch.distributed`` process group, else 1), so the
+    ``DistributedSampler`` Lightning puts in front hands each rank its own
+    batches with no padding: every trace once per epoch over all ranks.
     """
     import torch
     from torch.utils.data import DataLoader
 
-    batches = contiguous_batches(indices, batch_size, block, shuffle, seed)
+    if world_size is None:
+        distributed = torch.distributed
+        world_size = (
+            distributed.get_world_size()
+            if distributed.is_available() and distributed.is_initialized()
+            else 1
+        )
+    batches = contiguous_batches(indices, batch_size, block, shuffle, seed, world_size)
     return DataLoader(
         StreamedBatches(dataset, batches, make),
         batch_size=None,

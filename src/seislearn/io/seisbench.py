@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -24,6 +25,7 @@ from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.errors import DataError
 from seislearn.io.hdf5_files import (
+    H5_ERRORS,
     MissingObject,
     check_safe_dataset,
     check_waveform_node,
@@ -31,7 +33,9 @@ from seislearn.io.hdf5_files import (
     open_hdf5,
     read_waveform,
     resolve,
+    selection_shape,
 )
+from seislearn.io.limits import check_trace_size
 from seislearn.io.tables import read_csv_table
 
 _INDEX_PART = re.compile(r"^\s*(-?\d+)?\s*(:\s*(-?\d+)?\s*(:\s*(-?\d+)?)?)?\s*$")
@@ -131,6 +135,70 @@ def read_data_format(path: str | os.PathLike) -> dict[str, object]:
         attrs = guarded(lambda: dict(group.attrs.items()), path, doing="read data_format")
         out.update({k: _read_str(v) for k, v in attrs.items()})  # type: ignore[union-attr]
         return out
+
+
+@dataclass
+class TraceBlocks:
+    """Where trace blocks lie in a SeisBench file: bucket group and row of each trace.
+
+    Parsed once from the trace names (``bucket$row,rest``), with vectorised
+    string operations, so a batch read needs no per-trace parsing or lookups.
+
+    Attributes
+    ----------
+    group : ndarray of int64
+        Per trace: code of its (chunk, bucket, trailing index), -1 for a trace
+        that is not a block (plain traces, malformed names).
+    row : ndarray of int64
+        Per trace: its row in the bucket (-1 where ``group`` is -1).
+    chunk, bucket : list of str
+        Per group code.
+    rest : list of tuple or None
+        Per group code: the trailing index (``:3,:1200``), None if malformed.
+    """
+
+    group: np.ndarray
+    row: np.ndarray
+    chunk: list[str]
+    bucket: list[str]
+    rest: list[tuple | None]
+
+    @classmethod
+    def parse(cls, names: np.ndarray | pd.Series, chunks: np.ndarray | None = None) -> TraceBlocks:
+        """Parse trace names (and the ``trace_chunk`` of each trace, if chunked)."""
+        names = pd.Series(np.asarray(names, dtype=object)).astype(str)
+        chunk = (
+            pd.Series(np.asarray(chunks, dtype=object)).astype(str)
+            if chunks is not None
+            else pd.Series("", index=names.index)
+        )
+        parts = names.str.partition("$")
+        bucket, locator = parts[0], parts[2]
+        first = locator.str.partition(",")
+        number = pd.to_numeric(first[0], errors="coerce")
+        block = (
+            (parts[1] == "$")
+            & (bucket != "")
+            & number.notna()
+            & (number >= 0)
+            & (number.fillna(0.5) % 1 == 0)
+        ).to_numpy()
+        keys = pd.MultiIndex.from_arrays(
+            [chunk.to_numpy()[block], bucket.to_numpy()[block], first[2].to_numpy()[block]]
+        )
+        codes, uniques = keys.factorize()
+        group = np.full(len(names), -1, dtype=np.int64)
+        group[block] = codes
+        row = np.where(block, number.fillna(-1).to_numpy(), -1).astype(np.int64)
+        chunk_of, bucket_of, rest_of = [], [], []
+        for c, b, rest in uniques:
+            chunk_of.append(str(c))
+            bucket_of.append(str(b))
+            try:
+                rest_of.append(parse_trace_name(f"{b}$0,{rest}" if rest else f"{b}$0")[1][1:])
+            except DataError:
+                rest_of.append(None)
+        return cls(group, row, chunk_of, bucket_of, rest_of)
 
 
 class SeisBenchLoader:
@@ -247,53 +315,115 @@ class SeisBenchLoader:
         return self._arrange(data, path, trace_name)
 
     def load_batch(self, rows: pd.DataFrame) -> list[np.ndarray]:
-        """Waveforms of many rows; rows of one bucket are read with one HDF5 call per block.
+        """Waveforms of many rows; each run of consecutive rows of a bucket is one HDF5 read.
 
         Trace blocks sharing a bucket and trailing index (``bucket$i,:3,:1200``)
-        whose row numbers are dense enough are read as one slab
-        ``bucket[min:max+1, :3, :1200]`` (HDF5 reads are much cheaper in bulk).
-        Anything else, and any error, goes through :meth:`load`, so messages
-        are the same as for single reads.
+        are sorted by row and coalesced into runs of consecutive rows, each read
+        with one call (:meth:`read_blocks`). Anything else, and any error, goes
+        through :meth:`load`, so messages are the same as for single reads.
         """
         names = rows[schema.TRACE_NAME].astype(str).to_numpy()
         chunks = (
-            rows["trace_chunk"].astype(str).to_numpy()
-            if "trace_chunk" in rows.columns
-            else np.full(len(rows), "", dtype=object)
+            rows["trace_chunk"].astype(str).to_numpy() if "trace_chunk" in rows.columns else None
         )
-        out: list[np.ndarray | None] = [None] * len(rows)
-        groups: dict[tuple, list[tuple[int, int]]] = {}
-        rests: dict[tuple, tuple] = {}
-        for k, (name, chunk) in enumerate(zip(names, chunks, strict=True)):
-            try:
-                dataset, index = parse_trace_name(name)
-            except DataError:
-                continue  # left for load(), which names the file
-            if index and isinstance(index[0], int) and index[0] >= 0:
-                # slices are not hashable before Python 3.12: key on their repr
-                key = (chunk, dataset, repr(index[1:]))
-                rests[key] = index[1:]
-                groups.setdefault(key, []).append((k, index[0]))
-        for key, members in groups.items():
-            chunk, dataset, rest = key[0], key[1], rests[key]
-            numbers = [n for _, n in members]
-            low, high = min(numbers), max(numbers)
-            if len(members) < 2 or high - low + 1 > 2 * len(members) or chunk not in self.files:
+        out, filled = self.read_blocks(TraceBlocks.parse(names, chunks), np.arange(len(rows)))
+        return [
+            out[k] if out is not None and filled[k] else self.load(rows.iloc[k])
+            for k in range(len(rows))
+        ]
+
+    def read_blocks(
+        self, blocks: TraceBlocks, positions: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """Read the block traces at ``positions`` of ``blocks`` into one float32 array.
+
+        The positions are sorted by (bucket, row) and coalesced into runs of
+        consecutive rows; each run is one HDF5 read. A run whose traces are
+        asked for in file order, stored as float32 in the returned component
+        and dimension order, is read straight into the output
+        (``Dataset.read_direct``, no copy); other runs are read into a buffer
+        and arranged (component order, ``WC`` layout, repeated rows).
+
+        Parameters
+        ----------
+        blocks : TraceBlocks
+            Where each trace lies (:meth:`TraceBlocks.parse`, once per archive).
+        positions : array of int
+            Traces to read (positions into ``blocks``), in the order wanted.
+
+        Returns
+        -------
+        out : ndarray ``(len(positions), C, N)`` float32, or None
+            None when no trace could be read this way.
+        filled : ndarray of bool
+            Which rows of ``out`` were read. The others (plain traces, rows
+            past the end, damaged buckets, a shape other than the first run's)
+            are left to :meth:`load`, which names the problem.
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        n = len(positions)
+        filled = np.zeros(n, dtype=bool)
+        out: np.ndarray | None = None
+        codes, numbers = blocks.group[positions], blocks.row[positions]
+        usable = np.flatnonzero(codes >= 0)
+        if len(usable) == 0:
+            return out, filled
+        order = usable[np.lexsort((numbers[usable], codes[usable]))]
+        c, r = codes[order], numbers[order]
+        breaks = np.flatnonzero((np.diff(c) != 0) | (np.diff(r) > 1)) + 1
+        channels = len(self.target_order)
+        for run in np.split(order, breaks):
+            group = int(codes[run[0]])
+            chunk, rest = blocks.chunk[group], blocks.rest[group]
+            if rest is None or chunk not in self.files:
                 continue
-            path = self.files[chunk]
+            low, high = int(numbers[run[0]]), int(numbers[run[-1]])
+            selection = (slice(low, high + 1), *rest)
             try:
-                node = self._node(chunk, dataset, None)
-                slab = read_waveform(node, (slice(low, high + 1), *rest), path, node_checked=True)
-            except DataError:
+                node = self._node(chunk, blocks.bucket[group], None)
+                shape = selection_shape(node.shape, selection)
+                if len(shape) != 3 or shape[0] != high - low + 1:
+                    continue  # rows past the end, or not (C, N) traces: load() says so
+                check_trace_size(shape[1:], node.dtype)
+            except (DataError, IndexError, TypeError, ValueError):
                 continue
-            if slab.shape[0] != high - low + 1:
-                continue  # rows past the end: let load() report the bad ones
-            for k, number in members:
-                try:
-                    out[k] = self._arrange(slab[number - low], path, names[k])
-                except DataError:
-                    continue
-        return [data if data is not None else self.load(rows.iloc[k]) for k, data in enumerate(out)]
+            stored = shape[1:] if self.dimension_order == "CW" else shape[:0:-1]
+            if stored[0] != len(self.component_order):
+                continue  # load() reports the channel count
+            if out is None:
+                out = np.empty((n, channels, stored[1]), dtype=np.float32)
+            elif out.shape[1:] != (channels, stored[1]):
+                continue  # another shape in the same batch: reported by the caller
+            direct = (
+                self._identity
+                and self.dimension_order == "CW"
+                and node.dtype == np.float32
+                and len(run) == high - low + 1
+                and run[-1] - run[0] == len(run) - 1
+                and bool(np.all(np.diff(run) == 1))
+            )
+            try:
+                if direct:
+                    node.read_direct(out, selection, np.s_[int(run[0]) : int(run[-1]) + 1])
+                else:
+                    slab = np.asarray(node[selection], dtype=np.float32)
+                    out[run] = self._arrange_block(slab)[numbers[run] - low]
+            except H5_ERRORS:
+                continue
+            filled[run] = True
+        return out, filled
+
+    def _arrange_block(self, slab: np.ndarray) -> np.ndarray:
+        """``(k, C, N)`` in the target order from a stored slab of ``k`` traces."""
+        if self.dimension_order == "WC":
+            slab = slab.transpose(0, 2, 1)
+        if self._identity:
+            return slab
+        out = np.zeros((slab.shape[0], len(self._sources), slab.shape[2]), dtype=np.float32)
+        for k, source in enumerate(self._sources):
+            if source is not None:
+                out[:, k] = slab[:, source]
+        return out
 
     def close(self) -> None:
         for handle in self._handles.values():
