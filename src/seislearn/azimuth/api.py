@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from seislearn.azimuth.config import AzimuthConfig
-from seislearn.azimuth.data import AzimuthData, prepare
+from seislearn.azimuth.data import AzimuthData, polarization_of, prepare, prepare_streamed
 from seislearn.azimuth.evaluate import (  # noqa: F401  (re-exported: the workflow's API)
     calibrate_kappa,
     comparison_rows,
@@ -30,6 +30,7 @@ from seislearn.azimuth.evaluate import (  # noqa: F401  (re-exported: the workfl
     write_figures,
 )
 from seislearn.data.labels import TruthConfig
+from seislearn.data.window_store import select_windows
 from seislearn.evaluation.circular import angle_error_deg
 from seislearn.runs import RunDir
 
@@ -43,8 +44,6 @@ MODEL_PREFIX = "azimuth_"
 # -- baseline ---------------------------------------------------------------------
 def choose_baseline_window(data: AzimuthData, config: AzimuthConfig) -> tuple[int, int]:
     """Polarization window (start, stop samples) with the smallest train-split MAE."""
-    from seislearn.evaluation.polarization import polarization_analysis
-
     start = max(0, data.p_index + round(config.window.baseline_start_s * data.sampling_rate))
     train = (data.split == "train") & np.isfinite(data.back_azimuth_deg)
     best: tuple[float, tuple[int, int]] | None = None
@@ -54,7 +53,7 @@ def choose_baseline_window(data: AzimuthData, config: AzimuthConfig) -> tuple[in
             continue
         if not train.any():
             return start, stop
-        result = polarization_analysis(data.windows[train, :, start:stop])
+        result = polarization_of(data.windows, train, start, stop)
         mae = float(
             np.mean(np.abs(angle_error_deg(result.back_azimuth_deg, data.back_azimuth_deg[train])))
         )
@@ -298,6 +297,24 @@ def _load_initial(module: Any, state: dict[str, Any] | None) -> None:
 
 
 # -- entry points -----------------------------------------------------------------
+def choose_azimuth_streaming(dataset: Any, config: AzimuthConfig) -> Any:
+    """In memory or streamed (:mod:`seislearn.data.memory`) for the P windows of ``dataset``.
+
+    The estimate is ``n_traces x 3 x window samples x 4`` bytes, the window
+    length from the config and the data's first sampling rate (or the target rate).
+    """
+    from seislearn.data import schema
+    from seislearn.data.memory import choose_streaming_mode
+
+    w = config.window
+    meta = dataset.metadata
+    rate = w.target_rate_hz
+    if rate is None and schema.SAMPLING_RATE in meta.columns and len(meta):
+        rate = float(meta[schema.SAMPLING_RATE].iloc[0])
+    samples = round((w.before_s + w.after_s) * (rate or 100.0))
+    return choose_streaming_mode(config.data, len(dataset), 3, samples, workflow="azimuth")
+
+
 def load_data(
     path: str | os.PathLike,
     config: AzimuthConfig,
@@ -337,18 +354,23 @@ def load_data(
                 "(CSV with trace_id, phase, time; or QuakeML)",
                 path=path,
             )
-    data = prepare(
-        dataset,
-        w.before_s,
-        w.after_s,
-        w.target_rate_hz,
-        w.freqmin_hz,
-        w.freqmax_hz,
-        on_error=on_error,
-        split_seed=config.split_seed,
-        require_labels=require_labels,
-        labels=config.labels,
-    )
+    arguments = (w.before_s, w.after_s, w.target_rate_hz, w.freqmin_hz, w.freqmax_hz)
+    options = {
+        "on_error": on_error,
+        "split_seed": config.split_seed,
+        "require_labels": require_labels,
+        "labels": config.labels,
+    }
+    choice = choose_azimuth_streaming(dataset, config)
+    if choice.stream:
+        from seislearn.runs import fingerprint_path
+
+        data = prepare_streamed(
+            dataset, fingerprint_path(path), *arguments, **options, data_config=config.data
+        )
+    else:
+        data = prepare(dataset, *arguments, **options)
+    data.streaming = choice.as_dict()
     data.skipped = list(getattr(dataset, "skipped", [])) + data.skipped
     return data
 
@@ -434,7 +456,7 @@ def train(
         data, config, run, seed, baseline_window, resume=resume, init_state=init_state
     )
     dev = (data.split == "dev") & np.isfinite(data.back_azimuth_deg)
-    dev_out = predict_arrays(net, data.windows[dev])
+    dev_out = predict_arrays(net, select_windows(data.windows, dev))
     kappa_scale = calibrate_kappa(
         angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
     )
@@ -479,6 +501,7 @@ def train(
     metrics["baseline_window_samples"] = list(baseline_window)
     metrics["kappa_scale_from_dev"] = kappa_scale
     metrics["skipped"] = data.skipped
+    metrics["data_streaming"] = data.streaming
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
     figures = write_figures(
@@ -555,13 +578,13 @@ def fit_baseline_correction(
     See :func:`seislearn.evaluation.polarization.fit_station_correction`; ``None``
     when the train split has too few labelled traces.
     """
-    from seislearn.evaluation.polarization import fit_station_correction, polarization_analysis
+    from seislearn.evaluation.polarization import fit_station_correction
 
     train = (data.split == "train") & np.isfinite(data.back_azimuth_deg)
     if not train.any():
         return None
     start, stop = baseline_window
-    estimated = polarization_analysis(data.windows[train][:, :, start:stop]).back_azimuth_deg
+    estimated = polarization_of(data.windows, train, start, stop).back_azimuth_deg
     return fit_station_correction(estimated, data.back_azimuth_deg[train])
 
 
@@ -616,6 +639,7 @@ def evaluate(
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
     metrics, table, raw = evaluate_arrays(data, net, *_saved_settings(extra, mask))
     metrics["skipped"] = data.skipped
+    metrics["data_streaming"] = data.streaming
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
     figures = write_figures(run, raw, data.snr_estimated, f"latent {extra.get('latent_dim')}")

@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from seislearn.config import StrictModel, check_not_empty, check_order
 from seislearn.data.labels import TruthConfig
+from seislearn.data.memory import DataConfig
 from seislearn.training.trainer import TrainerConfig
 
 
@@ -143,6 +144,11 @@ class AzimuthConfig(StrictModel):
         "auto, label or coordinates) and the tolerance of a label against the coordinates",
     )
     split_seed: int = 0
+    data: DataConfig = Field(
+        default_factory=DataConfig,
+        description="in memory or streamed from the archive (data.streaming: auto, memory, "
+        "stream; also --streaming)",
+    )
 
 
 #: The reference configuration of the original study (METHODS.md), with its mistakes fixed:

@@ -12,7 +12,9 @@ never used to train or score unless ``label`` is asked for.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,12 @@ from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.data.identity import message_names, user_names
 from seislearn.data.labels import Truth, TruthConfig, truth_from_config
+from seislearn.data.memory import DataConfig
 from seislearn.errors import DataError
+
+if TYPE_CHECKING:
+    from seislearn.data.window_store import StoredWindows
+    from seislearn.evaluation.polarization import PolarizationResult
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +39,8 @@ class AzimuthData:
 
     Attributes
     ----------
-    windows : ndarray, float32, shape (n, 3, L), ZNE, normalized per window
+    windows : ndarray or StoredWindows, float32, shape (n, 3, L), ZNE, normalized per
+        window (a store on disk when streamed, see :func:`prepare_streamed`)
     metadata : DataFrame, the rows kept (with ``source_id`` and ``split``)
     back_azimuth_deg : ndarray (n,), degrees, NaN where unknown
     incidence_deg : ndarray (n,), degrees, NaN where unknown
@@ -43,6 +51,8 @@ class AzimuthData:
     skipped : list of str, traces left out and why
     truth : Truth, where each back-azimuth came from (coordinates or label), with
         the labels that disagree with the coordinates
+    streaming : dict, the in-memory or streamed choice and its reason
+        (:meth:`seislearn.data.memory.StreamingChoice.as_dict`), empty when not chosen
     """
 
     windows: np.ndarray
@@ -55,6 +65,7 @@ class AzimuthData:
     sampling_rate: float
     skipped: list[str] = field(default_factory=list)
     truth: Truth | None = None
+    streaming: dict = field(default_factory=dict)
 
     @property
     def split(self) -> np.ndarray:
@@ -161,14 +172,52 @@ def prepare(
     is drawn for it). ``labels`` is the truth policy of the back-azimuth
     (:class:`seislearn.data.labels.TruthConfig`; default ``auto``).
     """
-    from seislearn.data.splits import assign_splits, check_no_event_leak
-    from seislearn.data.windows import Preprocess, extract_windows
+    dataset = earthquakes_of(dataset)
+    windows, rows, skipped = cut_p_windows(
+        dataset, before_s, after_s, target_rate_hz, freqmin_hz, freqmax_hz, on_error
+    )
+    return finish(
+        windows,
+        rows,
+        skipped,
+        dataset.name,
+        before_s,
+        target_rate_hz,
+        split_seed,
+        require_labels,
+        labels,
+        snr_estimate=None,
+    )
 
+
+def earthquakes_of(dataset: WaveformDataset) -> WaveformDataset:
+    """The dataset without its ``trace_category == noise`` traces (an error when none is left)."""
     meta = dataset.metadata
     if schema.CATEGORY in meta.columns:
         dataset = dataset.filter(meta[schema.CATEGORY].astype(str).to_numpy() != "noise")
     if len(dataset) == 0:
         raise DataError("no earthquake traces in the dataset", path=dataset.name)
+    return dataset
+
+
+def cut_p_windows(
+    dataset: WaveformDataset,
+    before_s: float,
+    after_s: float,
+    target_rate_hz: float | None,
+    freqmin_hz: float | None,
+    freqmax_hz: float | None,
+    on_error: str = "raise",
+    allow_empty: bool = False,
+) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
+    """Bandpassed P windows ``(n, 3, L)`` float32, each divided by its std over the 3 components.
+
+    The per-trace part of :func:`prepare`: the same for the whole dataset (in
+    memory) and for one chunk of it (a streaming pass). Returns the windows, the
+    rows kept and the messages of the traces skipped.
+    """
+    from seislearn.data.windows import Preprocess, extract_windows
+
     preprocess = Preprocess(
         sampling_rate=1.0,  # replaced per trace
         target_rate=target_rate_hz,
@@ -186,7 +235,10 @@ def prepare(
         on_error=on_error,  # type: ignore[arg-type]
         preprocess_margin_s=2.0,
         components="ZNE",  # polarization needs all three: a dead horizontal gives a garbage angle
+        allow_empty=allow_empty,
     )
+    if len(windows) == 0:
+        return windows, rows, skipped
     if windows.shape[1] != 3:
         raise DataError(
             f"azimuth needs 3 components (ZNE); the windows have {windows.shape[1]}",
@@ -202,11 +254,32 @@ def prepare(
             path=dataset.name,
             trace=str(names[0]),
         )
-    windows = (windows / scale).astype(np.float32)
+    return (windows / scale).astype(np.float32), rows, skipped
+
+
+def finish(
+    windows: np.ndarray | StoredWindows,
+    rows: pd.DataFrame,
+    skipped: list[str],
+    name: str,
+    before_s: float,
+    target_rate_hz: float | None,
+    split_seed: int,
+    require_labels: bool,
+    labels: TruthConfig | None,
+    snr_estimate: np.ndarray | None,
+) -> AzimuthData:
+    """Labels, SNR and the split of prepared windows (metadata work only, no waveform read).
+
+    ``snr_estimate``: :func:`estimate_snr_db` of the windows computed beforehand
+    (chunk by chunk when streaming); None computes it here from ``windows``.
+    """
+    from seislearn.data.splits import assign_splits, check_no_event_leak
+
     sampling_rate = target_rate_hz or float(rows[schema.SAMPLING_RATE].iloc[0])
     p_index = round(before_s * sampling_rate)
     rows = ensure_event_ids(rows)
-    truth = back_azimuth_truth_of(rows, dataset.name, require_labels, labels)
+    truth = back_azimuth_truth_of(rows, name, require_labels, labels)
     baz = truth.values
     incidence = (
         rows[schema.INCIDENCE].to_numpy(dtype=float)
@@ -215,8 +288,10 @@ def prepare(
     )
     if schema.SNR_DB in rows.columns and rows[schema.SNR_DB].notna().all():
         snr, estimated = rows[schema.SNR_DB].to_numpy(dtype=float), False
+    elif snr_estimate is not None:
+        snr, estimated = np.asarray(snr_estimate, dtype=float), True
     else:
-        snr, estimated = estimate_snr_db(windows, p_index, sampling_rate), True
+        snr, estimated = estimate_snr_db(np.asarray(windows), p_index, sampling_rate), True
     has_split = schema.SPLIT in rows.columns and set(rows[schema.SPLIT].astype(str)) >= {
         "train",
         "dev",
@@ -227,7 +302,7 @@ def prepare(
         rows[schema.SPLIT] = assign_splits(rows, "event", seed=split_seed).to_numpy()
     # Data only to predict keeps its own split column, if any; none is invented for it.
     return AzimuthData(
-        windows=windows,
+        windows=windows,  # type: ignore[arg-type]
         metadata=rows,
         back_azimuth_deg=baz,
         incidence_deg=incidence,
@@ -238,6 +313,130 @@ def prepare(
         skipped=skipped,
         truth=truth,
     )
+
+
+#: Bump when the windowing of :func:`cut_p_windows` changes, so old stores are never read.
+WINDOW_STORE_VERSION = 1
+
+
+def prepare_streamed(
+    dataset: WaveformDataset,
+    fingerprint: str,
+    before_s: float,
+    after_s: float,
+    target_rate_hz: float | None,
+    freqmin_hz: float | None,
+    freqmax_hz: float | None,
+    on_error: str = "raise",
+    split_seed: int = 0,
+    require_labels: bool = True,
+    labels: TruthConfig | None = None,
+    data_config: DataConfig | None = None,
+) -> AzimuthData:
+    """:func:`prepare` in bounded memory: windows cut chunk by chunk into a feature-cache store.
+
+    Each chunk of ``data.chunk_traces`` traces is read, cut and normalised by
+    :func:`cut_p_windows` (the in-memory path's own function) and appended to a
+    store keyed by ``fingerprint`` and the window settings; a later command on
+    the same data and settings reads the store instead. The SNR estimate is
+    computed per chunk; the truth, the event ids and the split come from the
+    metadata alone. ``windows`` of the result is a
+    :class:`~seislearn.data.window_store.StoredWindows`.
+    """
+    from seislearn.data.memory import cache_root
+    from seislearn.data.window_store import StoredWindows
+    from seislearn.features.cache import FeatureCache, cache_key
+
+    config = data_config or DataConfig()
+    dataset = earthquakes_of(dataset)
+    settings = {
+        "kind": "azimuth_p_windows",
+        "version": WINDOW_STORE_VERSION,
+        "before_s": before_s,
+        "after_s": after_s,
+        "target_rate_hz": target_rate_hz,
+        "freqmin_hz": freqmin_hz,
+        "freqmax_hz": freqmax_hz,
+        "on_error": on_error,
+        "n_traces": len(dataset),
+        "trace_names": _names_digest(dataset.metadata),
+    }
+    key = cache_key(fingerprint, settings)
+    skipped: list[str] = []
+
+    def chunks() -> Iterator[tuple[np.ndarray, ...]]:
+        rate = target_rate_hz
+        for start in range(0, len(dataset), config.chunk_traces):
+            positions = np.arange(start, min(start + config.chunk_traces, len(dataset)))
+            part = dataset.select(positions)
+            part_meta = part.metadata.copy()
+            part_meta[_POSITION] = positions
+            part = WaveformDataset(part_meta, part.loader, part.name)
+            windows, rows, messages = cut_p_windows(
+                part, before_s, after_s, target_rate_hz, freqmin_hz, freqmax_hz, on_error, True
+            )
+            skipped.extend(messages)
+            if len(windows) == 0:
+                continue
+            sr = rate or float(rows[schema.SAMPLING_RATE].iloc[0])
+            snr = estimate_snr_db(windows, round(before_s * sr), sr)
+            yield (
+                windows,
+                rows[_POSITION].to_numpy(np.int64),
+                rows["window_padded_samples"].to_numpy(np.int64),
+                snr,
+            )
+
+    names = ("windows", "position", "padded", "snr")
+    log.info("streaming P windows of %s into the feature cache (key %s)", dataset.name, key)
+    store = FeatureCache(cache_root(config)).get_or_build(
+        key, chunks(), names, extra=lambda: {"skipped": skipped}
+    )
+    _, position, padded, snr = store.read(0, len(store))
+    rows = dataset.metadata.iloc[position].reset_index(drop=True).copy()
+    rows["window_padded_samples"] = padded
+    windows = StoredWindows(store.path, "windows")
+    return finish(
+        windows,
+        rows,
+        list(store.extra.get("skipped", [])),
+        dataset.name,
+        before_s,
+        target_rate_hz,
+        split_seed,
+        require_labels,
+        labels,
+        snr_estimate=snr,
+    )
+
+
+_POSITION = "_seislearn_position"
+
+
+def _names_digest(metadata: pd.DataFrame) -> str:
+    """sha256 of the trace names (a store is for exactly these traces, in this order)."""
+    import hashlib
+
+    names = "\n".join(metadata[schema.TRACE_NAME].astype(str))
+    return hashlib.sha256(names.encode()).hexdigest()[:16]
+
+
+def polarization_of(
+    windows: np.ndarray | StoredWindows,
+    mask: np.ndarray | None,
+    start: int,
+    stop: int,
+) -> PolarizationResult:
+    """Covariance polarization analysis of ``windows[mask][:, :, start:stop]``, chunk by chunk.
+
+    Per-trace results, so chunking changes nothing; stored windows are read a
+    chunk at a time (bounded memory), in-memory windows in one call.
+    """
+    from seislearn.data.window_store import map_chunks, select_windows
+    from seislearn.evaluation.polarization import polarization_analysis
+
+    chosen = windows if mask is None else select_windows(windows, mask)
+    return map_chunks(lambda w: polarization_analysis(w[:, :, start:stop]), chosen)
 
 
 def concatenate(parts: list[AzimuthData]) -> AzimuthData:

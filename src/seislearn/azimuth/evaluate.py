@@ -54,12 +54,10 @@ def predict_arrays(
     Runs on the devices of the trainer options (:mod:`seislearn.training.predict`):
     one process by default, every trace exactly once on many.
     """
-    import torch
-    from torch.utils.data import TensorDataset
-
+    from seislearn.data.window_store import windows_dataset
     from seislearn.training.predict import predict_dataset
 
-    dataset = TensorDataset(torch.as_tensor(np.ascontiguousarray(windows), dtype=torch.float32))
+    dataset = windows_dataset(windows)
     result = predict_dataset(net, azimuth_step, dataset, batch_size=batch_size)
     if not result:  # no windows
         result = {k: np.zeros(0, np.float32) for k in ("back_azimuth_deg", "kappa")}
@@ -107,16 +105,18 @@ def evaluate_arrays(
     :func:`seislearn.evaluation.polarization.fit_station_correction`; when given,
     the station-calibrated baseline is scored and written too.
     """
-    from seislearn.evaluation.polarization import apply_station_correction, polarization_analysis
+    from seislearn.azimuth.data import polarization_of
+    from seislearn.data.window_store import select_windows
+    from seislearn.evaluation.polarization import apply_station_correction
 
     mask = np.ones(len(data.windows), bool) if mask is None else mask
-    windows = data.windows[mask]
+    windows = select_windows(data.windows, mask)
     t0 = time.perf_counter()
     out = predict_arrays(net, windows, kappa_scale=kappa_scale, incidence=incidence)
     model_seconds = time.perf_counter() - t0
     start, stop = baseline_window
     t0 = time.perf_counter()
-    base = polarization_analysis(windows[:, :, start:stop])
+    base = polarization_of(windows, None, start, stop)
     baseline_seconds = time.perf_counter() - t0
     calibrated = (
         None

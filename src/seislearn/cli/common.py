@@ -46,6 +46,15 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
         choices=("raise", "skip"),
         help="a bad trace stops the run (raise, default) or is skipped and listed (skip)",
     )
+    parser.add_argument(
+        "--streaming",
+        choices=("auto", "memory", "stream"),
+        default=None,
+        help="hold the prepared windows in memory or stream them from the archive through "
+        "a feature-cache store (bounded memory); default auto: stream when they would take "
+        "more than data.memory_fraction (0.25) of the available memory (config key "
+        "data.streaming)",
+    )
 
 
 def add_config_options(
@@ -105,14 +114,20 @@ def add_device_options(parser: argparse.ArgumentParser) -> None:
 
 
 def device_context(args: argparse.Namespace) -> contextlib.AbstractContextManager:
-    """The trainer options given on the command line, in force while a command runs."""
+    """The trainer options and ``--streaming`` given on the command line, in force while a
+    command runs."""
     names = ("accelerator", "devices", "num_nodes", "strategy", "precision")
     given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    if not given:
-        return contextlib.nullcontext()
-    from seislearn.training.trainer import device_options
+    stack = contextlib.ExitStack()
+    if given:
+        from seislearn.training.trainer import device_options
 
-    return device_options(**given)
+        stack.enter_context(device_options(**given))
+    if getattr(args, "streaming", None) is not None:  # --streaming wins over data.streaming
+        from seislearn.data.memory import streaming_option
+
+        stack.enter_context(streaming_option(args.streaming))
+    return stack
 
 
 def replica_outputs(args: argparse.Namespace) -> None:

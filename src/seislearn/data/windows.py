@@ -234,6 +234,7 @@ def extract_windows(
     constant_channels: Sequence[int] | None = None,
     components: str | None = None,
     check_pick: bool = True,
+    allow_empty: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Cut preprocessed windows around a phase for every trace of a dataset.
 
@@ -274,6 +275,9 @@ def extract_windows(
     check_pick : bool
         Refuse a pick outside the trace (off where the "pick" column holds a
         window start computed by the caller, which may lie before the trace).
+    allow_empty : bool
+        Return ``windows`` of length 0 instead of raising when no window could be
+        cut (one chunk of a streaming pass whose traces were all skipped).
 
     Returns
     -------
@@ -368,5 +372,7 @@ def extract_windows(
     rows = meta.iloc[keep].reset_index(drop=True).copy()
     rows["window_padded_samples"] = padded
     if not out:
+        if allow_empty:
+            return np.zeros((0, 0, 0), np.float32), rows, skipped
         raise DataError("no window could be cut from the dataset", path=dataset.name)
     return np.stack(out), rows, skipped

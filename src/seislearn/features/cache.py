@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,7 @@ class FeatureCache:
         batches: Iterable[tuple[np.ndarray, ...]],
         names: tuple[str, ...],
         chunk_rows: int = 256,
+        extra: Callable[[], dict[str, Any]] | None = None,
     ) -> CachedArrays:
         """The store of ``key``; built from ``batches`` first when missing or not valid.
 
@@ -89,9 +90,12 @@ class FeatureCache:
             Name of each array of a batch (``("windows", "targets")``).
         chunk_rows : int
             Rows per HDF5 chunk.
+        extra : callable, optional
+            Called once the batches are consumed; its JSON-serialisable dict is
+            kept in the store (``CachedArrays.extra``), e.g. the traces skipped.
         """
         if not self.is_valid(key):
-            self._build(key, batches, names, chunk_rows)
+            self._build(key, batches, names, chunk_rows, extra)
         return CachedArrays(self.path(key), names)
 
     def _build(
@@ -100,6 +104,7 @@ class FeatureCache:
         batches: Iterable[tuple[np.ndarray, ...]],
         names: tuple[str, ...],
         chunk_rows: int,
+        extra: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         import h5py
 
@@ -127,7 +132,10 @@ class FeatureCache:
                         node.resize(n + len(array), axis=0)
                         node[n : n + len(array)] = array
                     n += len(arrays[0])
+                if n == 0:
+                    raise DataError("no features to cache: every batch was empty")
                 f.attrs["n"] = n
+                f.attrs["extra"] = json.dumps(extra() if extra is not None else {}, default=str)
                 f.attrs[_COMPLETE] = True
             os.replace(partial, target)
         finally:
@@ -154,6 +162,7 @@ class CachedArrays:
             if missing:
                 raise DataError(f"feature cache holds no {missing}", path=self.path)
             self.n = int(f.attrs["n"])
+            self.extra: dict[str, Any] = json.loads(f.attrs.get("extra", "{}"))
         self._handle: Any = None
         self._pid = -1
 

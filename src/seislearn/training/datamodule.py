@@ -1,13 +1,17 @@
 """A Lightning DataModule over arrays with a ``split`` column.
 
 Reading and windowing happen before (they are dataset-specific); this module
-holds the arrays, the split and the loaders. The optional scaler is fitted in
+holds the arrays, the split and the loaders. The inputs may be windows kept on
+disk (:class:`seislearn.data.window_store.StoredWindows`, the streamed mode):
+the loaders then read each batch from the store, with the same sampler and so
+the same batches as over an in-memory array. The optional scaler is fitted in
 ``setup`` on the train split only, so nothing of dev or test leaks into it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -22,7 +26,7 @@ class ArrayDataModule(L.LightningDataModule):
 
     Parameters
     ----------
-    inputs : ndarray, shape (n, ...)
+    inputs : ndarray or StoredWindows, shape (n, ...)
     targets : ndarray, shape (n, ...) or None
     split : array of str, shape (n,)
         ``train``, ``dev`` or ``test`` per sample.
@@ -51,15 +55,23 @@ class ArrayDataModule(L.LightningDataModule):
         self.fit_scaler = fit_scaler
         self.seed = seed
         self.transform: Callable[[np.ndarray], np.ndarray] | None = None
-        self._sets: dict[str, TensorDataset] = {}
+        self._sets: dict[str, Any] = {}
 
     def setup(self, stage: str | None = None) -> None:
         if self._sets:
             return
+        from seislearn.data.window_store import is_stored, select_windows, windows_dataset
+
         if self.fit_scaler is not None:
-            self.transform = self.fit_scaler(self.inputs[self.split == "train"])
+            self.transform = self.fit_scaler(select_windows(self.inputs, self.split == "train"))
         for name in schema.SPLITS:
             mask = self.split == name
+            if is_stored(self.inputs):
+                extra = [] if self.targets is None else [self.targets[mask]]
+                self._sets[name] = windows_dataset(
+                    select_windows(self.inputs, mask), *extra, transform=self.transform
+                )
+                continue
             x = self.inputs[mask]
             if self.transform is not None:
                 x = self.transform(x)
