@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 import warnings
@@ -80,7 +81,8 @@ def _duration(seconds: float) -> str:
 def track(
     iterable: Iterable[T], desc: str, total: int | None = None, unit: str = "it"
 ) -> Iterator[T]:
-    """Iterate with progress: a tqdm bar on a terminal, else one line when done.
+    """Iterate with progress: a tqdm bar on a terminal, else one line when done
+    (count, duration, rate).
 
     Parameters
     ----------
@@ -94,23 +96,61 @@ def track(
             total = len(iterable)  # type: ignore[arg-type]
         except TypeError:
             total = None
-    start = time.perf_counter()
-    count = 0
-    if bars_enabled():
-        from tqdm.auto import tqdm
-
-        for item in tqdm(
-            iterable, desc=desc, total=total, unit=unit, leave=False, dynamic_ncols=True
-        ):
-            count += 1
-            yield item
-    else:
+    with Bar(desc, total=total, unit=unit) as bar:
         for item in iterable:
-            count += 1
             yield item
-    if not is_quiet():
-        elapsed = time.perf_counter() - start
-        report(f"{desc}: {count} {unit}{'' if count == 1 else 's'} in {_duration(elapsed)}")
+            bar.update()
+
+
+class Bar:
+    """Progress counted by hand (items done in chunks): a tqdm bar on a terminal, else a line.
+
+    Use as ``with Bar("conversion", total=n, unit="trace") as bar: ... bar.update(k)``.
+    Off a terminal it writes one line when the stage ends, with the count, the
+    duration and the rate; nothing when quiet.
+
+    Parameters
+    ----------
+    desc : str, name of the stage
+    total : int, optional, number of items expected
+    unit : str, what one item is
+    enabled : bool, ``False`` reports nothing (for library calls that did not ask)
+    """
+
+    def __init__(
+        self, desc: str, total: int | None = None, unit: str = "it", enabled: bool = True
+    ) -> None:
+        self.desc, self.total, self.unit, self.enabled = desc, total, unit, enabled
+        self.count = 0
+        self.start = 0.0
+        self._bar: Any = None
+
+    def __enter__(self) -> Bar:
+        self.start = time.perf_counter()
+        if self.enabled and bars_enabled():
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(
+                desc=self.desc, total=self.total, unit=self.unit, leave=False, dynamic_ncols=True
+            )
+        return self
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more items done."""
+        self.count += n
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        if exc_type is None and self.enabled and not is_quiet():
+            elapsed = time.perf_counter() - self.start
+            per_s = self.count / elapsed if elapsed > 0 else 0.0
+            shown = f"{per_s:,.0f}" if per_s >= 10 else f"{per_s:.2g}"
+            rate = f", {shown} {self.unit}s/s" if per_s > 0 else ""
+            plural = "" if self.count == 1 else "s"
+            report(f"{self.desc}: {self.count} {self.unit}{plural} in {_duration(elapsed)}{rate}")
 
 
 class Stage:
@@ -132,6 +172,9 @@ class Stage:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
             report(f"{self.desc}: done in {_duration(time.perf_counter() - self.start)}")
+
+
+_HEADLINE = re.compile(r"^(train|val|dev)_[a-z]+$")
 
 
 def lightning_callbacks(desc: str, unit: str = "epoch") -> list[Any]:
@@ -160,10 +203,11 @@ def lightning_callbacks(desc: str, unit: str = "epoch") -> list[Any]:
 
         def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
             epochs = trainer.current_epoch - self.first_epoch
+            # The headline figures only (train_loss, val_loss, val_acc), not every term.
             metrics = {
                 k: float(v)
                 for k, v in trainer.callback_metrics.items()
-                if getattr(v, "numel", lambda: 1)() == 1
+                if _HEADLINE.match(k) and getattr(v, "numel", lambda: 1)() == 1
             }
             shown = " ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.items()))
             report(

@@ -148,7 +148,7 @@ def test_convert_with_skip_writes_the_good_traces_and_lists_the_bad(shared_data,
 def test_check_with_skip_lists_unreadable_traces(shared_data, tmp_path, capsys):
     root = _with_bad_rows(shared_data, tmp_path)
     assert main(["data", "check", str(root)]) == 1
-    assert main(["data", "check", str(root), "--on-error", "skip"]) == 0
+    assert main(["data", "check", str(root), "--on-error", "skip"]) == 3  # errors found
     assert "unreadable" in capsys.readouterr().out
 
 
@@ -219,3 +219,42 @@ def test_data_check_names_converted_traces_by_their_original_name(shared_data, t
     table = pd.read_csv(out_csv)
     assert table.trace_name_seisbench.str.startswith("bucket").all()
     assert "NC_MTU_2014071807051236_02" in set(table.trace_name)
+
+
+def _events_with_a_nan_trace(tmp_path):
+    import h5py
+
+    from seislearn.cli.data import CHECK_FAILED
+
+    assert main(["data", "synth", "events", "--n", "6", "--out", str(tmp_path / "s")]) == 0
+    with h5py.File(tmp_path / "s" / "waveforms.hdf5", "r+") as f:
+        block = f["data"][next(iter(f["data"]))]
+        block[2, 1, 100:110] = np.nan
+    return tmp_path / "s", CHECK_FAILED
+
+
+def test_data_check_exits_non_zero_when_a_trace_has_an_error_and_zero_when_clean(tmp_path, capsys):
+    clean = tmp_path / "clean"
+    assert main(["data", "synth", "events", "--n", "6", "--out", str(clean)]) == 0
+    assert main(["data", "check", str(clean)]) == 0
+    bad, failed = _events_with_a_nan_trace(tmp_path)
+    capsys.readouterr()
+    assert failed not in (0, 1, 2)  # not success, not "could not run", not argparse's usage
+    assert main(["data", "check", str(bad)]) == failed
+    assert "nan_or_inf" in capsys.readouterr().out
+    assert main(["data", "check", str(bad), "--fail-on", "never"]) == 0
+
+
+def test_data_check_warnings_pass_unless_fail_on_warning(shared_data):
+    from seislearn.cli.data import CHECK_FAILED
+
+    ncedc = str(shared_data / "ncedc_phasenet")  # warnings only (missing components)
+    assert main(["data", "check", ncedc]) == 0
+    assert main(["data", "check", ncedc, "--fail-on", "warning"]) == CHECK_FAILED
+
+
+def test_data_check_help_documents_its_exit_status(capsys):
+    with pytest.raises(SystemExit):
+        main(["data", "check", "--help"])
+    out = capsys.readouterr().out
+    assert "exit status" in out and "3 when" in out

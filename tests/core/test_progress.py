@@ -62,3 +62,76 @@ def test_silenced_libraries_drop_tips_and_device_lines_but_keep_real_warnings(ca
         progress.silence_libraries()
         warnings.warn("seislearn: a real problem", UserWarning, stacklevel=1)
     assert [str(w.message) for w in seen] == ["seislearn: a real problem"]
+
+
+def test_a_bar_counted_by_hand_reports_count_duration_and_rate(capfd) -> None:
+    progress.set_terminal(False)
+    with progress.Bar("writing out", total=10, unit="trace") as bar:
+        bar.update(4)
+        bar.update(6)
+    err = capfd.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("seislearn: writing out: 10 traces in ")
+    assert err[0].endswith("traces/s")
+
+
+def test_a_disabled_bar_and_a_quiet_one_say_nothing(capfd) -> None:
+    progress.set_terminal(True)
+    with progress.Bar("checking", total=3, enabled=False) as bar:
+        bar.update(3)
+    progress.set_quiet(True)
+    with progress.Bar("checking", total=3) as bar:
+        bar.update(3)
+    assert capfd.readouterr().err == ""
+
+
+def _callback_names(trainer) -> list[str]:
+    return [type(c).__name__ for c in trainer.callbacks]
+
+
+def test_a_trainer_built_for_a_stage_reports_it_one_line_off_a_terminal(capfd) -> None:
+    from seislearn.training.trainer import build_trainer
+
+    progress.set_terminal(False)
+    trainer = build_trainer(None, stage="tiny training", max_epochs=1, enable_checkpointing=False)
+    assert "StageLine" in _callback_names(trainer) and not trainer.progress_bar_callback
+    progress.set_terminal(True)
+    terminal = build_trainer(None, stage="tiny training", max_epochs=1, enable_checkpointing=False)
+    assert "TQDMProgressBar" in _callback_names(terminal)
+    progress.set_quiet(True)
+    quiet = build_trainer(None, stage="tiny training", max_epochs=1, enable_checkpointing=False)
+    assert "StageLine" not in _callback_names(quiet) and not quiet.progress_bar_callback
+    progress.set_quiet(None)
+    off = build_trainer(
+        None, stage="x", enable_progress_bar=False, max_epochs=1, enable_checkpointing=False
+    )
+    assert "StageLine" not in _callback_names(off) and not off.progress_bar_callback
+
+
+def test_the_stage_line_of_a_fit_names_its_epochs_and_headline_losses(capfd) -> None:
+    import lightning as L
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from seislearn.training.trainer import build_trainer
+
+    class Tiny(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(2, 1)
+
+        def training_step(self, batch, batch_idx):
+            loss = self.layer(batch[0]).pow(2).mean()
+            self.log("train_loss", loss)
+            self.log("train_term_detail", loss)
+            return loss
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    progress.set_terminal(False)
+    trainer = build_trainer(None, stage="tiny training", max_epochs=3, enable_checkpointing=False)
+    loader = DataLoader(TensorDataset(torch.ones(8, 2)), batch_size=4)
+    trainer.fit(Tiny(), loader)
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("seislearn:")]
+    assert len(lines) == 1 and lines[0].startswith("seislearn: tiny training: 3 epochs in ")
+    assert "train_loss" in lines[0] and "train_term_detail" not in lines[0]

@@ -150,8 +150,8 @@ def _fit_stage(
             latest_epoch_checkpoint(folder),
             timer,
         ],
-        enable_progress_bar=False,
         deterministic=False,
+        stage=f"azimuth {stage.replace('_', '-')} training",
     )
     fit(
         trainer,

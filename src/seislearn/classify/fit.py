@@ -160,6 +160,7 @@ def fit_model(
         max_epochs=cfg.training.epochs,
         enable_checkpointing=True,
         enable_progress_bar=progress,
+        stage="classify training",
         callbacks=[
             EarlyStopping(monitor="val_loss", patience=cfg.training.patience),
             best,

@@ -21,8 +21,9 @@ examples:
   seislearn azimuth train --data synth --out az_two --set training.mode=two_stage   # VAE, then head
   seislearn azimuth train --data synth --out az_orig --preset original
   seislearn azimuth train --data synth --out az_run --resume          # continue from checkpoints
-  seislearn azimuth evaluate --model az_run --data other_synth --out az_eval
-  seislearn azimuth predict --model az_run --data mseed_folder --picks picks.csv --out az_pred
+  seislearn data synth events --n 500 --out synth_test --seed 2   # events the model has not seen
+  seislearn azimuth evaluate --model az_run --data synth_test --out az_eval
+  seislearn azimuth predict --model az_run --data YOUR_MSEED_FOLDER --picks YOUR_PICKS.csv --out az_pred
   seislearn azimuth pick --data ../shared/data/seisbench_dummy --out picked \\
       --weights ../shared/data/weights/phasenetlight_ethz
   # a trace the picker left without a P pick stops a run unless --on-error skip:

@@ -19,16 +19,18 @@ if TYPE_CHECKING:
 EPILOG = """\
 examples:
   # two-class source populations from P-fixed Spectra64 spectrograms, split by event
-  seislearn classify train --data events/ --target source_type --out runs/p64
+  seislearn data synth events --n 300 --out synth300 --seed 1
+  seislearn classify train --data synth300 --target source_type --out runs/p64
   # the four variants of the P/S x Spectra64/Spectra32 design, compared in one report
-  seislearn classify train --data events/ --target source_type --variants P64,P32,S64,S32 --out runs/v
+  seislearn classify train --data synth300 --target source_type --variants P64,P32,S64,S32 --out runs/v
   # magnitude regression; data without picks: windows from the trace start
-  seislearn classify train --data seisbench_dummy/ --target source_magnitude --split existing \\
+  seislearn classify train --data ../shared/data/seisbench_dummy --target source_magnitude --split existing \\
       --set anchor=trace_start --out runs/mag
-  # spectrogram PNG folders (one subfolder per class)
-  seislearn classify train --data images/ --target label --out runs/img
-  seislearn classify evaluate --model runs/p64 --data other_events/
-  seislearn classify predict --model runs/p64 --data new_events/ --out predictions.csv
+  # your own spectrogram PNG folders (one subfolder per class)
+  seislearn classify train --data YOUR_PNG_FOLDER --target label --out runs/png
+  seislearn classify evaluate --model runs/p64 --data synth300 --split test
+  seislearn data synth events --n 200 --out new_events --seed 2   # events the model has not seen
+  seislearn classify predict --model runs/p64 --data new_events --out predictions.csv
 
 Config keys (--set KEY=VALUE): target, task (auto|classification|regression), variant
 (P64|P32|S64|S32|PW|SW), anchor (pick|trace_start), target_rate, freqmin, freqmax,
@@ -76,7 +78,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "label = labels as given; coordinates = coordinates only",
     )
     t.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    t.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    t.add_argument(
+        "--progress",
+        action="store_true",
+        help="kept for old scripts: progress is always shown (a bar with the time left on a "
+        "terminal, one line per stage otherwise); 'seislearn --quiet' turns it off",
+    )
     add_device_options(t)
     t.set_defaults(func=_train)
 
@@ -84,7 +91,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score a trained run on labelled data",
         formatter_class=formatter(),
-        epilog="example:\n  seislearn classify evaluate --model runs/p64 --data events/ --split test\n",
+        epilog="example (runs/p64 and synth300 as made in 'seislearn classify --help'):\n"
+        "  seislearn classify evaluate --model runs/p64 --data synth300 --split test\n",
     )
     e.add_argument("--model", required=True, metavar="RUN", help="a classify train run")
     add_data_options(e)
@@ -98,7 +106,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "predict",
         help="predict classes or values for new data",
         formatter_class=formatter(),
-        epilog="example:\n  seislearn classify predict --model runs/p64 --data new/ --out pred.csv\n",
+        epilog="example (runs/p64 and new_events as made in 'seislearn classify --help'):\n"
+        "  seislearn classify predict --model runs/p64 --data new_events --out pred.csv\n",
     )
     r.add_argument("--model", required=True, metavar="RUN", help="a classify train run")
     add_data_options(r)
@@ -134,6 +143,7 @@ def _config(args: argparse.Namespace) -> ClassifyConfig:
 
 def _train(args: argparse.Namespace) -> int:
     from seislearn.classify.api import train, train_variants
+    from seislearn.progress import is_quiet
 
     cfg = _config(args)
     common = {
@@ -141,7 +151,7 @@ def _train(args: argparse.Namespace) -> int:
         "on_error": args.on_error,
         "overwrite": args.overwrite,
         "resume": args.resume,
-        "progress": args.progress,
+        "progress": not is_quiet(),
     }
     if args.variants:
         table = train_variants(args.data, cfg, args.variants.split(","), args.out, **common)

@@ -19,11 +19,13 @@ from seislearn.cli.common import (
 EPILOG = """\
 examples:
   seislearn cluster train --data ../shared/data/ncedc_phasenet --n-clusters 2 --out runs/nc
-  seislearn cluster train --data events/ --n-clusters 3 --out runs/syn \\
+  seislearn data synth events --n 300 --out synth300 --seed 1
+  seislearn cluster train --data synth300 --n-clusters 3 --out runs/syn \\
       --label-column source_type --set features.components=ZNE --set training.recon_weight=0.1
-  seislearn cluster train --data events/ --n-clusters 4 --out runs/syn --config cluster.yaml
-  seislearn cluster train ... --resume            # continue from RUN/checkpoints
-  seislearn cluster predict --model runs/syn --data new_events/ --out runs/syn_new
+  seislearn cluster train --data synth300 --n-clusters 4 --out runs/syn4 --config YOUR_CLUSTER.yaml
+  seislearn cluster train --data synth300 --n-clusters 3 --out runs/syn --resume   # from checkpoints
+  seislearn data synth events --n 200 --out new_events --seed 2   # events the model has not seen
+  seislearn cluster predict --model runs/syn --data new_events --out runs/syn_new
 
 A config file (YAML) has the sections features (window, filter, STFT, scaling),
 model (channels, latent_dim, nu) and training (pretraining, DEC), plus k_range,
@@ -74,7 +76,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="assign new traces to the clusters of a trained run",
         description="Compute spectrograms with the run's feature settings and assign each "
         "trace to its most probable cluster.",
-        epilog="example:\n  seislearn cluster predict --model runs/syn --data new/ --out runs/syn_new",
+        epilog="example (runs/syn and new_events as made in 'seislearn cluster --help'):\n"
+        "  seislearn cluster predict --model runs/syn --data new_events --out runs/syn_new",
         formatter_class=formatter(),
     )
     r.add_argument("--model", required=True, metavar="RUN", help="a run of 'cluster train'")

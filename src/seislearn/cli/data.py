@@ -11,16 +11,31 @@ if TYPE_CHECKING:
     from seislearn.data.dataset import WaveformDataset
     from seislearn.data.synthetic import SyntheticConfig
 
+#: Exit status of ``data check`` when it finds a problem at or above ``--fail-on``.
+CHECK_FAILED = 3
+
 EPILOG = """\
 examples:
   seislearn data info ../shared/data/seisbench_dummy
   seislearn data check ../shared/data/ncedc_phasenet
-  seislearn data check stead_folder --on-error skip --out problems.csv
+  seislearn data check YOUR_STEAD_FOLDER --on-error skip --out problems.csv   # your archive
   seislearn data check ../shared/data/ncedc_phasenet --all     # every row, not the first 10
   seislearn data convert ../shared/data/ncedc_phasenet ncedc_sb   # to SeisBench format
-  seislearn data convert mseed_folder --format obspy events_sb --on-error skip
+  seislearn data convert YOUR_MSEED_FOLDER events_sb --format obspy --on-error skip
   seislearn data synth events --n 1000 --out synth --seed 1
   seislearn data synth images --n 400 --out patches --seed 1
+"""
+
+
+CHECK_EPILOG = f"""\
+exit status: 0 when no problem at or above --fail-on was found (warnings alone pass by
+default), {CHECK_FAILED} when one was (the report says which), 1 when the check could not run
+(a path or format it cannot read).
+
+examples:
+  seislearn data check ../shared/data/ncedc_phasenet     # warnings only: exit status 0
+  seislearn data check ../shared/data/ncedc_phasenet --all --out problems.csv
+  seislearn data check YOUR_STEAD_FOLDER --on-error skip --fail-on warning
 """
 
 
@@ -185,6 +200,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="report bad traces: dead or flat channels, NaN, channel count, sampling rate, "
         "duplicate names, MiniSEED overlaps, clipping, picks outside, back-azimuth vs coordinates",
+        description="Read every trace and report its problems, each with the trace's name, "
+        "the check and its severity (error or warning).",
+        epilog=CHECK_EPILOG,
+        formatter_class=formatter(),
     )
     check.add_argument("path", help="dataset folder or file")
     check.add_argument("--format", default="auto", help="dataset format (default: detected)")
@@ -208,6 +227,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="raise",
         choices=("raise", "skip"),
         help="an unreadable trace stops the check (raise, default) or is listed (skip)",
+    )
+    check.add_argument(
+        "--fail-on",
+        default="error",
+        choices=("error", "warning", "never"),
+        help="exit with status 3 when a problem of this severity or worse is found: error "
+        "(default), warning (any problem) or never",
     )
     check.set_defaults(func=_check)
 
@@ -272,7 +298,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not args.overwrite:
         raise DataError("the file exists; pass --overwrite to replace it", path=args.out)
     dataset = _read(args.path, args.format, args.on_error)
-    problems = check_dataset(dataset, on_error=args.on_error)
+    problems = check_dataset(dataset, on_error=args.on_error, progress=True)
     unreadable = [
         {
             "position": None,
@@ -301,7 +327,8 @@ def _check(args: argparse.Namespace) -> int:
         with atomic_path(args.out) as tmp:
             problems.to_csv(tmp, index=False)
         print(f"wrote {len(problems)} rows to {args.out}")
-    return 0
+    failing = {"error": {"error"}, "warning": {"error", "warning"}, "never": set()}[args.fail_on]
+    return CHECK_FAILED if problems["severity"].isin(failing).any() else 0
 
 
 def _read(path: str, fmt: str, on_error: str) -> WaveformDataset:
@@ -330,7 +357,9 @@ def _convert(args: argparse.Namespace) -> int:
     dataset = _read(args.src, args.format, args.on_error)
     # float32 output is at most the size of the source (float64 halves it, compression aside).
     check_free_space(args.dst, _size_of(args.src))
-    skipped = write_seisbench(dataset, args.dst, overwrite=args.overwrite, on_error=args.on_error)
+    skipped = write_seisbench(
+        dataset, args.dst, overwrite=args.overwrite, on_error=args.on_error, progress=True
+    )
     print(f"wrote {len(dataset) - len(skipped)} traces to {args.dst} (SeisBench format)")
     for message in [*getattr(dataset, "skipped", []), *skipped]:
         print(f"skipped: {message}")

@@ -8,9 +8,10 @@ from seislearn.cli.common import add_data_options, add_device_options, formatter
 
 EPILOG = """\
 examples:
-  seislearn explain --model runs/p64 --data events/ --n 300
-  seislearn explain --model runs/p64 --data events/ --split test --explainer partition --n 50
-  seislearn explain --model runs/p64 --data events/ --explainer deep --out runs/p64-deep
+  # runs/p64 and synth300 as made in 'seislearn classify --help'
+  seislearn explain --model runs/p64 --data synth300 --n 300
+  seislearn explain --model runs/p64 --data synth300 --split test --explainer partition --n 50
+  seislearn explain --model runs/p64 --data synth300 --explainer deep --out runs/p64-deep
 
 Explainers: gradient (SHAP GradientExplainer, default), deep (SHAP DeepExplainer),
 partition (SHAP Partition explainer with an image masker; masked pixels = train mean),

@@ -10,8 +10,9 @@ EPILOG = """\
 examples:
   seislearn data synth images --n 2000 --out patches --seed 1
   seislearn images fit patches --out runs/img                      # self-supervised encoder
-  seislearn images fit patches --out runs/img50 --extractor resnet50 --weights resnet50.pth
-  seislearn images fit flat_folder --out runs/flat --set k_max=8   # no labels: k by silhouette
+  seislearn images fit patches --out runs/img50 --extractor resnet50 --weights YOUR_RESNET50.pth
+  seislearn images fit YOUR_FLAT_FOLDER --out runs/flat --set k_max=8   # no labels: k by silhouette
+  seislearn data synth images --n 200 --out new_patches --seed 2   # patches not seen
   seislearn images predict --model runs/img new_patches            # -> runs/img/predict_new_patches
 
 A folder with one subfolder per class is labelled (metrics are computed); a flat

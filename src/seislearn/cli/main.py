@@ -94,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
             "NPZ, MiniSEED/SAC), embed, cluster, classify and explain them, and explore "
             "the deep-learning seismology literature."
         ),
-        epilog="Run 'seislearn COMMAND --help' for the options of one command.",
+        epilog="Run 'seislearn COMMAND --help' for the options of one command. In its "
+        "examples, names starting with YOUR_ (YOUR_MSEED_FOLDER, YOUR_PICKS.csv) stand for "
+        "your own files; every other input is one of the small data sets in ../shared/data "
+        "(next to the repository) or is made by an example before it (or by the README tour).",
     )
     parser.add_argument("--version", action="version", version=f"seislearn {__version__}")
     parser.add_argument(
@@ -125,10 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if args.quiet_all:
-        from seislearn.progress import set_quiet
+    from seislearn.progress import set_quiet
 
-        set_quiet(True)
+    # Each call decides for itself (main() may run several commands in one process).
+    set_quiet(True if args.quiet_all else None)
     if args.command in TRAINING_COMMANDS and args.verbose < 2:
         _quiet_lightning()
     if small_sizes() and getattr(args, "func", None):

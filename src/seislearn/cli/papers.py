@@ -23,8 +23,8 @@ examples:
   seislearn papers stats --crosstab task network_type --format csv
   seislearn papers export --to papers.jsonl
   seislearn papers site --out explorer/              # one offline HTML page
-  seislearn papers add entry.json --to my_papers.csv
-  seislearn papers diff old.csv new.csv
+  seislearn papers add YOUR_ENTRY.json --to YOUR_PAPERS.csv
+  seislearn papers diff YOUR_OLD.csv YOUR_NEW.csv
 
 Without --csv the CSV is read from the cache ($SEISLEARN_CACHE/papers or
 ~/.cache/seislearn/papers) and downloaded there (sha256-checked) if missing.
@@ -67,7 +67,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "spelling variants (vocabulary.json), and report impossible years, duplicate "
         "titles, tasks under two parents, unknown labels. Rows are 1-based data rows "
         "(the header is not counted).",
-        epilog="examples:\n  seislearn papers validate --csv paper_inventory_deep.csv\n"
+        epilog="examples:\n"
+        "  seislearn papers validate --csv ../shared/data/dl_seismology/paper_inventory_deep.csv\n"
         "  seislearn papers validate --all --out problems.csv\n"
         "  seislearn papers validate --kind duplicate_title --kind impossible_year\n\n"
         "exit status: 1 when a problem at or above --fail-on is found, else 0.",
@@ -200,7 +201,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="validate a new entry (JSON) and append it to your own copy of the CSV",
         description="The entry follows the published JSON structure. Errors are listed per "
         "field. The cache is never written to: pass your own CSV with --to.",
-        epilog="example:\n  seislearn papers add entry.json --to my_papers.csv",
+        epilog="example:\n  seislearn papers add YOUR_ENTRY.json --to YOUR_PAPERS.csv",
         formatter_class=formatter(),
     )
     a.add_argument("entry", help="JSON file with one entry (or a list of entries)")
@@ -211,7 +212,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "diff",
         help="papers added, removed and changed between two versions",
         description="Papers are matched by title (ignoring case and punctuation).",
-        epilog="example:\n  seislearn papers diff old.csv new.csv --format json",
+        epilog="example:\n  seislearn papers diff YOUR_OLD.csv YOUR_NEW.csv --format json",
         formatter_class=formatter(),
     )
     df.add_argument("old", help="older CSV or JSON/JSONL export")

@@ -338,7 +338,9 @@ def _pick_problems(meta: pd.DataFrame, position: int, npts: int) -> list[dict]:
     return rows
 
 
-def _waveform_rows(dataset: WaveformDataset, on_error: str, batch_size: int = 256) -> list[dict]:
+def _waveform_rows(
+    dataset: WaveformDataset, on_error: str, batch_size: int = 256, progress: bool = False
+) -> list[dict]:
     """Read every trace (in batches) and check it; unreadable traces per ``on_error``."""
     meta = dataset.metadata
     has_available = schema.AVAILABLE_COMPONENTS in meta.columns
@@ -357,22 +359,27 @@ def _waveform_rows(dataset: WaveformDataset, on_error: str, batch_size: int = 25
             raise exc
         rows.append(_row(position, exc.check or "unreadable", "error", str(exc)))
 
-    for start in range(0, len(dataset), batch_size):
-        stop = min(start + batch_size, len(dataset))
-        try:
-            waves, _ = next(dataset.select(np.arange(start, stop)).iter_batches(stop - start))
-        except DataError:
-            # One bad trace spoils the batch read: read this batch trace by trace.
-            for position in range(start, stop):
-                try:
-                    wave = dataset.get_waveform(position)
-                except DataError as exc:
-                    failed(position, exc)
-                    continue
-                one(position, wave)
-            continue
-        for k, wave in enumerate(waves):
-            one(start + k, wave)
+    from seislearn.progress import Bar
+
+    with Bar("checking waveforms", total=len(dataset), unit="trace", enabled=progress) as bar:
+        for start in range(0, len(dataset), batch_size):
+            stop = min(start + batch_size, len(dataset))
+            try:
+                waves, _ = next(dataset.select(np.arange(start, stop)).iter_batches(stop - start))
+            except DataError:
+                # One bad trace spoils the batch read: read this batch trace by trace.
+                for position in range(start, stop):
+                    try:
+                        wave = dataset.get_waveform(position)
+                    except DataError as exc:
+                        failed(position, exc)
+                        continue
+                    one(position, wave)
+                bar.update(stop - start)
+                continue
+            for k, wave in enumerate(waves):
+                one(start + k, wave)
+            bar.update(stop - start)
     return rows
 
 
@@ -388,6 +395,7 @@ def check_dataset(
     on_error: Literal["raise", "skip"] = "raise",
     waveforms: bool = True,
     baz_tolerance_deg: float = BAZ_TOLERANCE_DEG,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Check every trace of a dataset; one row per problem found.
 
@@ -403,6 +411,9 @@ def check_dataset(
         Also read and check the waveforms (False: metadata checks only).
     baz_tolerance_deg : float, degrees
         Back-azimuth disagreement above which a label is reported.
+    progress : bool
+        Show the progress of the waveform reads (:class:`seislearn.progress.Bar`:
+        a bar with rate and time left on a terminal, one line otherwise).
 
     Returns
     -------
@@ -417,7 +428,7 @@ def check_dataset(
     meta = dataset.metadata
     rows: list[dict] = []
     if waveforms:
-        rows += _waveform_rows(dataset, on_error)
+        rows += _waveform_rows(dataset, on_error, progress=progress)
     rows += _rate_problems(meta, _rate_sources(dataset))
     rows += _duplicate_problems(meta)
     rows += _overlap_problems(meta)

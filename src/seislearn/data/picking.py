@@ -140,7 +140,9 @@ def pick_dataset(
     rows, skipped = [], []
     meta = dataset.metadata
     shown = message_names(meta)  # the user's names in messages; the table keeps trace_name
-    for i in range(len(dataset)):
+    from seislearn.progress import track
+
+    for i in track(range(len(dataset)), "picking", unit="trace"):
         name = str(meta[schema.TRACE_NAME].iloc[i])
         try:
             wave = dataset.get_waveform(i)

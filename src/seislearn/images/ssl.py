@@ -167,6 +167,7 @@ def train_ssl_encoder(
         enable_checkpointing=True,
         callbacks=callbacks,
         enable_progress_bar=progress,
+        stage="self-supervised training",
         deterministic=False,
         log_every_n_steps=1,
     )

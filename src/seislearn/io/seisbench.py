@@ -37,6 +37,7 @@ from seislearn.io.hdf5_files import (
 )
 from seislearn.io.limits import check_trace_size
 from seislearn.io.tables import read_csv_table
+from seislearn.progress import Bar
 
 _INDEX_PART = re.compile(r"^\s*(-?\d+)?\s*(:\s*(-?\d+)?\s*(:\s*(-?\d+)?)?)?\s*$")
 
@@ -595,6 +596,7 @@ def write_seisbench(
     overwrite: bool = False,
     bucket_size: int = 1024,
     on_error: str = "raise",
+    progress: bool = False,
 ) -> list[str]:
     """Write a dataset in SeisBench format (trace blocks of equal-length traces).
 
@@ -613,6 +615,9 @@ def write_seisbench(
         Traces per HDF5 dataset.
     on_error : {"raise", "skip"}
         What to do with a trace that cannot be read.
+    progress : bool
+        Show the progress of the conversion (:class:`seislearn.progress.Bar`: a bar
+        with rate and time left on a terminal, one line otherwise).
 
     Returns
     -------
@@ -631,7 +636,8 @@ def write_seisbench(
     buckets: dict[tuple, list[tuple[int, np.ndarray]]] = {}
     bucket_names: dict[tuple, int] = {}
     flushes: collections.Counter[int] = collections.Counter()  # blocks written per bucket
-    with atomic_path(wave_path) as tmp_wave, h5py.File(tmp_wave, "w") as f:
+    bar = Bar(f"writing {root.name}", total=len(dataset), unit="trace", enabled=progress)
+    with atomic_path(wave_path) as tmp_wave, h5py.File(tmp_wave, "w") as f, bar:
         fmt = f.create_group("data_format")
         fmt.create_dataset("component_order", data=dataset.component_order)
         fmt.create_dataset("dimension_order", data="CW")
@@ -649,6 +655,7 @@ def write_seisbench(
 
         metadata = dataset.metadata
         for i in range(len(dataset)):
+            bar.update()
             row = metadata.iloc[i].to_dict()
             try:
                 wave = dataset.get_waveform(i)

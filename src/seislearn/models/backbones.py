@@ -195,13 +195,15 @@ def extract_features(
     images : ndarray, float32 (n, H, W) in [0, 1]
     batch_size : int
     normalize : (mean, std) per channel, or None
-    progress : bool, show a tqdm bar
+    progress : bool, show progress (:class:`seislearn.progress.Bar`: a bar with rate and
+        time left on a terminal, one line when done otherwise)
     description : str, label of the bar
     channels : int, input channels the model expects (grayscale is repeated)
     """
     import numpy as np
     import torch
-    from tqdm.auto import tqdm
+
+    from seislearn.progress import Bar
 
     n = len(images)
     model = model.to(memory_format=torch.channels_last)
@@ -210,16 +212,16 @@ def extract_features(
         mean = torch.tensor(normalize[0]).view(1, -1, 1, 1)
         std = torch.tensor(normalize[1]).view(1, -1, 1, 1)
     chunks: list[np.ndarray] = []
-    with torch.inference_mode():
-        for start in tqdm(
-            range(0, n, batch_size), desc=description, disable=not progress, unit="batch"
-        ):
+    bar = Bar(description, total=n, unit="image", enabled=progress)
+    with torch.inference_mode(), bar:
+        for start in range(0, n, batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(images[start : start + batch_size]))
             x = batch[:, None].expand(-1, channels, -1, -1)
             if mean is not None:
                 x = (x - mean) / std
             x = x.contiguous(memory_format=torch.channels_last)
             chunks.append(model(x).flatten(1).float().numpy())
+            bar.update(len(batch))
     if not chunks:
         return np.zeros((0, 0), dtype=np.float32)
     return np.concatenate(chunks).astype(np.float32)

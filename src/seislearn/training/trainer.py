@@ -139,21 +139,49 @@ def trainer_kwargs(configured: TrainerConfig | None = None) -> dict[str, Any]:
     }
 
 
-def build_trainer(configured: TrainerConfig | None = None, **kwargs: Any) -> Any:
+def build_trainer(
+    configured: TrainerConfig | None = None, stage: str | None = None, **kwargs: Any
+) -> Any:
     """A ``lightning.Trainer`` with the device options and the workflow's own ``kwargs``.
 
     seislearn writes its own metrics and run files, so no Lightning logger and no
     model summary are made unless ``kwargs`` asks for them.
 
-    A device, strategy or precision Lightning cannot use here (no GPU, an unknown
-    strategy name, 16-bit on CPU) is a :class:`ConfigError` naming the option,
-    not a Lightning traceback.
+    Parameters
+    ----------
+    configured : TrainerConfig, optional
+        The workflow config's ``trainer`` section; the command line overrides it.
+    stage : str, optional
+        Name of the training stage (``"azimuth training"``): the Trainer then shows
+        progress the one seislearn way (:func:`seislearn.progress.lightning_callbacks`):
+        Lightning's bar with rate and time left on a terminal, one line when the
+        stage ends otherwise, nothing when quiet. ``enable_progress_bar=False`` in
+        ``kwargs`` turns it off for this Trainer. Without ``stage`` the Trainer
+        shows what ``kwargs`` asks for.
+    **kwargs
+        Passed to ``lightning.Trainer``.
+
+    Raises
+    ------
+    ConfigError
+        A device, strategy or precision Lightning cannot use here (no GPU, an
+        unknown strategy name, 16-bit on CPU), naming the option, not a
+        Lightning traceback.
     """
     import lightning as L
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     device_kwargs = trainer_kwargs(configured)
     kwargs = {"logger": False, "enable_model_summary": False, **kwargs}
+    if stage is not None:
+        from seislearn import progress
+
+        show = bool(kwargs.pop("enable_progress_bar", True)) and not progress.is_quiet()
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        if show:
+            callbacks += progress.lightning_callbacks(stage)
+        kwargs["callbacks"] = callbacks
+        kwargs["enable_progress_bar"] = show and progress.on_terminal()
     try:
         return L.Trainer(**device_kwargs, **kwargs)
     except (MisconfigurationException, ValueError) as exc:
