@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,12 +56,25 @@ if TYPE_CHECKING:
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-#: 20 Hz data resampled to 100 Hz: everything stays below the data's 10 Hz Nyquist.
-REAL_OVERRIDES = [
-    "window.freqmax_hz=8.0",
-    "model.covariance_bands_hz=[[1.0, 8.0], [1.0, 3.0], [2.0, 5.0], [4.0, 8.0]]",
-]
 N_LABELLED = 20
+#: Orientations averaged by the test-time rotation columns (model.test_time_rotations).
+TTA_ROTATIONS = 8
+
+
+def labelled_by_event(meta, n: int, seed: int) -> np.ndarray:
+    """Indices of ``n`` traces drawn whole event by whole event (events in a seeded order)."""
+    from seislearn.data.splits import _event_ids
+
+    events = _event_ids(meta)
+    order = np.random.default_rng(seed).permutation(np.unique(events))
+    chosen: list[int] = []
+    for event in order:
+        idx = np.flatnonzero(events == event)
+        if len(chosen) + len(idx) <= n:
+            chosen.extend(idx.tolist())
+        if len(chosen) == n:
+            break
+    return np.asarray(chosen)
 
 
 def synth_config(options: str) -> SyntheticConfig:
@@ -105,10 +119,23 @@ def main() -> None:
     parser.add_argument("--n-events", type=int, default=3000)
     parser.add_argument(
         "--synth",
-        default="--sampling-rate 20 --noise-from {data}",
+        default="--noise-from {data}",
         help="options of `seislearn data synth events` ({data}: the real data set's path)",
     )
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument(
+        "--back-azimuth-from",
+        choices=["auto", "label", "coordinates"],
+        default="auto",
+        help="truth policy of the real traces (labels.back_azimuth_from; auto: coordinates "
+        "where they exist, a label contradicting them never scored)",
+    )
+    parser.add_argument(
+        "--tta",
+        type=int,
+        default=TTA_ROTATIONS,
+        help="orientations of the test-time rotation columns (model.test_time_rotations)",
+    )
     parser.add_argument("--finetune-set", dest="finetune_overrides", action="append", default=[])
     parser.add_argument("--no-finetune", action="store_true")
     parser.add_argument(
@@ -140,7 +167,7 @@ def main() -> None:
 
     import torch
 
-    from seislearn.azimuth.api import _load_run, train
+    from seislearn.azimuth.api import _load_run, fit_bands_to_data, train
     from seislearn.azimuth.config import load_azimuth_config
     from seislearn.azimuth.data import AzimuthData, prepare
     from seislearn.azimuth.evaluate import predict_arrays
@@ -155,7 +182,18 @@ def main() -> None:
     from seislearn.io import read_dataset
 
     torch.set_num_threads(1)
-    overrides = [*REAL_OVERRIDES, *args.overrides]
+    overrides = [f"labels.back_azimuth_from={args.back_azimuth_from}", *args.overrides]
+    # The bands the defaults choose from the real data's rate (as `azimuth train` on it).
+    raw_real = read_dataset(args.data)
+    config = fit_bands_to_data(load_azimuth_config(overrides=overrides), raw_real, args.data)
+    bands = {
+        "window.freqmax_hz": config.window.freqmax_hz,
+        "model.covariance_bands_hz": [list(b) for b in config.model.covariance_bands_hz],
+    }
+    overrides += [
+        f"window.freqmax_hz={bands['window.freqmax_hz']}",
+        f"model.covariance_bands_hz={bands['model.covariance_bands_hz']}",
+    ]
     config = load_azimuth_config(overrides=overrides)
     w = config.window
 
@@ -168,11 +206,13 @@ def main() -> None:
             w.freqmin_hz,
             w.freqmax_hz,
             on_error="skip",
+            labels=config.labels,
         )
 
     t0 = time.perf_counter()
-    picked, no_pick = add_picks(read_dataset(args.data), load_picker(args.weights))
+    picked, no_pick = add_picks(raw_real, load_picker(args.weights))
     real = windows(picked)
+    truth = real.truth.summary() if real.truth is not None else None
     print(f"real: {len(real.windows)} P windows ({time.perf_counter() - t0:.0f} s); {no_pick}")
     true, snr = real.back_azimuth_deg, real.snr_db
     split = real.metadata[schema.SPLIT].astype(str).to_numpy()
@@ -195,6 +235,12 @@ def main() -> None:
         synth_metrics = json.loads((run / "metrics.json").read_text())
         out = predict_arrays(net, real.windows, kappa_scale=extra.get("kappa_scale", 1.0))
         model = out["back_azimuth_deg"]
+        trained_rotations = net.test_time_rotations
+        net.test_time_rotations = 1
+        model_1 = predict_arrays(net, real.windows)["back_azimuth_deg"]
+        net.test_time_rotations = args.tta
+        model_tta = predict_arrays(net, real.windows)["back_azimuth_deg"]
+        net.test_time_rotations = trained_rotations
         base = polarization_analysis(real.windows[:, :, start:stop]).back_azimuth_deg
         calibrated = cv_correction(base, true, real.metadata, seed)
         model_calibrated = cv_correction(model, true, real.metadata, seed)
@@ -208,7 +254,12 @@ def main() -> None:
                 "baseline_mae_deg": synth_metrics["baseline"]["overall"]["mae_deg"],
                 "epochs": synth_metrics["training"]["end_to_end"]["epochs"],
             },
+            "test_time_rotations_of_run": trained_rotations,
             "model": subset_metrics(model, true, snr, split, angle_metrics),
+            "model_no_rotations": subset_metrics(model_1, true, snr, split, angle_metrics),
+            f"model_{args.tta}_rotations": subset_metrics(
+                model_tta, true, snr, split, angle_metrics
+            ),
             "polarization": subset_metrics(base, true, snr, split, angle_metrics),
             "polarization_station_calibrated_cv": subset_metrics(
                 calibrated, true, snr, split, angle_metrics
@@ -218,8 +269,8 @@ def main() -> None:
             ),
         }
         if not args.no_finetune:
-            rng = np.random.default_rng(seed)
-            labelled = rng.choice(len(true), size=N_LABELLED, replace=False)
+            # 20 traces drawn by whole events with the seed; none of them is ever scored.
+            labelled = labelled_by_event(real.metadata, N_LABELLED, seed)
             fold_split = np.full(len(true), "test", dtype=object)
             fold_split[labelled[:16]] = "train"
             fold_split[labelled[16:]] = "dev"
@@ -321,6 +372,11 @@ def main() -> None:
                 ft = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
                 key = "model_finetuned" if variant == "head" else "model_finetuned_mixed"
                 result["finetuned"][key] = subset_metrics(ft, s_true, s_snr, s_split, angle_metrics)
+                ft_net.test_time_rotations = 1 if ft_net.test_time_rotations > 1 else args.tta
+                other = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
+                result["finetuned"][f"{key}_rotations_{ft_net.test_time_rotations}"] = (
+                    subset_metrics(other, s_true, s_snr, s_split, angle_metrics)
+                )
         per_seed.append(result)
         line = (
             f"seed {seed}: model {result['model']['all']['overall']['mae_deg']:.1f} "
@@ -328,7 +384,9 @@ def main() -> None:
             f"polarization {result['polarization']['all']['overall']['mae_deg']:.1f} "
             f"(tune {result['polarization']['tune']['mae_deg']:.1f}), "
             f"calibrated {result['polarization_station_calibrated_cv']['all']['overall']['mae_deg']:.1f}, "
-            f"model+cal {result['model_station_calibrated_cv']['all']['overall']['mae_deg']:.1f}"
+            f"model+cal {result['model_station_calibrated_cv']['all']['overall']['mae_deg']:.1f}, "
+            f"rotations 1: {result['model_no_rotations']['all']['overall']['mae_deg']:.1f}, "
+            f"{args.tta}: {result[f'model_{args.tta}_rotations']['all']['overall']['mae_deg']:.1f}"
         )
         if "finetuned" in result:
             f = result["finetuned"]
@@ -351,6 +409,9 @@ def main() -> None:
         "n_synthetic_events": args.n_events,
         "synth_options": synth_options,
         "overrides": overrides,
+        "bands_chosen_from_data_rate": bands,
+        "truth": truth,
+        "command": "python benchmarks/azimuth_sim2real.py " + shlex.join(sys.argv[1:]),
         "snr": "estimated from windows",
         "calibration": "5-fold cross-validation by event (kfold_by_event, the seed): each "
         "trace corrected by the fit on the other folds",

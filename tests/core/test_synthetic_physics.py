@@ -264,3 +264,22 @@ def test_noise_bank_reads_no_labels():
     b = NoiseBank.from_dataset(WaveformDataset(with_labels, ds.loader))
     for x, y in zip(a.segments, b.segments, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 20.0), (40.0, 40.0)])
+def test_noise_from_sets_the_synthetic_rate_to_the_recordings_unless_given(
+    tmp_path, given, expected
+):
+    """`data synth events --noise-from DATA` makes events at DATA's rate (a given rate wins)."""
+    import argparse
+
+    from seislearn.cli.data import add_synth_event_options, synthetic_config_from_args
+    from seislearn.io.seisbench import write_seisbench
+
+    write_seisbench(_noise_dataset(n=2, sr=20.0), tmp_path / "station")
+    parser = argparse.ArgumentParser()
+    add_synth_event_options(parser)
+    argv = ["--noise-from", str(tmp_path / "station")]
+    if given is not None:
+        argv += ["--sampling-rate", str(given)]
+    assert synthetic_config_from_args(parser.parse_args(argv)).sampling_rate == expected

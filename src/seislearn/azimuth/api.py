@@ -112,6 +112,7 @@ def net_arguments(
             if (polarity := round(m.polarity_window_s * sampling_rate)) > 0
             else None
         ),
+        "test_time_rotations": m.test_time_rotations,
     }
 
 
@@ -329,11 +330,34 @@ def load_data(
     ``picks`` (CSV or QuakeML) and ``inventory`` (StationXML) go with MiniSEED/SAC
     files (format ``obspy``), see :func:`seislearn.io.obspy_files.read_obspy_files`;
     files that cannot be read are skipped and listed with ``on_error="skip"``.
+    Bands the user did not set are chosen below the Nyquist frequency of the
+    slowest trace (:func:`seislearn.azimuth.bands.fit_bands_to_rate`).
     """
+    dataset = read_input(path, format, on_error, picks, inventory)
+    config = fit_bands_to_data(config, dataset, path)
+    return prepare_input(dataset, config, path, on_error, require_labels)
+
+
+def fit_bands_to_data(
+    config: AzimuthConfig, dataset: Any, path: str | os.PathLike
+) -> AzimuthConfig:
+    """``config`` with the bands the user did not set chosen from ``dataset``'s sampling rates."""
+    from seislearn.azimuth.bands import fit_bands_to_rate, lowest_rate_hz
+
+    return fit_bands_to_rate(config, lowest_rate_hz(dataset.metadata), str(path))
+
+
+def read_input(
+    path: str | os.PathLike,
+    format: str = "auto",
+    on_error: str = "raise",
+    picks: str | os.PathLike | None = None,
+    inventory: str | os.PathLike | None = None,
+) -> Any:
+    """The dataset at ``path`` (waveforms read lazily where the format allows)."""
     from seislearn.errors import DataError
     from seislearn.io import detect_format, read_dataset
 
-    w = config.window
     fmt = detect_format(path) if format == "auto" else format
     reader_args: dict[str, Any] = {}
     if fmt == "obspy":
@@ -354,6 +378,19 @@ def load_data(
                 "(CSV with trace_id, phase, time; or QuakeML)",
                 path=path,
             )
+    return dataset
+
+
+def prepare_input(
+    dataset: Any,
+    config: AzimuthConfig,
+    path: str | os.PathLike,
+    on_error: str = "raise",
+    require_labels: bool = True,
+) -> AzimuthData:
+    """P windows of ``dataset`` (read from ``path``) with the config's window settings,
+    in memory or streamed (see :func:`load_data`)."""
+    w = config.window
     arguments = (w.before_s, w.after_s, w.target_rate_hz, w.freqmin_hz, w.freqmax_hz)
     options = {
         "on_error": on_error,
@@ -444,10 +481,15 @@ def train(
         config = inherit_settings(config, init_from)
         check_init_from(init_from, config)
     run = RunDir(out, overwrite=overwrite, resume=resume)
+    dataset = None
+    if data is None:
+        dataset = read_input(data_path, format, on_error, picks, inventory)
+        # Bands the user did not set, chosen from the data's rate (recorded in config.yaml).
+        config = fit_bands_to_data(config, dataset, data_path)
     run.begin(config, data=data_path, arguments={"seed": seed})
     with run.timed("prepare"):
         if data is None:
-            data = load_data(data_path, config, format, on_error, True, picks, inventory)
+            data = prepare_input(dataset, config, data_path, on_error, True)
     baseline_window = choose_baseline_window(data, config)
     init_state = None
     if init_from is not None:

@@ -80,6 +80,15 @@ class ModelConfig(StrictModel):
         "ambiguity from the embedding",
     )
 
+    test_time_rotations: int = Field(
+        8,
+        ge=1,
+        le=72,
+        description="predictions averaged over this many orientations of the horizontals, "
+        "each turned back (1: as recorded); costs that many forward passes per trace. On "
+        "real data it removed the bias of synthetic-only models (docs/azimuth.md)",
+    )
+
 
 class LossConfig(StrictModel):
     """Loss weights and definitions."""

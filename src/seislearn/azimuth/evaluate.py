@@ -75,7 +75,7 @@ def azimuth_step(net: Any, batch: tuple) -> dict[str, Any]:
 
     from seislearn.azimuth.losses import unit_to_angle_deg
 
-    out = net(batch[0])
+    out = net.predict(batch[0]) if hasattr(net, "predict") else net(batch[0])
     baz = unit_to_angle_deg(out["back_azimuth"].float())
     if "incidence" in out:
         inc = torch.remainder(unit_to_angle_deg(out["incidence"].float()) + 180.0, 360.0) - 180.0

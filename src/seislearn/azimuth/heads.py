@@ -180,6 +180,12 @@ class AzimuthNet(nn.Module):
         the workflow starts it with the polarization window, just before P). A
         source of opposite polarity then gives the same input, so the embedding
         need not learn that ``x`` and ``-x`` arrive from the same direction.
+    test_time_rotations : int
+        :meth:`predict` rotates the horizontals by this many angles evenly spread
+        over the circle, predicts each and averages the back-azimuths rotated back
+        (1: the window as recorded only). Back-azimuth turns with the sensor's
+        horizontals, so what the net gets wrong at one orientation and not at
+        another averages out.
     """
 
     def __init__(
@@ -190,9 +196,12 @@ class AzimuthNet(nn.Module):
         covariance_filters: int = 0,
         multiband: dict | None = None,
         polarity_window: tuple[int, int] | list[int] | None = None,
+        test_time_rotations: int = 1,
     ) -> None:
         super().__init__()
         from seislearn.azimuth.vae import ConvVAE
+
+        self.test_time_rotations = max(1, int(test_time_rotations))
 
         self.polarity_window = None if polarity_window is None else tuple(polarity_window)
         self.vae = ConvVAE(**vae_args)
@@ -242,3 +251,44 @@ class AzimuthNet(nn.Module):
         out = self.head(self.head_input(mean, x))
         out["embedding"] = mean
         return out
+
+    def predict(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """:meth:`forward`, averaged over :attr:`test_time_rotations` orientations.
+
+        For each angle ``theta`` the horizontals become ``N' = N cos + E sin`` and
+        ``E' = -N sin + E cos`` (a sensor turned clockwise by ``theta``), whose
+        back-azimuth is the true one minus ``theta``; the predictions, turned back
+        by ``theta``, are averaged as unit vectors (the mean direction), the
+        concentrations and incidences averaged too. The embedding is the one of
+        the window as recorded.
+        """
+        out = self(x)
+        n = self.test_time_rotations
+        if n <= 1:
+            return out
+        baz_sum = torch.zeros_like(out["back_azimuth"])
+        inc_sum = torch.zeros_like(out["incidence"]) if "incidence" in out else None
+        kappa_sum = torch.zeros_like(out["kappa"])
+        for k in range(n):
+            theta = 2.0 * np.pi * k / n
+            c, s = float(np.cos(theta)), float(np.sin(theta))
+            if k == 0:
+                o = out
+            else:
+                turned = x.clone()
+                turned[:, 1] = c * x[:, 1] + s * x[:, 2]
+                turned[:, 2] = -s * x[:, 1] + c * x[:, 2]
+                o = self(turned)
+            u = o["back_azimuth"] / o["back_azimuth"].norm(dim=-1, keepdim=True).clamp_min(1e-6)
+            # Turn back by +theta: (cos(phi' + theta), sin(phi' + theta)).
+            baz_sum += torch.stack([u[:, 0] * c - u[:, 1] * s, u[:, 1] * c + u[:, 0] * s], -1)
+            kappa_sum += o["kappa"]
+            if inc_sum is not None:
+                v = o["incidence"]
+                inc_sum += v / v.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+        result = dict(out)
+        result["back_azimuth"] = baz_sum / n
+        result["kappa"] = kappa_sum / n
+        if inc_sum is not None:
+            result["incidence"] = inc_sum / n
+        return result

@@ -60,7 +60,10 @@ def add_synth_event_options(parser: argparse.ArgumentParser) -> None:
         "varied P coda and noise, a random station per event)",
     )
     parser.add_argument(
-        "--sampling-rate", type=float, default=None, help="Hz (default 100); match your data"
+        "--sampling-rate",
+        type=float,
+        default=None,
+        help="Hz (default: the rate of --noise-from's recordings, else 100); match your data",
     )
     parser.add_argument("--snr-db", nargs=2, type=float, default=None, metavar=("MIN", "MAX"))
     parser.add_argument(
@@ -173,8 +176,12 @@ def synthetic_config_from_args(args: argparse.Namespace) -> SyntheticConfig:
     if args.noise_from:
         from seislearn.data.noise import NoiseBank
 
-        changes["noise_bank"] = NoiseBank.from_dataset(_read(args.noise_from, "auto", "skip"))
+        bank = NoiseBank.from_dataset(_read(args.noise_from, "auto", "skip"))
+        changes["noise_bank"] = bank
         changes["noise_bank_fraction"] = args.noise_from_fraction
+        if args.sampling_rate is None:
+            # Synthetic events at the rate of the recordings they are to stand for.
+            changes["sampling_rate"] = bank.sampling_rate
     preset = SyntheticConfig.broad if args.physics == "broad" else SyntheticConfig.ideal
     return preset(**changes)
 
