@@ -4,7 +4,8 @@ Both read the same files in the same process: the SeisBench-format dummy in
 ../shared/data (100 traces) and a larger synthetic file written here with
 ``write_seisbench`` (default 20,000 traces of shape (3, 1200) float32).
 Every configuration is run once to warm the OS page cache, then timed
-``--repeat`` times; the best time is kept (the machine is shared).
+``--repeat`` rounds, all configurations in turn within a round (so a change
+in the load of the shared machine falls on all alike); the best time is kept.
 
 Also measured in the same run, as the physical limits: every HDF5 dataset of
 the file read whole with one h5py call each (the contiguous read of the same
@@ -47,14 +48,24 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 
 
-def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
-    fn()  # warm the page cache and the file handles
-    best, count = np.inf, 0
+def _best_interleaved(
+    configurations: dict[str, Callable[[], int]], repeat: int
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Best seconds of each configuration over ``repeat`` rounds, run in turn within each round.
+
+    Every configuration runs once first (page cache, file handles, workers);
+    then each round runs all of them one after the other, so a change in the
+    load of the shared machine falls on all of them alike.
+    """
+    counts = {label: fn() for label, fn in configurations.items()}
+    best = dict.fromkeys(configurations, np.inf)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        count = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, count
+        for label, fn in configurations.items():
+            t0 = time.perf_counter()
+            count = fn()
+            best[label] = min(best[label], time.perf_counter() - t0)
+            assert count == counts[label], (label, count, counts[label])
+    return best, counts
 
 
 def _synthetic(path: Path, n: int, samples: int) -> None:
@@ -122,21 +133,22 @@ def measure(path: Path, repeat: int, batch_size: int, single: int) -> dict[str, 
         return n
 
     out: dict[str, float] = {}
-    for label, fn in (
-        ("seislearn_get_waveform", ours_single),
-        ("seislearn_iter_batches", ours_batches),
-        ("seislearn_streamed_loader_0_workers", streamed(0)),
-        ("seislearn_streamed_loader_0_workers_shuffled", streamed(0, shuffle=True)),
-        ("seislearn_streamed_loader_2_workers", streamed(2)),
-        ("seisbench_get_waveforms_single", theirs_single),
-        ("seisbench_get_waveforms_batch", theirs_batches),
-        ("h5py_contiguous_read_same_bytes", contiguous_h5py),
-        ("memcpy_same_bytes", memcpy),
-    ):
-        seconds, count = _best(fn, repeat)
-        expected = few if label.endswith("_single") or label == "seislearn_get_waveform" else n
-        assert count == expected, (label, count, expected)
-        out[label] = round(expected / seconds, 1)
+    configurations = {
+        "seislearn_get_waveform": ours_single,
+        "seislearn_iter_batches": ours_batches,
+        "seislearn_streamed_loader_0_workers": streamed(0),
+        "seislearn_streamed_loader_0_workers_shuffled": streamed(0, shuffle=True),
+        "seislearn_streamed_loader_2_workers": streamed(2),
+        "seisbench_get_waveforms_single": theirs_single,
+        "seisbench_get_waveforms_batch": theirs_batches,
+        "h5py_contiguous_read_same_bytes": contiguous_h5py,
+        "memcpy_same_bytes": memcpy,
+    }
+    best, counts = _best_interleaved(configurations, repeat)
+    for label, seconds in best.items():
+        count = few if label.endswith("_single") or label == "seislearn_get_waveform" else n
+        assert counts[label] == count, (label, counts[label], count)  # every trace read
+        out[label] = round(count / seconds, 1)
         print(f"  {label:<46}{out[label]:>12,.0f} traces/s", flush=True)
     ceiling = out["h5py_contiguous_read_same_bytes"]
     for label in (
@@ -172,7 +184,7 @@ def main() -> None:
         "--single", type=int, default=2000, help="traces timed for the per-trace readers"
     )
     parser.add_argument("--samples", type=int, default=1200, help="samples per channel")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--out", default=str(HERE / "results" / "data_read_throughput.json"))
     args = parser.parse_args()

@@ -11,7 +11,8 @@ Small composable callables, each usable on its own:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
@@ -26,6 +27,7 @@ from seislearn.data.identity import message_names
 from seislearn.errors import DataError
 
 PadPolicy = Literal["zeros", "edge", "raise"]
+_CHUNK = 256  # traces read and preprocessed together
 PHASE_COLUMNS = {"P": schema.P_ARRIVAL, "S": schema.S_ARRIVAL}
 
 
@@ -89,9 +91,28 @@ def cosine_taper(npts: int, fraction: float = 0.05) -> np.ndarray:
     return tukey(npts, alpha=min(1.0, 2 * fraction)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=64)
+def _butter_sos(
+    corners: int, fmin: float | None, fmax: float | None, sr: float
+) -> np.ndarray | None:
+    """Second-order sections of the Butterworth band (designed once per rate and band)."""
+    from scipy import signal
+
+    if fmin and fmax:
+        return signal.butter(corners, [fmin, fmax], btype="bandpass", fs=sr, output="sos")
+    if fmin:
+        return signal.butter(corners, fmin, btype="highpass", fs=sr, output="sos")
+    if fmax:
+        return signal.butter(corners, fmax, btype="lowpass", fs=sr, output="sos")
+    return None
+
+
 @dataclass
 class Preprocess:
     """Detrend, taper, bandpass, resample and normalize a ``(C, N)`` waveform.
+
+    A stack ``(B, C, N)`` of waveforms at the same rate is processed in one call,
+    each trace as if alone (one filter design, one pass over the stack).
 
     Parameters
     ----------
@@ -145,21 +166,15 @@ class Preprocess:
         if self.target_rate and self.target_rate < sr:
             # Lowpass below the new Nyquist before decimating.
             fmax = min(fmax or np.inf, 0.45 * self.target_rate)
-        if fmin and fmax:
-            sos = signal.butter(self.corners, [fmin, fmax], btype="bandpass", fs=sr, output="sos")
-        elif fmin:
-            sos = signal.butter(self.corners, fmin, btype="highpass", fs=sr, output="sos")
-        elif fmax:
-            sos = signal.butter(self.corners, fmax, btype="lowpass", fs=sr, output="sos")
-        else:
-            sos = None
+        sos = _butter_sos(self.corners, fmin, fmax, sr)
         if sos is not None:
             x = signal.sosfiltfilt(sos, x, axis=-1)
         if self.target_rate and self.target_rate != sr:
             ratio = Fraction(self.target_rate / sr).limit_denominator(1000)
             x = signal.resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
         if self.normalize:
-            axis = -1 if self.normalize_per_channel else None
+            # one scale per trace (C, N) or per channel; a stack (B, C, N) is scaled trace by trace
+            axis = -1 if self.normalize_per_channel else (None if x.ndim <= 2 else (-2, -1))
             scale = (
                 np.abs(x).max(axis=axis, keepdims=True)
                 if self.normalize == "peak"
@@ -219,6 +234,32 @@ def _recorded(meta: pd.DataFrame, i: int) -> str | None:
         return None
     value = meta[schema.AVAILABLE_COMPONENTS].iloc[i]
     return value if isinstance(value, str) and value else None
+
+
+def iter_waveforms(
+    dataset: WaveformDataset, batch_size: int = 256
+) -> Iterator[tuple[np.ndarray | None, DataError | None]]:
+    """``(waveform, None)`` or ``(None, error)`` for every trace of ``dataset``, in order.
+
+    Reads ``batch_size`` traces at a time through :meth:`WaveformDataset.iter_batches`
+    (one HDF5 call per run of consecutive rows where the loader can); a batch
+    holding a trace that cannot be read is read again trace by trace, so each
+    bad trace gets its own :class:`DataError` and the others their waveforms.
+    """
+    for start in range(0, len(dataset), batch_size):
+        stop = min(start + batch_size, len(dataset))
+        try:
+            waves = next(dataset.select(np.arange(start, stop)).iter_batches(stop - start))[0]
+        except DataError:
+            waves = None
+        for i in range(start, stop):
+            if waves is not None:
+                yield waves[i - start], None
+                continue
+            try:
+                yield dataset.get_waveform(i), None
+            except DataError as exc:
+                yield None, exc
 
 
 def extract_windows(
@@ -299,76 +340,110 @@ def extract_windows(
     skipped: list[str] = []
     expected: int | None = None
     names = message_names(meta)  # the user's names in every error and skip message
-    for i in range(len(dataset)):
-        name = str(names[i])
-        try:
-            sr = dataset.sampling_rate(i)
-            pick = float(meta[column].iloc[i])
-            if not np.isfinite(pick):
-                raise DataError(f"no {phase} pick", trace=name)
-            wave = dataset.get_waveform(i)
-            faults = trace_faults(
-                wave,
-                dataset.component_order,
-                pick if check_pick else None,
-                phase,
-                used=components,
-                recorded=_recorded(meta, i),
-            )
-            if faults:
-                raise DataError("; ".join(f.detail for f in faults), path=dataset.name, trace=name)
-            if not np.all(np.isfinite(wave)):
-                raise DataError("waveform holds NaN or inf", path=dataset.name, trace=name)
-            margin = round(preprocess_margin_s * sr)
-            before_n, after_n = round(before_s * sr), round(after_s * sr)
-            # Padding that reaches into the window itself (beyond the filter margin).
-            inner_pad = max(0, before_n - round(pick)) + max(
-                0, round(pick) + after_n - wave.shape[-1]
-            )
-            if inner_pad and pad == "raise":
-                raise DataError(
-                    f"window around {phase} runs past the trace by {inner_pad} samples",
-                    path=dataset.name,
-                    trace=name,
-                )
-            seg, _ = cut_window(wave, pick, before_n + margin, after_n + margin, pad_mode(pad))
-            if max_constant_s is not None:
-                raw, _ = cut_window(seg, margin + before_n, before_n, after_n)
-                _screen_constant(
-                    raw,
-                    sr,
-                    max_constant_s,
-                    constant_channels,
-                    dataset.name,
-                    name,
+    picks = pd.to_numeric(meta[column], errors="coerce").to_numpy(dtype=float)
+    rates = (
+        pd.to_numeric(meta[schema.SAMPLING_RATE], errors="coerce").to_numpy(dtype=float)
+        if schema.SAMPLING_RATE in meta.columns
+        else np.full(len(meta), np.nan)
+    )
+    rate_ok = np.isfinite(rates) & (rates > 0)
+    waveforms = iter_waveforms(dataset, _CHUNK)
+
+    def failed(exc: DataError, name: str) -> str:
+        if exc.trace is None:
+            exc = DataError(exc.reason, path=dataset.name, trace=name)
+        if on_error != "skip":
+            raise exc from None
+        return str(exc)
+
+    for chunk_start in range(0, len(dataset), _CHUNK):
+        # 1. per trace: read, checks, cut the segment (window + filter margins)
+        messages: list[tuple[int, str]] = []
+        segments: dict[tuple[float, tuple[int, ...]], list[tuple[int, np.ndarray, int]]] = {}
+        for i in range(chunk_start, min(chunk_start + _CHUNK, len(dataset))):
+            name = str(names[i])
+            wave, read_error = next(waveforms)
+            try:
+                # the rate from the table read once; a bad one is named by sampling_rate()
+                sr = float(rates[i]) if rate_ok[i] else dataset.sampling_rate(i)
+                pick = float(picks[i])
+                if not np.isfinite(pick):
+                    raise DataError(f"no {phase} pick", trace=name)
+                if read_error is not None:
+                    raise read_error
+                assert wave is not None
+                faults = trace_faults(
+                    wave,
                     dataset.component_order,
+                    pick if check_pick else None,
+                    phase,
+                    used=components,
+                    recorded=_recorded(meta, i),
                 )
+                if faults:
+                    raise DataError(
+                        "; ".join(f.detail for f in faults), path=dataset.name, trace=name
+                    )
+                if not np.all(np.isfinite(wave)):
+                    raise DataError("waveform holds NaN or inf", path=dataset.name, trace=name)
+                margin = round(preprocess_margin_s * sr)
+                before_n, after_n = round(before_s * sr), round(after_s * sr)
+                # Padding that reaches into the window itself (beyond the filter margin).
+                inner_pad = max(0, before_n - round(pick)) + max(
+                    0, round(pick) + after_n - wave.shape[-1]
+                )
+                if inner_pad and pad == "raise":
+                    raise DataError(
+                        f"window around {phase} runs past the trace by {inner_pad} samples",
+                        path=dataset.name,
+                        trace=name,
+                    )
+                seg, _ = cut_window(wave, pick, before_n + margin, after_n + margin, pad_mode(pad))
+                if max_constant_s is not None:
+                    raw, _ = cut_window(seg, margin + before_n, before_n, after_n)
+                    _screen_constant(
+                        raw,
+                        sr,
+                        max_constant_s,
+                        constant_channels,
+                        dataset.name,
+                        name,
+                        dataset.component_order,
+                    )
+            except DataError as exc:
+                messages.append((i, failed(exc, name)))
+                continue
+            segments.setdefault((sr, seg.shape), []).append((i, seg, inner_pad))
+        # 2. per group of equal rate and shape: one preprocessing call on the stacked segments
+        windows: list[tuple[int, np.ndarray, int]] = []
+        for (sr, _), members in segments.items():
+            stacked = np.stack([seg for _, seg, _ in members])
             out_sr = sr
             if preprocess is not None:
                 pp = Preprocess(**{**preprocess.__dict__, "sampling_rate": sr})
-                seg = pp(seg)
+                stacked = pp(stacked)
                 out_sr = pp.output_rate
             out_margin = round(preprocess_margin_s * out_sr)
             before = round(before_s * out_sr)
-            window, _ = cut_window(seg, out_margin + before, before, round(after_s * out_sr))
+            for (i, _, inner_pad), seg in zip(members, stacked, strict=True):
+                window, _ = cut_window(seg, out_margin + before, before, round(after_s * out_sr))
+                windows.append((i, window, inner_pad))
+        # 3. in trace order: every window as long as the first one
+        for i, window, inner_pad in sorted(windows, key=lambda item: item[0]):
             if expected is None:
                 expected = window.shape[-1]
             if window.shape[-1] != expected:
-                raise DataError(
+                exc = DataError(
                     f"window has {window.shape[-1]} samples, others {expected}: mixed sampling rates?",
                     path=dataset.name,
-                    trace=name,
+                    trace=str(names[i]),
                 )
-        except DataError as exc:
-            if exc.trace is None:
-                exc = DataError(exc.reason, path=dataset.name, trace=name)
-            if on_error == "skip":
-                skipped.append(str(exc))
+                messages.append((i, failed(exc, str(names[i]))))
                 continue
-            raise exc from None
-        out.append(window)
-        keep.append(i)
-        padded.append(inner_pad)
+            out.append(window)
+            keep.append(i)
+            padded.append(inner_pad)
+        skipped += [message for _, message in sorted(messages, key=lambda item: item[0])]
     rows = meta.iloc[keep].reset_index(drop=True).copy()
     rows["window_padded_samples"] = padded
     if not out:

@@ -142,8 +142,8 @@ def read_data_format(path: str | os.PathLike) -> dict[str, object]:
 class TraceBlocks:
     """Where trace blocks lie in a SeisBench file: bucket group and row of each trace.
 
-    Parsed once from the trace names (``bucket$row,rest``), with vectorised
-    string operations, so a batch read needs no per-trace parsing or lookups.
+    Parsed once from the trace names (``bucket$row,rest``), so a batch read
+    needs no per-trace parsing or lookups.
 
     Attributes
     ----------
@@ -167,34 +167,27 @@ class TraceBlocks:
     @classmethod
     def parse(cls, names: np.ndarray | pd.Series, chunks: np.ndarray | None = None) -> TraceBlocks:
         """Parse trace names (and the ``trace_chunk`` of each trace, if chunked)."""
-        names = pd.Series(np.asarray(names, dtype=object)).astype(str)
-        chunk = (
-            pd.Series(np.asarray(chunks, dtype=object)).astype(str)
+        names = [str(name) for name in np.asarray(names, dtype=object)]
+        chunk_list = (
+            [str(c) for c in np.asarray(chunks, dtype=object)]
             if chunks is not None
-            else pd.Series("", index=names.index)
+            else [""] * len(names)
         )
-        parts = names.str.partition("$")
-        bucket, locator = parts[0], parts[2]
-        first = locator.str.partition(",")
-        number = pd.to_numeric(first[0], errors="coerce")
-        block = (
-            (parts[1] == "$")
-            & (bucket != "")
-            & number.notna()
-            & (number >= 0)
-            & (number.fillna(0.5) % 1 == 0)
-        ).to_numpy()
-        keys = pd.MultiIndex.from_arrays(
-            [chunk.to_numpy()[block], bucket.to_numpy()[block], first[2].to_numpy()[block]]
-        )
-        codes, uniques = keys.factorize()
         group = np.full(len(names), -1, dtype=np.int64)
-        group[block] = codes
-        row = np.where(block, number.fillna(-1).to_numpy(), -1).astype(np.int64)
+        row = np.full(len(names), -1, dtype=np.int64)
+        codes: dict[tuple[str, str, str], int] = {}
+        for k, (name, chunk) in enumerate(zip(names, chunk_list, strict=True)):
+            bucket, dollar, locator = name.partition("$")
+            first, _, rest = locator.partition(",")
+            first = first.strip()
+            if not dollar or not bucket or not first.isdigit():
+                continue  # plain trace or a malformed name: read (and reported) one by one
+            group[k] = codes.setdefault((chunk, bucket, rest), len(codes))
+            row[k] = int(first)
         chunk_of, bucket_of, rest_of = [], [], []
-        for c, b, rest in uniques:
-            chunk_of.append(str(c))
-            bucket_of.append(str(b))
+        for c, b, rest in codes:
+            chunk_of.append(c)
+            bucket_of.append(b)
             try:
                 rest_of.append(parse_trace_name(f"{b}$0,{rest}" if rest else f"{b}$0")[1][1:])
             except DataError:
