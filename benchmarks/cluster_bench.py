@@ -11,6 +11,8 @@ import logging
 import os
 import platform
 import resource
+import shlex
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -109,6 +111,7 @@ def save(name: str, result: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         **result,
+        "command": "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
         "conditions": {
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),

@@ -30,11 +30,22 @@ class TrainingConfig(StrictModel):
 
     init: Literal["kmeans", "gmm"] = "kmeans"
     n_init: int = Field(20, ge=1)
-    batch_size: int = Field(64, ge=1)
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="None = chosen from the number of training spectrograms "
+        "(seislearn.cluster.dec.auto_batch_size)",
+    )
     pretrain_epochs: int = Field(200, ge=1)
     pretrain_lr: float = Field(1e-3, gt=0)
     pretrain_noise: float = Field(0.0, ge=0)
-    patience: int = Field(10, ge=1)
+    patience: int = Field(15, ge=1, description="epochs without progress before pretraining stops")
+    min_improvement: float = Field(
+        0.005,
+        ge=0,
+        lt=1,
+        description="relative decrease of the dev MSE that counts as progress in pretraining",
+    )
     n_pretrain: int = Field(
         1,
         ge=1,
@@ -94,6 +105,7 @@ def make_estimator(
         pretrain_noise=t.pretrain_noise,
         n_pretrain=t.n_pretrain,
         patience=t.patience,
+        min_improvement=t.min_improvement,
         dec_max_epochs=t.dec_max_epochs,
         dec_lr=t.dec_lr,
         update_interval=t.update_interval,

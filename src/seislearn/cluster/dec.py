@@ -86,6 +86,69 @@ def as_image_batch(X: Any) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def is_streamed(X: Any) -> bool:
+    """Whether ``X`` is a map-style ``torch`` dataset (read item by item) rather than an array."""
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or isinstance(X, list | tuple):
+        return False
+    return hasattr(X, "__getitem__") and hasattr(X, "__len__") and _is_torch_dataset(X)
+
+
+def _is_torch_dataset(X: Any) -> bool:
+    import torch
+
+    return isinstance(X, torch.utils.data.Dataset)
+
+
+class StreamedSamples:
+    """A map-style dataset of samples ``(C, H, W)`` float32, checked item by item.
+
+    Wraps the user's dataset: an item may be a tensor, an array, or a tuple whose
+    first element is one; ``(H, W)`` items get one channel. Every item must have
+    the shape of the first and hold finite numbers (an error names the item).
+
+    Parameters
+    ----------
+    dataset : map-style dataset
+    indices : int array, optional, the items used (in this order); all by default
+    with_index : bool, items are ``(sample, position)`` (for DEC's target lookup)
+    """
+
+    def __init__(self, dataset: Any, indices: Any = None, with_index: bool = False) -> None:
+        self.dataset = dataset
+        self.indices = None if indices is None else np.asarray(indices, dtype=np.int64)
+        self.with_index = with_index
+        self.shape = tuple(self._read(0 if self.indices is None else int(self.indices[0])).shape)
+
+    def __len__(self) -> int:
+        return len(self.dataset) if self.indices is None else len(self.indices)
+
+    def _read(self, item: int) -> Any:
+        import torch
+
+        value = self.dataset[item]
+        if isinstance(value, list | tuple):
+            value = value[0]
+        x = torch.as_tensor(np.asarray(value, dtype=np.float32))
+        if x.dim() == 2:
+            x = x[None]
+        if x.dim() != 3:
+            raise ValueError(
+                f"item {item} of the dataset has shape {tuple(x.shape)}; expected (C, H, W)"
+            )
+        if hasattr(self, "shape") and tuple(x.shape) != self.shape:
+            raise ValueError(
+                f"item {item} of the dataset has shape {tuple(x.shape)}, item 0 {self.shape}"
+            )
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"item {item} of the dataset holds NaN or inf values")
+        return x
+
+    def __getitem__(self, i: int) -> Any:
+        item = int(i) if self.indices is None else int(self.indices[i])
+        x = self._read(item)
+        return (x, i) if self.with_index else (x,)
+
+
 #: Most stride-2 layers :func:`auto_channels` chooses.
 MAX_LAYERS = 6
 #: Channels of the last (deepest) layer chosen by :func:`auto_channels`.
@@ -121,6 +184,26 @@ def auto_channels(input_shape: Sequence[int]) -> tuple[int, ...]:
     side = max(height, width, 2)
     layers = min(MAX_LAYERS, max(1, math.ceil(math.log2(side))))
     return tuple(max(MIN_CHANNELS, TOP_CHANNELS >> (layers - 1 - i)) for i in range(layers))
+
+
+#: Batch sizes :func:`auto_batch_size` chooses from.
+BATCH_RANGE = (16, 64)
+
+
+def auto_batch_size(n: int) -> int:
+    """Batch size from the number of training samples: the largest power of two
+    up to ``n / 6`` (about six optimizer steps per epoch or more), within :data:`BATCH_RANGE`.
+
+    Examples
+    --------
+    >>> auto_batch_size(1617)   # digits, 90 % of 1,797
+    64
+    >>> auto_batch_size(200)    # NCEDC windows of four folds, dev held out
+    32
+    """
+    lo, hi = BATCH_RANGE
+    target = max(1, int(n) // 6)
+    return int(min(hi, max(lo, 1 << (target.bit_length() - 1))))
 
 
 def resolve_seed(random_state: Any) -> int:
@@ -194,11 +277,22 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     nu : float, degrees of freedom of the Student-t kernel
     init : {"kmeans", "gmm"}, how the centres are initialized on the embeddings
     n_init : int, restarts of KMeans / the Gaussian mixture
-    batch_size : int
+    batch_size : int or None
+        Samples per batch; ``None`` (the default) chooses it from the number of
+        samples ``n`` (:func:`auto_batch_size`: the largest power of two up to
+        ``n / 6``, between 16 and 64), so a small data set still gets several
+        optimizer steps per epoch.
     pretrain_epochs : int, maximum epochs of MSE pretraining
     pretrain_lr : float, Adam learning rate of pretraining
     pretrain_noise : float, std of Gaussian input noise in pretraining (denoising AE; 0 = none)
-    patience : int, early-stopping patience (epochs) on the validation MSE
+    patience : int
+        Early stopping of pretraining (Lightning's ``EarlyStopping``): it stops
+        after ``patience`` epochs in which the validation MSE did not fall below
+        its best by at least ``min_improvement`` (relative).
+    min_improvement : float
+        Smallest relative decrease of the validation MSE that counts as progress
+        (0.005 = 0.5 %); 0 counts any decrease, so a loss that creeps down
+        never stops pretraining before ``pretrain_epochs``.
     n_pretrain : int
         Autoencoders pretrained (different seeds; 1 = one, as in DEC). With more,
         each one's initial partition (KMeans / GMM on its embedding) is compared
@@ -239,11 +333,12 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         nu: float = 1.0,
         init: Literal["kmeans", "gmm"] = "kmeans",
         n_init: int = 20,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         pretrain_epochs: int = 200,
         pretrain_lr: float = 1e-3,
         pretrain_noise: float = 0.0,
-        patience: int = 10,
+        patience: int = 15,
+        min_improvement: float = 0.005,
         n_pretrain: int = 1,
         validation_fraction: float = 0.1,
         dec_max_epochs: int = 100,
@@ -268,6 +363,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.pretrain_lr = pretrain_lr
         self.pretrain_noise = pretrain_noise
         self.patience = patience
+        self.min_improvement = min_improvement
         self.n_pretrain = n_pretrain
         self.validation_fraction = validation_fraction
         self.dec_max_epochs = dec_max_epochs
@@ -327,6 +423,8 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Reject parameters that cannot work, naming the parameter."""
         for name in ("n_clusters", "latent_dim", "batch_size", "pretrain_epochs", "n_init"):
             value = getattr(self, name)
+            if name == "batch_size" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
         if self.channels is not None and (
@@ -335,6 +433,8 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"channels must be None or positive integers; got {self.channels!r}")
         if self.update_interval is not None and int(self.update_interval) < 1:
             raise ValueError(f"update_interval must be None or >= 1; got {self.update_interval!r}")
+        if not 0 <= float(self.min_improvement) < 1:
+            raise ValueError(f"min_improvement must be in [0, 1); got {self.min_improvement!r}")
         if not 0 <= float(self.validation_fraction) < 1:
             raise ValueError(
                 f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}"
@@ -382,8 +482,15 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         from seislearn.cluster.module import DECModule
         from seislearn.training.checkpoints import fit
 
-        data = as_image_batch(X)
-        n = len(data)
+        streamed = is_streamed(X)
+        if streamed:
+            # Read item by item through DataLoaders: X never has to fit in memory.
+            source: Any = StreamedSamples(X)
+            n, sample_shape = len(source), source.shape
+        else:
+            data = as_image_batch(X)
+            source = torch.from_numpy(data)
+            n, sample_shape = len(data), tuple(data.shape[1:])
         if n < self.n_clusters:
             raise ValueError(f"{n} samples cannot form {self.n_clusters} clusters")
         seed = self.seed_
@@ -398,22 +505,24 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             dev = np.asarray(dev_mask, dtype=bool)
             if dev.shape != (n,):
                 raise ValueError(f"dev_mask has shape {dev.shape}, expected ({n},)")
-        self.n_features_in_ = int(np.prod(data.shape[1:]))
-        self.input_shape_ = tuple(int(s) for s in data.shape[1:])
+        self.batch_size_ = (
+            auto_batch_size(int((~dev).sum())) if self.batch_size is None else int(self.batch_size)
+        )
+        self.n_features_in_ = int(np.prod(sample_shape))
+        self.input_shape_ = tuple(int(s) for s in sample_shape)
         self.channels_ = (
-            auto_channels(data.shape[2:])
+            auto_channels(sample_shape[1:])
             if self.channels is None
             else tuple(int(c) for c in self.channels)
         )
         if int(self.n_pretrain) < 1:
             raise ValueError(f"n_pretrain must be >= 1; got {self.n_pretrain}")
-        tensor = torch.from_numpy(data)
         candidates = []
         for r in range(int(self.n_pretrain)):
             # Run 0 uses the estimator's seed (n_pretrain = 1 is plain DEC); the others
             # seeds far from it, so that seeds s and s + 1 share no autoencoder.
             run_seed = seed if r == 0 else seed + 100_003 * r
-            candidates.append(self._pretrain(data, tensor, dev, run_seed, r))
+            candidates.append(self._pretrain(X if streamed else None, source, dev, run_seed, r))
         agreement, chosen = medoid_partition([c[3] for c in candidates])
         # The chosen run's shuffling generator goes on into DEC (with n_pretrain = 1
         # exactly as before n_pretrain existed).
@@ -428,18 +537,20 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.init_labels_ = init_labels
         self.init_centers_ = centres
 
-        index = torch.arange(n)
-        dec_loader = DataLoader(
-            TensorDataset(tensor, index), batch_size=self.batch_size, shuffle=True, generator=gen
+        dec_data = (
+            StreamedSamples(X, with_index=True)
+            if streamed
+            else TensorDataset(source, torch.arange(n))
         )
+        dec_loader = DataLoader(dec_data, batch_size=self.batch_size_, shuffle=True, generator=gen)
         self.update_interval_ = (
-            math.ceil(n / int(self.batch_size))
+            math.ceil(n / self.batch_size_)
             if self.update_interval is None
             else int(self.update_interval)
         )
         module = DECModule(
             network,
-            tensor,
+            source,
             lr=self.dec_lr,
             update_interval=self.update_interval_,
             tol=self.tol,
@@ -449,7 +560,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         trainer = self._trainer(self.dec_max_epochs, [], "dec", "DEC")
         fit(trainer, module, dec_loader, ckpt_path=self._resume_path("dec", module))
         network.eval()
-        q = self._soft(tensor)
+        q = self._soft(source)
         self.labels_ = q.argmax(axis=1)
         self.cluster_centers_ = network.centres.detach().cpu().numpy().copy()
         self.history_ = {
@@ -462,10 +573,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         }
         return self
 
-    def _pretrain(
-        self, data: np.ndarray, tensor: Any, dev: np.ndarray, seed: int, run: int
-    ) -> tuple:
+    def _pretrain(self, streamed: Any, source: Any, dev: np.ndarray, seed: int, run: int) -> tuple:
         """One autoencoder pretrained with MSE.
+
+        ``streamed`` is the user's dataset when the data are streamed (``source``
+        then wraps it), else None and ``source`` is the tensor of all samples.
 
         Returns
         -------
@@ -483,16 +595,22 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
         L.seed_everything(seed, verbose=False)
         network = DECNetwork(
-            in_channels=data.shape[1],
-            input_shape=data.shape[2:],
+            in_channels=self.input_shape_[0],
+            input_shape=self.input_shape_[1:],
             n_clusters=self.n_clusters,
             channels=self.channels_,
             latent_dim=self.latent_dim,
             nu=self.nu,
         )
         gen = torch.Generator().manual_seed(seed)
+
+        def part(mask: np.ndarray) -> Any:
+            if streamed is None:
+                return TensorDataset(source[torch.from_numpy(mask)])
+            return StreamedSamples(streamed, np.flatnonzero(mask))
+
         train_loader = DataLoader(
-            TensorDataset(tensor[~dev]), batch_size=self.batch_size, shuffle=True, generator=gen
+            part(~dev), batch_size=self.batch_size_, shuffle=True, generator=gen
         )
         pretrain = CAEPretrainModule(
             network.autoencoder, lr=self.pretrain_lr, noise_std=self.pretrain_noise
@@ -500,8 +618,16 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         callbacks: list = []
         val_loader = None
         if dev.any():
-            val_loader = DataLoader(TensorDataset(tensor[dev]), batch_size=1024)
-            callbacks.append(EarlyStopping("val_loss", patience=self.patience, mode="min"))
+            val_loader = DataLoader(part(dev), batch_size=1024)
+            # On the log of the loss, so that min_delta is a relative improvement.
+            callbacks.append(
+                EarlyStopping(
+                    "val_log_loss",
+                    patience=self.patience,
+                    mode="min",
+                    min_delta=-math.log1p(-float(self.min_improvement)),
+                )
+            )
         prefix = "pretrain" if run == 0 else f"pretrain{run}"
         label = (
             "pretraining" if self.n_pretrain == 1 else f"pretraining {run + 1}/{self.n_pretrain}"
@@ -515,14 +641,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             ckpt_path=self._resume_path(prefix, pretrain),
         )
         pretrain.restore_best()
-        network.eval()
-        with torch.no_grad():
-            embeddings = np.concatenate(
-                [
-                    network.encode(tensor[start : start + 1024]).cpu().numpy()
-                    for start in range(0, len(tensor), 1024)
-                ]
-            )
+        embeddings = self._batches(source, network.encode, network)
         centres, labels = self._init_centres(embeddings, seed)
         return network, pretrain, centres, labels, gen
 
@@ -551,14 +670,20 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
             raise NotFittedError("call fit (or load) before using this DeepEmbeddedClustering")
 
-    def _batches(self, tensor: Any, fn: Any) -> np.ndarray:
+    def _batches(self, source: Any, fn: Any, network: Any = None) -> np.ndarray:
+        """``fn`` over batches of 1,024 samples of a tensor, or streamed from a dataset."""
         import torch
+        from torch.utils.data import DataLoader
 
-        self.network_.eval()
-        out = []
+        from seislearn.cluster.module import first_item
+
+        (self.network_ if network is None else network).eval()
+        if isinstance(source, torch.Tensor):
+            batches: Any = (source[s : s + 1024] for s in range(0, len(source), 1024))
+        else:
+            batches = (first_item(b) for b in DataLoader(source, batch_size=1024))
         with torch.no_grad():
-            for start in range(0, len(tensor), 1024):
-                out.append(fn(tensor[start : start + 1024]).cpu().numpy())
+            out = [fn(batch).cpu().numpy() for batch in batches]
         return np.concatenate(out)
 
     def _embed(self, tensor: Any) -> np.ndarray:
@@ -570,6 +695,14 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _tensor(self, X: Any) -> Any:
         import torch
 
+        if is_streamed(X):
+            samples = StreamedSamples(X)
+            if samples.shape != self.input_shape_:
+                raise ValueError(
+                    f"the dataset's samples have shape {samples.shape}, but the model was "
+                    f"fitted on samples of shape {self.input_shape_}"
+                )
+            return samples
         data = as_image_batch(X)
         if tuple(data.shape[1:]) != self.input_shape_:
             raise ValueError(

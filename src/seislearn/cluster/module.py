@@ -8,6 +8,12 @@ with MSE and keeps the weights of its best validation epoch.
 ``p`` is recomputed over the WHOLE dataset every ``update_interval`` batches
 (and held fixed in between, as in the DEC paper); training stops when fewer
 than ``tol`` percent of the hard labels changed since the previous update.
+
+The data may be a tensor held in memory or any map-style ``torch`` dataset
+(read from disk item by item): :func:`soft_assignments` then computes ``q`` in
+one streaming pass through a ``DataLoader``, holding only ``q`` itself
+(``n x k`` floats, 40 MB for a million samples and 10 clusters), never the
+inputs; :func:`streamed_target_distribution` derives ``p`` from it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,62 @@ from torch.nn import functional as F
 
 from seislearn.cluster.cae import ConvAutoencoder
 from seislearn.cluster.dec_network import DECNetwork, target_distribution
+
+
+def first_item(batch: Any) -> torch.Tensor:
+    """The inputs of a batch: the batch itself, or its first element for a tuple/list."""
+    return batch[0] if isinstance(batch, list | tuple) else batch
+
+
+@torch.no_grad()
+def soft_assignments(
+    network: DECNetwork,
+    data: torch.Tensor | torch.utils.data.Dataset,
+    batch_size: int = 1024,
+    num_workers: int = 0,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Student-t soft assignments ``q`` of every sample, in the order of ``data``.
+
+    Parameters
+    ----------
+    network : DECNetwork
+    data : Tensor (n, C, H, W) in memory, or a map-style dataset whose item ``i``
+        is sample ``i`` (a tensor or array (C, H, W), or a tuple whose first element is)
+    batch_size : int, samples per forward pass
+    num_workers : int, DataLoader workers for a dataset (0 = read in this process)
+    device : where the network runs
+
+    Returns
+    -------
+    Tensor, shape (n, k): the only array of size n kept in memory
+    """
+    from torch.utils.data import DataLoader
+
+    was_training = network.training
+    network.eval()
+    if isinstance(data, torch.Tensor):
+        batches: Any = (data[s : s + batch_size] for s in range(0, len(data), batch_size))
+    else:
+        batches = DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    out = [network(torch.as_tensor(first_item(b)).float().to(device))[0] for b in batches]
+    network.train(was_training)
+    return torch.cat(out)
+
+
+def streamed_target_distribution(
+    network: DECNetwork,
+    data: torch.Tensor | torch.utils.data.Dataset,
+    batch_size: int = 1024,
+    num_workers: int = 0,
+) -> torch.Tensor:
+    """DEC's target ``p`` over the whole of ``data``, computed in one streaming pass.
+
+    The same as ``target_distribution(network(X)[0])`` on all of ``X`` at once
+    (the soft cluster frequency ``f_j`` is a sum over every sample), without
+    holding ``X``: only ``q`` (n x k) is kept.
+    """
+    return target_distribution(soft_assignments(network, data, batch_size, num_workers))
 
 
 class CAEPretrainModule(L.LightningModule):
@@ -51,6 +113,8 @@ class CAEPretrainModule(L.LightningModule):
         self.history: list[dict[str, float]] = []
         self.best_val = float("inf")
         self.best_state: dict[str, torch.Tensor] | None = None
+        self._val_sum = torch.zeros(())
+        self._val_count = 0
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         x = batch[0]
@@ -63,6 +127,19 @@ class CAEPretrainModule(L.LightningModule):
         x = batch[0]
         loss = F.mse_loss(self.autoencoder(x), x)
         self.log("val_loss", loss, on_epoch=True, prog_bar=True, sync_dist=True)
+        # The log of the epoch's loss (below): early stopping on it with a min_delta
+        # stops on a relative improvement, whatever the scale of the data.
+        self._val_sum = self._val_sum + loss.detach() * len(x)
+        self._val_count += len(x)
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_sum = torch.zeros(())
+        self._val_count = 0
+
+    def on_validation_epoch_end(self) -> None:
+        if self._val_count:
+            mean = (self._val_sum / self._val_count).clamp_min(1e-30)
+            self.log("val_log_loss", mean.log(), sync_dist=True)
 
     def on_train_epoch_end(self) -> None:
         metrics = self.trainer.callback_metrics
@@ -109,25 +186,28 @@ class DECModule(L.LightningModule):
     ----------
     network : DECNetwork
         Pretrained autoencoder with centres already initialized.
-    data : Tensor, shape (n, C, H, W)
-        The whole training set (the target distribution is computed over it).
+    data : Tensor, shape (n, C, H, W), or a map-style dataset of n samples
+        The whole training set (the target distribution is computed over it,
+        in one streaming pass for a dataset: :func:`soft_assignments`).
     lr : float, Adam learning rate
     update_interval : int, batches between target updates
     tol : float, percent; stop when fewer labels change between two updates
     recon_weight : float
         Weight of the reconstruction MSE added to the KL loss (0 = DEC, > 0 = IDEC).
     inference_batch_size : int, batch size of the full-dataset pass
+    num_workers : int, DataLoader workers of that pass when ``data`` is a dataset
     """
 
     def __init__(
         self,
         network: DECNetwork,
-        data: torch.Tensor,
+        data: torch.Tensor | torch.utils.data.Dataset,
         lr: float = 1e-4,
         update_interval: int = 100,
         tol: float = 0.1,
         recon_weight: float = 0.0,
         inference_batch_size: int = 1024,
+        num_workers: int = 0,
     ) -> None:
         super().__init__()
         self.network = network
@@ -137,6 +217,7 @@ class DECModule(L.LightningModule):
         self.tol = tol
         self.recon_weight = recon_weight
         self.inference_batch_size = inference_batch_size
+        self.num_workers = num_workers
         # Plain attributes, not buffers: they are rebuilt from the data after a
         # resume, and their size (n) must not constrain loading a checkpoint.
         self.target = torch.empty(0)
@@ -145,17 +226,11 @@ class DECModule(L.LightningModule):
         self.converged = False
         self._losses: list[float] = []
 
-    @torch.no_grad()
     def full_assignment(self) -> torch.Tensor:
-        """Soft assignments ``q`` of the whole dataset, shape (n, k)."""
-        was_training = self.network.training
-        self.network.eval()
-        out = []
-        for start in range(0, len(self.data), self.inference_batch_size):
-            x = self.data[start : start + self.inference_batch_size].to(self.device)
-            out.append(self.network(x)[0])
-        self.network.train(was_training)
-        return torch.cat(out)
+        """Soft assignments ``q`` of the whole dataset, shape (n, k) (streamed for a dataset)."""
+        return soft_assignments(
+            self.network, self.data, self.inference_batch_size, self.num_workers, self.device
+        )
 
     def _update_target(self) -> bool:
         """Recompute ``p`` over the dataset; return True when converged."""
