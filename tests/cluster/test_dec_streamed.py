@@ -125,3 +125,32 @@ def test_a_streamed_item_of_another_shape_is_named(tmp_path) -> None:
 
     with pytest.raises(ValueError, match=r"item 6 .* shape"):
         DeepEmbeddedClustering(n_clusters=2, pretrain_epochs=1, verbose=False).fit(Ragged())
+
+
+def test_pretraining_stops_when_the_dev_loss_no_longer_falls_by_the_relative_threshold() -> None:
+    torch.set_num_threads(1)
+    x = stripes(64, 2)
+    params = dict(
+        n_clusters=2,
+        channels=(8,),
+        latent_dim=2,
+        pretrain_epochs=30,
+        patience=2,
+        dec_max_epochs=1,
+        n_init=1,
+        verbose=False,
+    )
+    # No epoch lowers the loss by 90 %: the first sets the best, two more and it stops.
+    strict = DeepEmbeddedClustering(min_improvement=0.9, **params).fit(x)
+    assert strict.history_["pretrain_epochs_run"] == 3
+    # Any decrease counts: a loss still falling keeps pretraining going.
+    lax = DeepEmbeddedClustering(min_improvement=0.0, **params).fit(x)
+    assert lax.history_["pretrain_epochs_run"] > 3
+
+
+def test_the_batch_size_is_chosen_from_the_number_of_training_samples() -> None:
+    from seislearn.cluster.dec import auto_batch_size
+
+    assert [auto_batch_size(n) for n in (10, 100, 200, 383, 384, 1617, 10**6)] == [
+        16, 16, 32, 32, 64, 64, 64,
+    ]  # fmt: skip
