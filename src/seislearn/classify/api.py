@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from seislearn.classify import figures as figs
-from seislearn.classify.config import ClassifyConfig
+from seislearn.classify.config import ClassifyConfig, resolve_batch_size
 from seislearn.classify.data import Prepared, describe, load_inputs
 from seislearn.classify.fit import fit_model, model_init_args, score, undersample
 from seislearn.data import schema
@@ -118,6 +118,7 @@ def fit_and_score(
                 metrics[name], table = score(module, prep, x, rows, side)
                 tables.append(table)
     metrics["n_train"] = int((split == "train").sum())
+    metrics["batch_size"] = resolve_batch_size(cfg.training.batch_size, metrics["n_train"])
     if prep.task == "regression":
         distance = epicentral_distance_km(prep.metadata)
         metrics["baselines"] = regression_baselines(prep.y, prep.peak_amplitude, distance, split)

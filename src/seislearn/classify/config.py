@@ -29,13 +29,29 @@ class ModelConfig(StrictModel):
 
 
 class TrainingConfig(StrictModel):
-    """Optimizer and stopping: Adam, early stopping on the dev-split loss."""
+    """Optimizer and stopping: Adam, early stopping on the dev-split loss.
+
+    ``batch_size``: traces per optimizer step, or ``auto`` (default): 32, or
+    fewer on a small train split so that an epoch has at least 8 steps
+    (``max(8, min(32, n_train // 8))``, see :func:`resolve_batch_size`). With
+    60 train traces and batches of 32, an epoch is 2 steps and early stopping
+    (``patience`` epochs) ends the run before the CNN learns anything.
+    """
 
     epochs: int = Field(30, ge=1)
-    batch_size: int = Field(32, ge=1)
+    batch_size: Literal["auto"] | PositiveInt = "auto"
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-4, ge=0)
     patience: int = Field(5, ge=1)
+
+
+def resolve_batch_size(batch_size: int | str, n_train: int) -> int:
+    """The batch size a run uses: ``batch_size`` itself, or for ``auto`` one chosen from
+    the number of train rows, ``max(8, min(32, n_train // 8))`` (at least 8 steps per
+    epoch from 64 train rows up; 32 from 256 up)."""
+    if batch_size != "auto":
+        return int(batch_size)
+    return max(8, min(32, int(n_train) // 8))
 
 
 class ClassifyConfig(StrictModel):

@@ -120,15 +120,23 @@ def waveform_windows(
 
 
 def log_spectrograms(windows: np.ndarray, sampling_rate: float, preset: str) -> np.ndarray:
-    """``log10`` PSD spectrograms ``(n, C, F, T)`` of windows ``(n, C, N)``, computed in batches."""
+    """``log10`` PSD spectrograms ``(n, C, F, T)`` of windows ``(n, C, N)``, computed in batches.
+
+    Reports its progress through :mod:`seislearn.progress` (a bar with the rate
+    and the time left on a terminal, one line when done elsewhere, nothing when
+    quiet).
+    """
     import torch
 
     from seislearn.features.spectrogram import spectrogram
+    from seislearn.progress import Bar
 
+    batch = 256
     out = []
-    with torch.no_grad():
-        for start in range(0, len(windows), 256):
-            out.append(spectrogram(windows[start : start + 256], sampling_rate, preset).numpy())
+    with torch.no_grad(), Bar(f"{preset} spectrograms", total=len(windows), unit="trace") as bar:
+        for start in range(0, len(windows), batch):
+            out.append(spectrogram(windows[start : start + batch], sampling_rate, preset).numpy())
+            bar.update(len(out[-1]))
     return np.concatenate(out).astype(np.float32)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seislearn.classify.config import ClassifyConfig
+from seislearn.classify.config import ClassifyConfig, resolve_batch_size
 from seislearn.classify.data import Prepared
 from seislearn.classify.features import InputScaler, SideScaler
 from seislearn.data import schema
@@ -137,7 +137,7 @@ def fit_model(
         prep.inputs,
         y,
         split,
-        batch_size=cfg.training.batch_size,
+        batch_size=resolve_batch_size(cfg.training.batch_size, int(train.sum())),
         fit_scaler=lambda x: scaler.fit(x).transform,
         seed=cfg.seed,
         side=side,

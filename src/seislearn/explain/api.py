@@ -31,6 +31,7 @@ from seislearn.data.identity import display_names, seisbench_names, user_names
 from seislearn.errors import DataError
 from seislearn.explain import figures as figs
 from seislearn.explain.methods import Method, attribute
+from seislearn.progress import Stage
 from seislearn.report.html import Section, write_report
 from seislearn.runs import RunDir
 
@@ -162,7 +163,7 @@ def explain(
     names = clf.class_names if classification else [clf.config.target]
     labels = np.asarray(names)[targets] if classification else np.full(len(chosen), names[0])
     trace_names = user_names(meta)[chosen]
-    with run.timed("faithfulness"):
+    with run.timed("faithfulness"), Stage(f"deletion curves of {len(chosen):,} events"):
         curves = {explainer: deletion_curve(network, x[chosen], attributions, targets, seed=seed)}
         check: dict[str, Any] = {}
         if cross_check and explainer != "ig":

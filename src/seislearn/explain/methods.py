@@ -42,16 +42,26 @@ class TargetOutput:
 
 
 def _by_target(
-    x: np.ndarray, targets: np.ndarray | None, fn: object, batch: int = 64
+    x: np.ndarray, targets: np.ndarray | None, fn: object, batch: int = 64, desc: str = ""
 ) -> np.ndarray:
-    """Run ``fn(x_subset, target)`` for each distinct target (one SHAP output at a time)."""
+    """Run ``fn(x_subset, target)`` for each distinct target (one SHAP output at a time).
+
+    The batches are reported through :mod:`seislearn.progress` as the stage
+    ``desc`` (a bar with the rate and the time left on a terminal, one line
+    when done elsewhere, nothing when quiet).
+    """
+    from seislearn.progress import Bar
+
     out = np.zeros_like(x, dtype=np.float32)
     groups = [None] if targets is None else np.unique(targets).tolist()
+    chunks = []
     for target in groups:
         idx = np.arange(len(x)) if target is None else np.flatnonzero(targets == target)
-        for start in range(0, len(idx), batch):
-            chunk = idx[start : start + batch]
+        chunks += [(idx[start : start + batch], target) for start in range(0, len(idx), batch)]
+    with Bar(f"{desc or 'attributions'}", total=len(x), unit="event") as bar:
+        for chunk, target in chunks:
             out[chunk] = fn(x[chunk], target)  # type: ignore[operator]
+            bar.update(len(chunk))
     return out
 
 
@@ -110,7 +120,7 @@ def attribute(
             )
             return attr.detach().numpy()
 
-        return _by_target(x, targets, run_ig, batch=16)
+        return _by_target(x, targets, run_ig, batch=16, desc="Integrated Gradients")
 
     if method in ("gradient", "deep"):
         import shap
@@ -129,7 +139,8 @@ def attribute(
             values = np.asarray(values[0] if isinstance(values, list) else values)
             return values.reshape(chunk.shape)
 
-        return _by_target(x, targets, run_shap)
+        name = "SHAP gradient" if method == "gradient" else "SHAP deep"
+        return _by_target(x, targets, run_shap, desc=name)
 
     return _partition(network, x, targets, max_evals)
 
@@ -161,5 +172,7 @@ def _partition(
         result = explainer(chunk, max_evals=max_evals, batch_size=50, silent=True)
         return np.asarray(result.values)[..., 0]  # (n, H, W, C)
 
-    attributions = np.moveaxis(_by_target(hwc, targets, run, batch=16), -1, 1)
+    attributions = np.moveaxis(
+        _by_target(hwc, targets, run, batch=16, desc="SHAP partition"), -1, 1
+    )
     return attributions[:, :, 0, :] if x.ndim == 3 else attributions
