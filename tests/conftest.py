@@ -114,3 +114,53 @@ def seislearn_process():
         )
 
     return run
+
+
+#: Debian's Chromium, driven by Playwright in the browser tests (``pytest -m browser``).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def require_browser(chromium: str = CHROMIUM):
+    """Playwright's ``sync_playwright``, or a skip (a failure in CI) naming what is missing.
+
+    Skipped when Chromium or Playwright is missing, except in CI (``CI=true``), where a
+    missing browser is a failure: ``.ci/install-browser.sh`` installs both.
+    """
+    import shutil
+
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "playwright is not installed (pip install playwright)"
+    if missing is None and not (Path(chromium).exists() or shutil.which("chromium")):
+        missing = f"{chromium} is missing (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser test cannot run in CI: {missing}; run .ci/install-browser.sh")
+        pytest.skip(missing)
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Chromium (Playwright ``Browser``), one per test module, closed after it."""
+    sync_playwright = require_browser()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -4,7 +4,9 @@ A page's commands are, in order, every line of its ```` ```bash ```` blocks (``\
 continuations joined, comments and blank lines dropped) and every ``$ `` line of its
 ```` ```console ```` blocks (the other lines there are output; a command whose output
 shows ``seislearn: error:`` must fail with exit status 1, and one whose output ends in
-``[exit status N]`` must exit with N). A block right after
+``[exit status N]`` must exit with N). Its Python examples are its ```` ```python ````
+blocks, each run as a whole, in page order among the commands, in one namespace per
+page (a block may use what an earlier block defined). A block right after
 ``<!-- docs-test: skip REASON -->`` is not run; REASON says why (the command needs the
 network, or is the test suite itself).
 
@@ -50,6 +52,19 @@ class Block:
     line: int
     body: str
     skip_reason: str | None
+
+
+@dataclass(frozen=True)
+class PythonBlock:
+    """One ```` ```python ```` block of a page: run as a whole, in the page's namespace."""
+
+    page: str
+    line: int
+    code: str
+    skip_reason: str | None = None
+
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
 
 
 def doc_pages() -> list[Path]:
@@ -116,6 +131,21 @@ def commands(path: Path) -> list[Command]:
                 continue
             found.append(Command(page, line, text, block.skip_reason, expected_exit))
     return found
+
+
+def python_blocks(path: Path) -> list[PythonBlock]:
+    """The page's ```` ```python ```` blocks, in order."""
+    page = str(path.relative_to(REPO))
+    return [
+        PythonBlock(page, block.line, block.body, block.skip_reason)
+        for block in blocks(path)
+        if block.lang == "python"
+    ]
+
+
+def steps(path: Path) -> list[Command | PythonBlock]:
+    """Command lines and Python blocks of the page, in the order the page shows them."""
+    return sorted([*commands(path), *python_blocks(path)], key=lambda step: step.line)
 
 
 def prepare_workdir(root: Path, small: bool) -> tuple[Path, dict[str, str]]:

@@ -1,10 +1,11 @@
-"""Every command line of the README and of docs/ runs, in page order, in a fresh folder.
+"""Every command line and Python example of the README and of docs/ runs, in page order.
 
-Each page is one tour: its commands run one after the other in an empty folder beside
-``../shared/data``, so each may use only what the data sets hold and what the page's
-earlier commands made. The size switch (``SEISLEARN_SMALL=1``) keeps them to seconds.
-A page that names an input nobody made, an option that no longer exists or a command
-that fails, fails here.
+Each page is one tour: its commands and its ```` ```python ```` blocks run one after the
+other in an empty folder beside ``../shared/data``, so each may use only what the data
+sets hold and what the page's earlier steps made (the Python blocks of a page share one
+namespace). The size switch (``SEISLEARN_SMALL=1``) keeps them to seconds.
+A page that names an input nobody made, an option or a function that no longer exists,
+or a command or example that fails, fails here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ md = importlib.util.module_from_spec(_spec)
 sys.modules.setdefault("markdown_commands", md)
 _spec.loader.exec_module(md)
 
-PAGES = [p for p in md.doc_pages() if any(not c.skip_reason for c in md.commands(p))]
+PAGES = [p for p in md.doc_pages() if any(not c.skip_reason for c in md.steps(p))]
 COMMAND_TIMEOUT_S = 600
 
 
@@ -48,6 +49,26 @@ def run_in_process(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def run_python_block(block: md.PythonBlock, namespace: dict) -> None:
+    """Execute one Python example in the page's namespace; its failure names the block."""
+    code = compile(block.code, f"{block.where()} (python block)", "exec")
+    start = time.perf_counter()
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            exec(code, namespace)
+    except Exception as exc:
+        raise AssertionError(
+            f"{block.where()}: the python block fails: {type(exc).__name__}: {exc}\n"
+            f"--- stdout\n{out.getvalue()[-2000:]}\n--- stderr\n{err.getvalue()[-3000:]}"
+        ) from exc
+    finally:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+    print(f"{time.perf_counter() - start:7.1f} s  {block.where()}  (python block)")
+
+
 def run_page(page: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     work, env = md.prepare_workdir(root, small=True)
     monkeypatch.chdir(work)
@@ -55,8 +76,13 @@ def run_page(page: Path, root: Path, monkeypatch: pytest.MonkeyPatch) -> list[st
         if os.environ.get(key) != value:
             monkeypatch.setenv(key, value)
     ran = []
-    for command in md.commands(page):
+    namespace: dict = {"__name__": "__docs__"}
+    for command in md.steps(page):
         if command.skip_reason:
+            continue
+        if isinstance(command, md.PythonBlock):
+            run_python_block(command, namespace)
+            ran.append(command.where())
             continue
         argv = shlex.split(command.text, comments=True)
         # In this process unless the shell is needed, or Lightning would start processes
@@ -156,3 +182,29 @@ def test_console_output_gives_the_expected_exit_status(tmp_path: Path) -> None:
     finally:
         page.unlink()
     assert [c.expected_exit for c in found] == [0, 1, 3]
+
+
+def test_python_blocks_run_in_page_order_among_the_commands_and_share_names(tmp_path) -> None:
+    page = md.REPO / "tmp_docs_python_page.md"
+    try:
+        page.write_text(
+            "```bash\nseislearn a\n```\n```python\nx = 1\n```\n"
+            "```bash\nseislearn b\n```\n```python\ny = x + 1\n```\n"
+            "<!-- docs-test: skip needs a GPU for this example -->\n```python\nz = 1\n```\n"
+        )
+        found = md.steps(page)
+    finally:
+        page.unlink()
+    kinds = [type(step).__name__ for step in found]
+    assert kinds == ["Command", "PythonBlock", "Command", "PythonBlock", "PythonBlock"]
+    namespace: dict = {}
+    run_python_block(found[1], namespace)
+    run_python_block(found[3], namespace)
+    assert namespace["y"] == 2
+    assert found[4].skip_reason == "needs a GPU for this example"
+
+
+def test_a_stale_python_example_fails_with_its_page_and_line() -> None:
+    block = md.PythonBlock("docs/x.md", 12, "from seislearn.io import no_such_function\n")
+    with pytest.raises(AssertionError, match=r"docs/x.md:12: the python block fails: ImportError"):
+        run_python_block(block, {})

@@ -1,13 +1,12 @@
 """The explorer page in a real headless Chromium (Debian's /usr/bin/chromium via Playwright).
 
-Skipped when Chromium or Playwright is missing, except in CI (``CI=true``), where a
-missing browser is a failure: ``.ci/install-browser.sh`` installs both.
+The browser comes from the ``chromium`` fixture of tests/conftest.py: skipped when
+Chromium or Playwright is missing, except in CI (``CI=true``), where a missing browser is
+a failure (``.ci/install-browser.sh`` installs both).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -18,32 +17,7 @@ from seislearn.papers.site import PAGE_SIZE, build_site
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE_TITLE = "<script>window.__pwned = 1</script><img src=x onerror='window.__pwned = 2'>"
-
-
-def _require_browser():
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "playwright is not installed (pip install playwright)"
-    if missing is None and not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run in CI: {missing}; run .ci/install-browser.sh")
-        pytest.skip(missing)
-    return sync_playwright
 
 
 @pytest.fixture(scope="module")
@@ -68,25 +42,20 @@ def explorer(deep_table, tmp_path_factory) -> tuple[Path, int, int]:
 
 
 @pytest.fixture(scope="module")
-def page(explorer):
-    sync_playwright = _require_browser()
+def page(chromium, explorer):
     path = explorer[0]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.console_errors = []
-        page.on(
-            "console",
-            lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
-        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-        page.goto(path.as_uri())
-        for figure in ("fig-applications", "fig-networks", "fig-years", "fig-heatmap"):
-            page.wait_for_selector(f"#{figure}[data-ready='1']", timeout=30_000)
-        yield page
-        browser.close()
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    page.goto(path.as_uri())
+    for figure in ("fig-applications", "fig-networks", "fig-years", "fig-heatmap"):
+        page.wait_for_selector(f"#{figure}[data-ready='1']", timeout=30_000)
+    yield page
+    page.close()
 
 
 def shown(page) -> int:

@@ -1,13 +1,12 @@
 """Reports in a real headless Chromium (Debian's /usr/bin/chromium via Playwright).
 
-Skipped when Chromium or Playwright is missing, except in CI (``CI=true``), where a
-missing browser is a failure: ``.ci/install-browser.sh`` installs both.
+The browser comes from the ``chromium`` fixture of tests/conftest.py: skipped when
+Chromium or Playwright is missing, except in CI (``CI=true``), where a missing browser is
+a failure (``.ci/install-browser.sh`` installs both).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,71 +18,41 @@ from seislearn.report.plots import new_figure
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HOSTILE = "<img src=x onerror='window.__pwned = 1'>"
 
 
-def _require_browser():
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "playwright is not installed (pip install playwright)"
-    if missing is None and not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser test cannot run in CI: {missing}; run .ci/install-browser.sh")
-        pytest.skip(missing)
-    return sync_playwright
-
-
-def inspect_report(path: Path) -> dict:
+def inspect_report(browser, path: Path) -> dict:
     """Open a report; its console errors, figures, TOC links and whether hostile text ran."""
-    sync_playwright = _require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[str] = []
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(path.as_uri())
-        page.wait_for_load_state("load")
-        result = page.evaluate(
-            """() => {
-              const figures = [...document.querySelectorAll('figure')].map(f => {
-                const img = f.querySelector('img');
-                const plot = f.querySelector('.plotly-figure');
-                return {
-                  id: f.id,
-                  kind: img ? 'png' : plot ? 'plotly' : 'none',
-                  width: img ? img.naturalWidth : plot ? plot.getBoundingClientRect().width : 0,
-                  points: plot ? plot.querySelectorAll('.point, .scatterlayer path').length : 0,
-                  caption: (f.querySelector('figcaption') || {}).textContent || '',
-                };
-              });
-              const links = [...document.querySelectorAll('nav.toc a')].map(a => a.hash.slice(1));
-              return {
-                figures: figures,
-                links: links,
-                missing: links.filter(id => !document.getElementById(id)),
-                pwned: window.__pwned === undefined ? null : window.__pwned,
-                overflow: document.documentElement.scrollWidth > window.innerWidth,
-              };
-            }"""
-        )
-        browser.close()
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    result = page.evaluate(
+        """() => {
+          const figures = [...document.querySelectorAll('figure')].map(f => {
+            const img = f.querySelector('img');
+            const plot = f.querySelector('.plotly-figure');
+            return {
+              id: f.id,
+              kind: img ? 'png' : plot ? 'plotly' : 'none',
+              width: img ? img.naturalWidth : plot ? plot.getBoundingClientRect().width : 0,
+              points: plot ? plot.querySelectorAll('.point, .scatterlayer path').length : 0,
+              caption: (f.querySelector('figcaption') || {}).textContent || '',
+            };
+          });
+          const links = [...document.querySelectorAll('nav.toc a')].map(a => a.hash.slice(1));
+          return {
+            figures: figures,
+            links: links,
+            missing: links.filter(id => !document.getElementById(id)),
+            pwned: window.__pwned === undefined ? null : window.__pwned,
+            overflow: document.documentElement.scrollWidth > window.innerWidth,
+          };
+        }"""
+    )
+    page.close()
     result["errors"] = errors
     return result
 
@@ -116,8 +85,8 @@ def small_report(tmp_path_factory) -> Path:
     return write_report(root / "report.html", HOSTILE, [section, Section("second")])
 
 
-def test_report_with_png_and_plotly_figures_loads_clean(small_report):
-    result = inspect_report(small_report)
+def test_report_with_png_and_plotly_figures_loads_clean(chromium, small_report):
+    result = inspect_report(chromium, small_report)
     assert result["errors"] == []
     assert [f["kind"] for f in result["figures"]] == ["png", "plotly"]
     assert all(f["width"] > 100 for f in result["figures"])
@@ -128,12 +97,14 @@ def test_report_with_png_and_plotly_figures_loads_clean(small_report):
 
 
 @pytest.mark.slow
-def test_quick_demo_report_loads_with_every_figure_and_working_contents(tmp_path, monkeypatch):
+def test_quick_demo_report_loads_with_every_figure_and_working_contents(
+    chromium, tmp_path, monkeypatch
+):
     from seislearn.demo import run_demo
 
     monkeypatch.setenv("SEISLEARN_PAPERS_CSV", str(tmp_path / "absent.csv"))
     report = run_demo(tmp_path / "demo", n=60, seed=0, quick=True)
-    result = inspect_report(report)
+    result = inspect_report(chromium, report)
     assert result["errors"] == []
     assert len(result["figures"]) >= 10
     empty = [f["id"] for f in result["figures"] if f["width"] < 100]
