@@ -3,6 +3,7 @@
 Runs the README's command lines in order in a fresh folder beside ../shared/data, as
 tests/docs does but at full size, and writes benchmarks/results/tour_timings.json.
 Usage: python benchmarks/tour_timings.py [--page README.md] [--workdir DIR] [--timeout-s 300]
+       python benchmarks/tour_timings.py --write-page   # the JSON's times into the README
 
 With ``--timeout-s`` a command still running after that many seconds is stopped and
 recorded as ``"over_s"`` (the tour's goal is every command under 5 minutes); a later
@@ -16,6 +17,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -38,7 +40,14 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="folder to run in (default: a new temp dir)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/tour_timings.json")
     parser.add_argument("--timeout-s", type=float, default=None, help="stop a command after this")
+    parser.add_argument(
+        "--write-page",
+        action="store_true",
+        help="measure nothing: write the times of --out's JSON into --page, next to each command",
+    )
     args = parser.parse_args()
+    if args.write_page:
+        return write_readme(args.out, REPO / args.page)
     args.argv = sys.argv
     args.commit = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -93,6 +102,48 @@ def main() -> int:
         print(f"{seconds:8.1f} s  exit {result.returncode}  {command.text}", flush=True)
         write(args, rows)
     write(args, rows)
+    return 0
+
+
+def shown_time(row: dict) -> str:
+    """``[18 s]``, ``[4 min 24 s]``, or ``[over 5 min: stopped]`` for a row of the JSON."""
+    if "over_s" in row:
+        return f"[over {row['over_s'] / 60:.0f} min: stopped]"
+    seconds = row["wall_s"]
+    if seconds < 120:
+        return f"[{seconds:.0f} s]"
+    return f"[{int(seconds // 60)} min {seconds % 60:.0f} s]"
+
+
+BRACKET = re.compile(r"\s*\[(?:\d+ s|\d+ min \d+ s|over \d+ min: stopped)[^\]]*\]\s*$")
+
+
+def write_readme(results: Path, page: Path) -> int:
+    """Put each measured time at the end of its command's last line on ``page``.
+
+    A bracket written before (``[18 s]``) is replaced; a command without a comment
+    gets one. Commands not in ``results`` (skipped, not reached) keep no time.
+    """
+    rows = json.loads(results.read_text(encoding="utf-8"))["commands"]
+    lines = page.read_text(encoding="utf-8").split("\n")
+    # Matched by the command's text without its time: line numbers move as the page changes.
+    where = {BRACKET.sub("", c.text): c.line for c in md.commands(page) if not c.skip_reason}
+    changed = 0
+    for row in rows:
+        if "wall_s" not in row and "over_s" not in row:
+            continue
+        if row.get("exit_code", 0) != 0 or BRACKET.sub("", row["command"]) not in where:
+            continue
+        last = where[BRACKET.sub("", row["command"])] - 1
+        while lines[last].rstrip().endswith("\\"):
+            last += 1
+        text = BRACKET.sub("", lines[last])
+        if "#" not in text.split("'")[0].split('"')[0] and "  # " not in text:
+            text += "   #"
+        lines[last] = f"{text} {shown_time(row)}"
+        changed += 1
+    page.write_text("\n".join(lines), encoding="utf-8")
+    print(f"{changed} commands of {page} given their measured time")
     return 0
 
 
