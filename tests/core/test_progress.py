@@ -135,3 +135,18 @@ def test_the_stage_line_of_a_fit_names_its_epochs_and_headline_losses(capfd) -> 
     lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("seislearn:")]
     assert len(lines) == 1 and lines[0].startswith("seislearn: tiny training: 3 epochs in ")
     assert "train_loss" in lines[0] and "train_term_detail" not in lines[0]
+
+
+def test_a_library_call_that_builds_a_trainer_shows_no_lightning_tips(capfd) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; logging.basicConfig(level=logging.INFO)\n"
+        "from seislearn.training.trainer import build_trainer\n"
+        "build_trainer(None, stage='x', max_epochs=1, enable_checkpointing=False)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert "Tip:" not in result.stderr and "GPU available" not in result.stderr, result.stderr

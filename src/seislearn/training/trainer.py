@@ -145,7 +145,9 @@ def build_trainer(
     """A ``lightning.Trainer`` with the device options and the workflow's own ``kwargs``.
 
     seislearn writes its own metrics and run files, so no Lightning logger and no
-    model summary are made unless ``kwargs`` asks for them.
+    model summary are made unless ``kwargs`` asks for them, and Lightning's tips,
+    device lines and deprecation warnings are filtered
+    (:func:`seislearn.progress.silence_libraries`), for library calls too.
 
     Parameters
     ----------
@@ -171,6 +173,10 @@ def build_trainer(
     import lightning as L
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
+    from seislearn.progress import silence_libraries
+
+    # Library calls (not only the command line) get no tips, device lines or deprecations.
+    silence_libraries()
     device_kwargs = trainer_kwargs(configured)
     kwargs = {"logger": False, "enable_model_summary": False, **kwargs}
     if stage is not None:
