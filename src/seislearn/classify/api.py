@@ -26,6 +26,7 @@ from seislearn.classify.data import Prepared, describe, load_inputs
 from seislearn.classify.fit import fit_model, model_init_args, score, undersample
 from seislearn.data import schema
 from seislearn.data.identity import per_trace_table
+from seislearn.data.window_store import select_windows
 from seislearn.report.html import Section, write_report
 from seislearn.runs import RunDir
 
@@ -110,6 +111,8 @@ def fit_and_score(
     metrics["side_inputs"] = prep.side_columns
     if prep.truth:
         metrics["truth"] = prep.truth
+    if prep.streaming:
+        metrics["data_streaming"] = prep.streaming
     tables = []
     with run.timed("evaluate"):
         for name in ("dev", "test"):
@@ -153,7 +156,7 @@ def _figures(
     test = split == "test"
     if not test.any():
         return
-    pred = predict_array(module, x[test], None if side is None else side[test])
+    pred = predict_array(module, select_windows(x, test), None if side is None else side[test])
     if prep.task == "classification":
         cm = metrics["test"]["confusion_matrix"]
         run.save_figure(figs.confusion_matrix(cm, prep.class_names, "test"), "confusion_matrix")

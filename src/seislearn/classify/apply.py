@@ -15,6 +15,7 @@ from seislearn.classify.data import Prepared, load_inputs
 from seislearn.classify.features import InputScaler, SideScaler
 from seislearn.data import schema
 from seislearn.data.identity import lookup_names, per_trace_table, seisbench_names
+from seislearn.data.window_store import select_windows
 from seislearn.errors import DataError, RunExistsError
 
 
@@ -184,7 +185,9 @@ def evaluate(
             figs.confusion_matrix(cm, clf.class_names, "evaluation"), "confusion_matrix"
         )
     else:
-        pred = predict_array(clf.module, x[rows], None if side is None else side[rows])
+        pred = predict_array(
+            clf.module, select_windows(x, rows), None if side is None else side[rows]
+        )
         distance = epicentral_distance_km(prep.metadata)[rows]
         result.save_figure(
             figs.residuals(prep.y[rows], pred, distance, clf.config.target), "residuals"

@@ -148,7 +148,12 @@ def classification_baselines(
     values, counts = np.unique(y[train], return_counts=True)
     out = {"majority_class": scores(np.full(test.sum(), values[np.argmax(counts)]))}
     if inputs.ndim == 4 and len(values) >= 2:
-        spectrum = np.asarray(inputs, dtype=float).mean(axis=-1).reshape(len(inputs), -1)
+        from seislearn.data.window_store import map_chunks
+
+        # Per trace, so streamed (stored) inputs are averaged a chunk at a time.
+        spectrum = map_chunks(
+            lambda w: np.asarray(w, dtype=float).mean(axis=-1).reshape(len(w), -1), inputs
+        )
         fit = LogisticRegression(max_iter=2000, random_state=seed)
         fit.fit(spectrum[train], y[train])
         out["spectrum_logistic"] = scores(fit.predict(spectrum[test]))

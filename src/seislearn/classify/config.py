@@ -8,6 +8,7 @@ from pydantic import Field, PositiveInt, model_validator
 
 from seislearn.config import StrictModel, check_order
 from seislearn.data.labels import TruthConfig
+from seislearn.data.memory import DataConfig
 from seislearn.training.trainer import TrainerConfig
 
 #: Scalar side inputs the CNN can take besides the spectrogram (see ``ClassifyConfig``).
@@ -128,6 +129,11 @@ class ClassifyConfig(StrictModel):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
     labels: TruthConfig = Field(default_factory=TruthConfig)
+    data: DataConfig = Field(
+        default_factory=DataConfig,
+        description="in memory or streamed through the feature cache (data.streaming: auto, "
+        "memory, stream; also --streaming)",
+    )
 
     @model_validator(mode="after")
     def _possible(self) -> ClassifyConfig:

@@ -35,7 +35,8 @@ class Prepared:
 
     Attributes
     ----------
-    inputs : ndarray, float32, (n, C, F, T) spectrograms or (n, C, N) windows
+    inputs : ndarray or StoredWindows, float32, (n, C, F, T) spectrograms or (n, C, N)
+        windows (a feature-cache store on disk when streamed)
     metadata : DataFrame, one row per input (traces that could not be used are left out)
     y : ndarray, class indices (int) or values (float)
     task : {"classification", "regression"}
@@ -50,6 +51,7 @@ class Prepared:
     side_columns : list of str, one name per column of ``side`` (e.g. ``log10_peak_Z``)
     truth : dict, the source of the distance truth and its counts (see
         :mod:`seislearn.data.labels`) when a distance is used, else empty
+    streaming : dict, the in-memory or streamed choice and its reason (waveform data)
     """
 
     inputs: np.ndarray
@@ -66,6 +68,7 @@ class Prepared:
     side_inputs: list[str] = field(default_factory=list)
     side_columns: list[str] = field(default_factory=list)
     truth: dict[str, Any] = field(default_factory=dict)
+    streaming: dict[str, Any] = field(default_factory=dict)
 
 
 def infer_task(values: pd.Series, task: str) -> Literal["classification", "regression"]:
@@ -297,7 +300,203 @@ def load_inputs(
     if data_format in ("auto", "images") and is_image_folder(data):
         return prepare_images(data, cfg, on_error, class_names, with_targets), None
     dataset = read_dataset(data, format=data_format)
-    return prepare_waveforms(dataset, cfg, on_error, class_names, with_targets), dataset
+    choice = choose_classify_streaming(dataset, cfg)
+    if choice.stream:
+        from seislearn.runs import fingerprint_path
+
+        prep = prepare_waveforms_streamed(
+            dataset, cfg, fingerprint_path(data), on_error, class_names, with_targets
+        )
+    else:
+        prep = prepare_waveforms(dataset, cfg, on_error, class_names, with_targets)
+    prep.streaming = choice.as_dict()
+    return prep, dataset
+
+
+def choose_classify_streaming(dataset: WaveformDataset, cfg: ClassifyConfig) -> Any:
+    """In memory or streamed (:mod:`seislearn.data.memory`) for the inputs of ``dataset``.
+
+    The estimate counts the windows (``n x C x samples x 4`` bytes, the window of
+    the variant at the target or the first trace's rate) and, for a spectrogram
+    variant, the spectrogram of each window (float32).
+    """
+    from seislearn.data.memory import choose_streaming_mode
+
+    variant = parse_variant(cfg.variant)
+    before = variant.before_s if cfg.before_s is None else cfg.before_s
+    after = variant.after_s if cfg.after_s is None else cfg.after_s
+    meta = dataset.metadata
+    rate = cfg.target_rate
+    if rate is None and schema.SAMPLING_RATE in meta.columns and len(meta):
+        rate = float(meta[schema.SAMPLING_RATE].iloc[0])
+    rate = rate or 100.0
+    samples = max(1, round((before + after) * rate))
+    channels = len(dataset.component_order or "ZNE")
+    feature_bytes = 0
+    if variant.preset is not None:
+        shape = log_spectrograms(np.zeros((1, channels, samples), np.float32), rate, variant.preset)
+        feature_bytes = int(np.prod(shape.shape[1:])) * 4
+    return choose_streaming_mode(
+        cfg.data, len(dataset), channels, samples, feature_bytes, workflow="classify"
+    )
+
+
+#: Bump when :func:`prepare_waveforms` changes its outputs, so old stores are never read.
+INPUT_STORE_VERSION = 1
+_POSITION = "_seislearn_position"
+
+
+def prepare_waveforms_streamed(
+    dataset: WaveformDataset,
+    cfg: ClassifyConfig,
+    fingerprint: str,
+    on_error: Literal["raise", "skip"] = "raise",
+    class_names: list[str] | None = None,
+    with_targets: bool = True,
+) -> Prepared:
+    """:func:`prepare_waveforms` in bounded memory, through the feature cache.
+
+    The task (classification or regression) is inferred once from the whole
+    metadata; then each chunk of ``data.chunk_traces`` traces goes through
+    :func:`prepare_waveforms` itself (windows, spectrograms, side inputs, peak
+    amplitudes: all per trace) and its inputs are appended to a feature-cache
+    store keyed by ``fingerprint`` and every setting that changes them. A later
+    command on the same data and settings (``explain`` after ``train``) reads
+    the store instead. The metadata of the traces kept is kept in the store
+    too; targets are encoded from it over all chunks, as in memory.
+    ``inputs`` of the result is a :class:`~seislearn.data.window_store.StoredWindows`.
+    """
+    import hashlib
+    import io
+
+    from seislearn.data.dataset import WaveformDataset
+    from seislearn.data.memory import cache_root
+    from seislearn.data.window_store import StoredWindows
+    from seislearn.features.cache import FeatureCache, cache_key
+
+    meta = dataset.metadata
+    if with_targets and cfg.target not in meta.columns:
+        raise ConfigError(
+            f"--target {cfg.target!r} is not a column of {dataset.name}; columns: "
+            + ", ".join(map(str, meta.columns))
+        )
+    task = (
+        infer_task(meta[cfg.target], cfg.task) if cfg.target in meta.columns else "classification"
+    )
+    chunk_cfg = cfg.model_copy(update={"task": task})
+    names_digest = hashlib.sha256(
+        "\n".join(meta[schema.TRACE_NAME].astype(str)).encode()
+    ).hexdigest()[:16]
+    settings = {
+        "kind": "classify_inputs",
+        "version": INPUT_STORE_VERSION,
+        "config": chunk_cfg.model_dump(
+            mode="json",
+            exclude={"model", "training", "trainer", "data", "seed", "folds", "side_inputs"},
+        ),
+        # Resolved: a run saves "auto" as the list it chose, and both mean the same inputs.
+        "side_inputs": resolve_side_inputs(cfg.side_inputs, task, meta, cfg.anchor, cfg.target),
+        "on_error": on_error,
+        "traces": names_digest,
+    }
+    key = cache_key(fingerprint, settings)
+    parts: list[Prepared] = []
+    skipped: list[str] = []
+    size = cfg.data.chunk_traces
+
+    def chunks() -> Any:
+        for start in range(0, len(dataset), size):
+            positions = np.arange(start, min(start + size, len(dataset)))
+            part = dataset.select(positions)
+            part_meta = part.metadata.copy()
+            part_meta[_POSITION] = positions
+            part = WaveformDataset(part_meta, part.loader, part.name)
+            try:
+                prep = prepare_waveforms(part, chunk_cfg, on_error, None, with_targets=False)
+            except DataError as exc:
+                if on_error != "skip" or "no window could be cut" not in str(exc):
+                    raise
+                skipped.append(f"traces {start}-{positions[-1]} of {dataset.name}: {exc.reason}")
+                continue
+            skipped.extend(prep.skipped)
+            parts.append(replace(prep, inputs=np.empty(0), metadata=prep.metadata.iloc[:0]))
+            # HDF5 chunks cannot have a zero dimension: a model without side inputs keeps
+            # one column of zeros, dropped again on reading ("side": false).
+            side = prep.side if prep.side is not None else np.zeros((len(prep.metadata), 1))
+            yield (
+                prep.inputs.astype(np.float32),
+                side.astype(np.float32),
+                prep.peak_amplitude.astype(np.float64),
+                prep.metadata[_POSITION].to_numpy(np.int64),
+                prep.metadata.drop(columns=[_POSITION]),
+            )
+
+    metadata_parts: list[pd.DataFrame] = []
+
+    def arrays() -> Any:
+        for *values, rows in chunks():
+            metadata_parts.append(rows)
+            yield tuple(values)
+
+    def extra() -> dict[str, Any]:
+        first = parts[0]
+        rows = pd.concat(metadata_parts, ignore_index=True)
+        return {
+            "metadata": rows.to_json(orient="split", date_format="iso", double_precision=15),
+            "skipped": skipped,
+            "task": task,
+            "kind": first.kind,
+            "sampling_rate": first.sampling_rate,
+            "axes": first.axes,
+            "side": first.side is not None,
+            "side_inputs": first.side_inputs,
+            "side_columns": first.side_columns,
+            "truth": first.truth,
+        }
+
+    log.info(
+        "streaming %s inputs of %s into the feature cache (key %s)", cfg.variant, dataset.name, key
+    )
+    store = FeatureCache(cache_root(cfg.data)).get_or_build(
+        key, arrays(), ("inputs", "side", "peak", "position"), extra=extra
+    )
+    info = store.extra
+    if metadata_parts:  # built now: the metadata as prepared (the store keeps a JSON copy)
+        rows = pd.concat(metadata_parts, ignore_index=True)
+    else:
+        rows = pd.read_json(
+            io.StringIO(info["metadata"]), orient="split", convert_dates=False, dtype=False
+        )
+    _, side, peak, _ = store.read(0, len(store))
+    if info.get("truth"):
+        from seislearn.data.labels import apply_distance_truth
+
+        # Counts over every trace kept (each chunk saw only its own).
+        position = store.read(0, len(store))[3]
+        _, distance = apply_distance_truth(
+            meta.iloc[position].reset_index(drop=True), cfg.labels, dataset.name
+        )
+        info["truth"] = {"distance": distance.summary()}
+    if with_targets:
+        y, names = encode_targets(rows, cfg.target, task, class_names, dataset.name)
+    else:
+        y, names = np.zeros(len(rows)), list(class_names or [])
+    return Prepared(
+        StoredWindows(store.path, "inputs"),  # type: ignore[arg-type]
+        rows,
+        y,
+        task,
+        names,
+        info["kind"],
+        float(info["sampling_rate"]),
+        np.asarray(peak),
+        list(info["skipped"]),
+        {k: list(v) for k, v in info["axes"].items()},
+        np.asarray(side, np.float32) if info["side"] else None,
+        list(info["side_inputs"]),
+        list(info["side_columns"]),
+        info.get("truth") or {},
+    )
 
 
 def describe(prep: Prepared) -> dict[str, Any]:

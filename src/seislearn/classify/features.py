@@ -22,6 +22,7 @@ from seislearn.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from seislearn.data.dataset import WaveformDataset
+    from seislearn.data.window_store import StoredWindows
 
 log = logging.getLogger(__name__)
 
@@ -154,20 +155,36 @@ class InputScaler:
     std_: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def fit(self, x: np.ndarray) -> InputScaler:
-        """Learn the statistics from train inputs."""
+    def fit(self, x: np.ndarray | StoredWindows) -> InputScaler:
+        """Learn the statistics from train inputs.
+
+        Stored inputs (streamed, :class:`seislearn.data.window_store.StoredWindows`)
+        are read chunk by chunk and the moments merged
+        (:func:`seislearn.data.moments.chunked_mean_std`), so memory stays bounded;
+        the statistics equal those of the whole array to float rounding.
+        """
+        from seislearn.data.moments import chunked_mean_std
+        from seislearn.data.window_store import iter_window_chunks
+
         if len(x) == 0:
             raise DataError("no training samples to fit the input scaler on")
         axes = (0, 3) if x.ndim == 4 else (0, 2)
-        self.mean_ = x.mean(axis=axes, dtype=np.float64).astype(np.float32)
-        std = x.std(axis=axes, dtype=np.float64).astype(np.float32)
+        if isinstance(x, np.ndarray):
+            mean = x.mean(axis=axes, dtype=np.float64)
+            std = x.std(axis=axes, dtype=np.float64)
+        else:
+            mean, std = chunked_mean_std(iter_window_chunks(x), axes)
+        self.mean_ = mean.astype(np.float32)
+        std = std.astype(np.float32)
         self.std_ = np.where(std > 1e-8, std, 1.0).astype(np.float32)
         return self
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """Standardize ``x`` with the fitted statistics."""
+    def transform(self, x: np.ndarray | StoredWindows) -> np.ndarray | StoredWindows:
+        """Standardize ``x`` with the fitted statistics (stored inputs: lazily, per read)."""
         if self.mean_ is None or self.std_ is None:
             raise RuntimeError("InputScaler is not fitted")
+        if not isinstance(x, np.ndarray) and hasattr(x, "with_transform"):
+            return x.with_transform(self.transform)
         shape = (1, *self.mean_.shape, 1)
         return ((x - self.mean_.reshape(shape)) / self.std_.reshape(shape)).astype(np.float32)
 

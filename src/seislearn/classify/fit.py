@@ -13,6 +13,7 @@ from seislearn.classify.data import Prepared
 from seislearn.classify.features import InputScaler, SideScaler
 from seislearn.data import schema
 from seislearn.data.identity import per_trace_table
+from seislearn.data.window_store import select_windows
 from seislearn.errors import DataError
 from seislearn.runs import RunDir
 
@@ -61,17 +62,14 @@ def predict_array(
     ``side``: scaled side inputs ``(n, k)`` for a model that takes them. Runs on
     the devices of the trainer options (:mod:`seislearn.training.predict`).
     """
-    import torch
-    from torch.utils.data import TensorDataset
-
+    from seislearn.data.window_store import windows_dataset
     from seislearn.training.predict import predict_dataset
 
     if len(x) == 0:
         return np.zeros((0,))
-    tensors = [torch.as_tensor(np.ascontiguousarray(x))]
-    if side is not None:
-        tensors.append(torch.as_tensor(np.ascontiguousarray(side)))
-    out = predict_dataset(module, classify_step, TensorDataset(*tensors), batch_size=batch_size)
+    extra = [] if side is None else [np.asarray(side, dtype=np.float32)]
+    dataset = windows_dataset(x, *extra)  # stored inputs: read (and scaled) batch by batch
+    out = predict_dataset(module, classify_step, dataset, batch_size=batch_size)
     return out["prediction"]
 
 
@@ -175,7 +173,7 @@ def fit_model(
         load_checkpoint_weights(best.best_model_path, module)
     module.history = history
     if scaler.mean_ is None:  # resumed after training had finished: setup fitted nothing new
-        scaler.fit(prep.inputs[train])
+        scaler.fit(select_windows(prep.inputs, train))
     return module, scaler, side_scaler
 
 
@@ -221,24 +219,11 @@ def _datamodule(
 
     ``side`` is already scaled (with statistics of the train rows only).
     """
-    import torch
-    from torch.utils.data import TensorDataset
-
     from seislearn.training.datamodule import ArrayDataModule
 
-    class WithSide(ArrayDataModule):
-        def setup(self, stage: str | None = None) -> None:
-            if self._sets:
-                return
-            super().setup(stage)
-            if side is None:
-                return
-            for name, dataset in list(self._sets.items()):
-                x, y = dataset.tensors
-                s = torch.as_tensor(side[self.split == name], dtype=torch.float32)
-                self._sets[name] = TensorDataset(x, s, y)
-
-    return WithSide(inputs, targets, split, batch_size=batch_size, fit_scaler=fit_scaler, seed=seed)
+    return ArrayDataModule(
+        inputs, targets, split, batch_size=batch_size, fit_scaler=fit_scaler, seed=seed, side=side
+    )
 
 
 def score(
@@ -251,7 +236,11 @@ def score(
     """Metrics and a predictions table for the rows ``rows`` (boolean mask)."""
     from seislearn.evaluation.classification import classification_metrics, regression_metrics
 
-    pred = predict_array(module, x_scaled[rows], None if side_scaled is None else side_scaled[rows])
+    pred = predict_array(
+        module,
+        select_windows(x_scaled, rows),
+        None if side_scaled is None else side_scaled[rows],
+    )
     meta = prep.metadata.loc[rows].reset_index(drop=True)
     table = per_trace_table(meta, keep=(schema.SOURCE_ID, schema.SPLIT))
     if prep.task == "classification":

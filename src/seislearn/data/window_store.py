@@ -52,6 +52,7 @@ class StoredWindows:
             self.dtype = node.dtype
             total = node.shape[0]
         self.rows = np.arange(total, dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
+        self.transform: Callable[[np.ndarray], np.ndarray] | None = None
         self._handle: Any = None
         self._pid = -1
 
@@ -68,6 +69,10 @@ class StoredWindows:
         return 1 + len(self._row_shape)
 
     @property
+    def dtype_out(self) -> np.dtype:
+        return np.dtype(np.float32) if self.transform is not None else self.dtype
+
+    @property
     def nbytes(self) -> int:
         """Bytes the view would take in memory."""
         return int(np.prod(self.shape)) * self.dtype.itemsize
@@ -80,12 +85,28 @@ class StoredWindows:
         view._handle, view._pid = None, -1
         return view
 
+    def with_transform(self, transform: Callable[[np.ndarray], np.ndarray]) -> StoredWindows:
+        """A view whose reads pass through ``transform`` (after this view's own transform).
+
+        E.g. a scaler fitted on the train split: ``scaler.transform`` of stored
+        inputs stays lazy and is applied to every chunk or batch read.
+        """
+        view = self.select(slice(None))
+        inner = self.transform
+        view.transform = transform if inner is None else (lambda x: transform(inner(x)))
+        return view
+
     def read(self, positions: np.ndarray | None = None) -> np.ndarray:
         """The rows ``positions`` of this view (default all) as an ndarray, in that order.
 
         Contiguous store rows are read as one slice each; other selections with
-        one sorted fancy-index call; the result is reordered to ``positions``.
+        one sorted fancy-index call; the result is reordered to ``positions``;
+        the view's transform (if any) is applied last.
         """
+        array = self._read(positions)
+        return array if self.transform is None else self.transform(array)
+
+    def _read(self, positions: np.ndarray | None = None) -> np.ndarray:
         rows = self.rows if positions is None else self.rows[np.asarray(positions, np.int64)]
         node = self._file()[self.name]
         if len(rows) == 0:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from seislearn.data.identity import display_names, seisbench_names, user_names
+from seislearn.data.window_store import select_windows
 from seislearn.errors import DataError
 from seislearn.explain import figures as figs
 from seislearn.explain.methods import Method, attribute
@@ -134,7 +135,8 @@ def explain(
         prep, x = clf.prepare(data, data_format, on_error)
     if split is not None:
         rows = split_of(model, prep.metadata, data) == split
-        x, y, meta, raw = x[rows], prep.y[rows], prep.metadata[rows], prep.inputs[rows]
+        x, y, meta = select_windows(x, rows), prep.y[rows], prep.metadata[rows]
+        raw = select_windows(prep.inputs, rows)  # streamed: lazy views, read per event below
     else:
         x, y, meta, raw = x, prep.y, prep.metadata, prep.inputs
     classification = clf.task == "classification"

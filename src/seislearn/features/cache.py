@@ -23,6 +23,7 @@ import numpy as np
 from seislearn.errors import DataError
 
 _COMPLETE = "seislearn_cache_complete"
+_EXTRA = "_extra_json"
 
 
 def cache_key(fingerprint: str, config: dict[str, Any]) -> str:
@@ -135,7 +136,9 @@ class FeatureCache:
                 if n == 0:
                     raise DataError("no features to cache: every batch was empty")
                 f.attrs["n"] = n
-                f.attrs["extra"] = json.dumps(extra() if extra is not None else {}, default=str)
+                text = json.dumps(extra() if extra is not None else {}, default=str)
+                # A dataset, not an attribute: attributes are limited to 64 kB.
+                f.create_dataset(_EXTRA, data=np.frombuffer(text.encode(), dtype=np.uint8))
                 f.attrs[_COMPLETE] = True
             os.replace(partial, target)
         finally:
@@ -162,7 +165,9 @@ class CachedArrays:
             if missing:
                 raise DataError(f"feature cache holds no {missing}", path=self.path)
             self.n = int(f.attrs["n"])
-            self.extra: dict[str, Any] = json.loads(f.attrs.get("extra", "{}"))
+            self.extra: dict[str, Any] = (
+                json.loads(f[_EXTRA][()].tobytes().decode()) if _EXTRA in f else {}
+            )
         self._handle: Any = None
         self._pid = -1
 

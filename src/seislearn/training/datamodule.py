@@ -36,6 +36,9 @@ class ArrayDataModule(L.LightningDataModule):
         applied to every split.
     seed : int
         Seed of the train loader's shuffling.
+    side : ndarray, shape (n, k), optional
+        Inputs beside the main ones (already scaled); batches are then
+        ``(x, side, targets)``.
     """
 
     def __init__(
@@ -46,8 +49,10 @@ class ArrayDataModule(L.LightningDataModule):
         batch_size: int = 64,
         fit_scaler: Callable[[np.ndarray], Callable[[np.ndarray], np.ndarray]] | None = None,
         seed: int = 0,
+        side: np.ndarray | None = None,
     ) -> None:
         super().__init__()
+        self.side = side
         self.inputs = inputs
         self.targets = targets
         self.split = np.asarray(split).astype(str)
@@ -67,7 +72,8 @@ class ArrayDataModule(L.LightningDataModule):
         for name in schema.SPLITS:
             mask = self.split == name
             if is_stored(self.inputs):
-                extra = [] if self.targets is None else [self.targets[mask]]
+                extra = [] if self.side is None else [self.side[mask].astype(np.float32)]
+                extra += [] if self.targets is None else [self.targets[mask]]
                 self._sets[name] = windows_dataset(
                     select_windows(self.inputs, mask), *extra, transform=self.transform
                 )
@@ -76,6 +82,8 @@ class ArrayDataModule(L.LightningDataModule):
             if self.transform is not None:
                 x = self.transform(x)
             tensors = [torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)]
+            if self.side is not None:
+                tensors.append(torch.as_tensor(self.side[mask], dtype=torch.float32))
             if self.targets is not None:
                 tensors.append(torch.as_tensor(np.ascontiguousarray(self.targets[mask])))
             self._sets[name] = TensorDataset(*tensors)
