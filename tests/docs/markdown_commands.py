@@ -182,6 +182,7 @@ def prepare_workdir(root: Path, small: bool) -> tuple[Path, dict[str, str]]:
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONPATH": str(REPO / "src"),
         "SEISLEARN_CACHE": str(cache),
+        "SEISLEARN_CACHE_DIR": str(cache),  # feature-cache stores of streamed commands
         "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": "1",
         "NO_COLOR": "1",

@@ -464,9 +464,7 @@ def prepare_waveforms_streamed(
     if metadata_parts:  # built now: the metadata as prepared (the store keeps a JSON copy)
         rows = pd.concat(metadata_parts, ignore_index=True)
     else:
-        rows = pd.read_json(
-            io.StringIO(info["metadata"]), orient="split", convert_dates=False, dtype=False
-        )
+        rows = pd.read_json(io.StringIO(info["metadata"]), orient="split", dtype=False)
     _, side, peak, _ = store.read(0, len(store))
     if info.get("truth"):
         from seislearn.data.labels import apply_distance_truth

@@ -123,6 +123,16 @@ def device_context(args: argparse.Namespace) -> contextlib.AbstractContextManage
         from seislearn.training.trainer import device_options
 
         stack.enter_context(device_options(**given))
+    if getattr(args, "streaming", None) == "stream" and getattr(args, "command", "") in (
+        "cluster",
+        "images",
+    ):
+        from seislearn.errors import ConfigError
+
+        raise ConfigError(
+            f"{args.command} cannot stream yet: its inputs are prepared in memory; use "
+            "--streaming memory or auto (issue 14)"
+        )
     if getattr(args, "streaming", None) is not None:  # --streaming wins over data.streaming
         from seislearn.data.memory import streaming_option
 
