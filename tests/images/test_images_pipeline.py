@@ -96,3 +96,19 @@ def test_pipeline_follows_the_scikit_learn_parameter_conventions() -> None:
     with pytest.warns(FutureWarning, match="random_state"):
         old = ImageClusterPipeline(n_components=0, n_clusters=3, seed=4).fit(x)
     np.testing.assert_array_equal(old.labels_, labels)
+
+
+def test_umap_on_a_sample_embeds_assigns_and_reloads_every_patch(blobs, tmp_path):
+    x, y = blobs
+    pipe = ImageClusterPipeline(
+        n_components=3, n_neighbors=10, umap_sample_size=60, kmeans="minibatch", random_state=0
+    ).fit(x, y)
+    assert pipe.embedding_.shape == (len(x), 3)
+    assert len(pipe.umap_sample_index_) == 60
+    assert pipe.train_features_.shape == (60, x.shape[1])  # only the sample is kept
+    assert pipe.kmeans_method_ == "MiniBatchKMeans"
+    assert adjusted_rand_score(y, pipe.labels_) > 0.95
+    pipe.save(tmp_path)
+    loaded = ImageClusterPipeline.load(tmp_path)
+    np.testing.assert_array_equal(loaded.umap_sample_index_, pipe.umap_sample_index_)
+    assert np.mean(loaded.predict(x)["cluster"] == pipe.labels_) > 0.95

@@ -70,3 +70,14 @@ def test_encoder_needs_at_least_one_input_channel():
 
     with pytest.raises(ValueError, match="amplitude or the attribute"):
         PatchEncoder(attribute=False, amplitude=False)
+
+
+def test_default_epochs_follow_the_number_of_patches():
+    from seislearn.images.ssl import SSLConfig, auto_epochs
+
+    assert SSLConfig().epochs is None
+    assert auto_epochs(1700, 64) == 30  # 2,000 patches: the old fixed default
+    assert auto_epochs(8500, 64) == 8  # 10,000 patches: the tuned setting
+    assert auto_epochs(10**6, 64) == 4
+    sizes = [auto_epochs(n, 64) for n in range(64, 200_000, 997)]
+    assert sizes == sorted(sizes, reverse=True)

@@ -39,11 +39,10 @@ def write_outputs(
     n_clusters: int,
 ) -> dict[str, Any]:
     """Predict every trace, score DEC and the baselines, draw the figures, write the report."""
-    from sklearn.cluster import KMeans
-
     from seislearn.cluster import figures as figs
     from seislearn.cluster.choose_k import score_k_range, suggest_k
     from seislearn.cluster.evaluate import evaluate
+    from seislearn.clustering.kmeans import fit_kmeans
 
     X = features.spectrograms
     meta = features.metadata
@@ -54,7 +53,8 @@ def write_outputs(
     z_pre = est.transform_pretrained(X)
     fit_mask = split != "test"
     flat = X.reshape(len(X), -1)
-    raw = KMeans(n_clusters, n_init=cfg.training.n_init, random_state=seed).fit(flat[fit_mask])
+    # KMeans, or MiniBatchKMeans when the flattened spectrograms are too many for it
+    raw = fit_kmeans(flat[fit_mask], n_clusters, n_init=cfg.training.n_init, random_state=seed)
     baselines = {
         "ae_kmeans": (est.predict_initial(X), z_pre),
         "raw_kmeans": (raw.predict(flat), flat),

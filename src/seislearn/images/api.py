@@ -55,6 +55,8 @@ class ImagesConfig(StrictModel):
     mapping: Literal["hungarian", "majority"] = "hungarian"
     anomaly: Literal["centroid", "isolation_forest", "lof"] = "centroid"
     n_init: int = 10
+    umap_sample: int | None = 10_000
+    kmeans: Literal["auto", "kmeans", "minibatch"] = "auto"
     top_anomalies: int = 18
     examples_per_cluster: int = 8
     cache: bool = True
@@ -147,21 +149,24 @@ def _figures(
     xy: np.ndarray | None,
     config: ImagesConfig,
     prefix: str = "",
+    xy_rows: np.ndarray | None = None,
 ) -> list[tuple[Path, str]]:
     from seislearn.images.plots import plot_gallery, plot_umap_2d
     from seislearn.report.interactive import save_interactive, scatter_figure
 
     figures: list[tuple[Path, str]] = []
     if xy is not None:
+        # The map shows the rows it was made of (the UMAP sample at scale).
+        shown = frame if xy_rows is None else frame.iloc[np.asarray(xy_rows)]
         hover = [
             f"{Path(f).name}: cluster {c}" + (f", label {t}" if t else "")
-            for f, c, t in zip(frame["file"], frame["cluster"], frame["true_label"], strict=True)
+            for f, c, t in zip(shown["file"], shown["cluster"], shown["true_label"], strict=True)
         ]
         colourings = [("cluster", "umap_clusters", "UMAP 2-D by KMeans cluster")]
         if (frame["true_label"] != "").all():
             colourings.insert(0, ("true label", "umap_true_labels", "UMAP 2-D by true label"))
         for what, name, caption in colourings:
-            values = frame["true_label" if what == "true label" else "cluster"].to_numpy()
+            values = shown["true_label" if what == "true label" else "cluster"].to_numpy()
             png = run.save_figure(plot_umap_2d(xy, values, "UMAP 2-D", what), name)
             save_interactive(
                 png,
@@ -267,7 +272,10 @@ def fit_images(
         mapping=config.mapping,
         anomaly=config.anomaly,
         n_init=config.n_init,
+        umap_sample_size=config.umap_sample,
+        kmeans=config.kmeans,
         random_state=seed,
+        verbose=None if config.progress else False,
     )
     with run.timed("cluster"):
         pipeline.fit(features, labels)
@@ -288,6 +296,8 @@ def fit_images(
                 patches.images, list(labels), metrics["n_clusters"], seed
             )
     metrics.update({"features_from_cache": hit, "feature_dim": int(features.shape[1])})
+    metrics["kmeans"] = pipeline.kmeans_method_
+    metrics["umap_fitted_on"] = len(pipeline.umap_sample_index_)
     metrics["skipped_files"] = patches.skipped
     if pipeline.silhouette_:
         metrics["silhouette_by_k"] = pipeline.silhouette_
@@ -299,7 +309,9 @@ def fit_images(
         pipeline.save(run.model_dir)
     with run.timed("figures"):
         xy = project_2d(pipeline.train_features_, config.plot_projection, seed)
-        figures = _figures(run, patches.images, frame, xy, config)
+        figures = _figures(
+            run, patches.images, frame, xy, config, xy_rows=pipeline.umap_sample_index_
+        )
     _write_report(run, "seislearn images fit", metrics, figures, patches.skipped)
     run.write_manifest(
         "images",
@@ -373,7 +385,7 @@ def predict_images(
     run = RunDir(target, overwrite=overwrite)
     extractor = load_extractor(source.model_dir)
     with run.timed("load_pipeline"):
-        pipeline = ImageClusterPipeline.load(source.model_dir)
+        pipeline = ImageClusterPipeline.load(source.model_dir, verbose=None if progress else False)
     patches = read_images(data, key=mat_key or saved.mat_key, on_error=on_error)
     with run.timed("features"):
         features, _ = features_cached(

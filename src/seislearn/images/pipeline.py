@@ -8,14 +8,26 @@ Saving without pickle
 A fitted UMAP cannot be written safely (its state is numba/pynndescent
 objects: only pickle holds them, and unpickling a user-supplied file runs
 code). So :meth:`save` writes plain arrays (``.npz``, read with
-``allow_pickle=False``) and JSON: the standardized training features, their
-UMAP embedding, the KMeans centres, the mapping and the anomaly scale.
+``allow_pickle=False``) and JSON: the standardized training features UMAP was
+fitted on, their UMAP embedding, the KMeans centres, the mapping and the anomaly scale.
 :meth:`load` refits UMAP on the saved features with the saved seed (UMAP with a
 ``random_state`` is deterministic) and checks that the refit reproduces the
 saved training embedding; if it does not (different umap/numba versions),
 loading fails with a clear error instead of assigning clusters silently
 differently. KMeans needs no refit: assigning a point is a nearest-centre
 search on the saved centres.
+
+At scale
+--------
+UMAP is fitted on at most ``umap_sample_size`` patches drawn at random and the
+others are embedded by ``transform``
+(:class:`seislearn.clustering.umap_sample.SampledUMAP`); only that sample's
+features are saved. KMeans is scikit-learn's ``KMeans``, or ``MiniBatchKMeans``
+when the embeddings are too many for it
+(:func:`seislearn.clustering.kmeans.choose_kmeans`, ``kmeans=`` overrides).
+The outlier model (Isolation Forest, LOF) is fitted on the UMAP sample's
+embedding. Up to ``umap_sample_size`` patches (10,000 by default) nothing of
+this differs from a plain UMAP + KMeans.
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ from seislearn.runs import atomic_path, write_json_atomic
 ARRAYS = "pipeline_arrays.npz"
 SPEC = "pipeline.json"
 FORMAT_VERSION = 1
+#: Embeddings the number of clusters is chosen on (a seeded sample beyond it).
+CHOOSE_K_ROWS = 50_000
 
 
 class ImageClusterPipeline(ClusterMixin, BaseEstimator):
@@ -60,6 +74,15 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         (higher = more anomalous in every case).
     n_init : int
         KMeans restarts.
+    umap_sample_size : int or None
+        UMAP is fitted on at most this many patches (a seeded random sample) and
+        the others are embedded by ``transform``; None fits on all.
+    kmeans : {"auto", "kmeans", "minibatch"}
+        Full-batch KMeans or MiniBatchKMeans; ``"auto"`` chooses from the number of
+        embeddings, their dimensions and the memory available
+        (:func:`seislearn.clustering.kmeans.choose_kmeans`).
+    verbose : bool or None
+        Progress of UMAP; None follows :mod:`seislearn.progress` (``--quiet``).
     random_state : int
         Seed of UMAP, KMeans and the anomaly model (an int: :meth:`load` refits UMAP
         with it and must reproduce the saved embedding).
@@ -85,8 +108,11 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         mapping: Literal["hungarian", "majority"] = "hungarian",
         anomaly: Literal["centroid", "isolation_forest", "lof"] = "centroid",
         n_init: int = 10,
+        umap_sample_size: int | None = 10_000,
+        kmeans: Literal["auto", "kmeans", "minibatch"] = "auto",
         random_state: int = 0,
         seed: int | None = None,
+        verbose: bool | None = None,
     ) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
@@ -96,8 +122,11 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         self.mapping = mapping
         self.anomaly = anomaly
         self.n_init = n_init
+        self.umap_sample_size = umap_sample_size
+        self.kmeans = kmeans
         self.random_state = random_state
         self.seed = seed
+        self.verbose = verbose
 
     @property
     def seed_(self) -> int:
@@ -110,32 +139,32 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         params["k_range"] = list(self.k_range)
         params["random_state"] = self.seed_
         params.pop("seed")
+        params.pop("verbose")
         return params
 
     # fitting
-    def _umap(self, n_samples: int) -> Any:
-        import umap
+    def _umap(self, sample_size: int | None) -> Any:
+        from seislearn.clustering.umap_sample import SampledUMAP
 
-        n_components = min(self.n_components, max(n_samples - 2, 1))
-        return umap.UMAP(
-            n_components=n_components,
-            n_neighbors=min(self.n_neighbors, max(n_samples - 1, 2)),
+        return SampledUMAP(
+            n_components=self.n_components,
+            n_neighbors=self.n_neighbors,
             min_dist=self.min_dist,
+            sample_size=sample_size,
             random_state=self.seed_,
-            transform_seed=self.seed_,
+            verbose=self.verbose,
         )
 
     def _fit_umap(self, scaled: np.ndarray) -> np.ndarray:
-        import warnings
-
+        """Embedding of every row; sets ``umap_`` and ``umap_sample_index_``."""
         if self.n_components == 0:
             self.umap_ = None
+            self.umap_sample_index_ = np.arange(len(scaled))
             return scaled.astype(np.float32)
-        with warnings.catch_warnings():
-            # "n_jobs overridden by setting random_state": intended, for reproducibility.
-            warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
-            self.umap_ = self._umap(len(scaled))
-            return self.umap_.fit_transform(scaled).astype(np.float32)
+        self.umap_ = self._umap(self.umap_sample_size)
+        embedding = self.umap_.fit_transform(scaled)
+        self.umap_sample_index_ = self.umap_.sample_index_
+        return embedding
 
     def _choose_k(self, embedding: np.ndarray) -> tuple[int, dict[int, float]]:
         from sklearn.cluster import KMeans
@@ -145,6 +174,9 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         hi = min(hi, len(embedding) - 1)
         scores: dict[int, float] = {}
         sample = min(len(embedding), 5000)
+        if len(embedding) > CHOOSE_K_ROWS:  # k is chosen on a sample of the embeddings
+            rows = np.random.default_rng(self.seed_).choice(len(embedding), CHOOSE_K_ROWS, False)
+            embedding = embedding[np.sort(rows)]
         for k in range(max(lo, 2), hi + 1):
             labels = KMeans(k, n_init=self.n_init, random_state=self.seed_).fit_predict(embedding)
             scores[k] = float(
@@ -164,8 +196,7 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         """
         import warnings
 
-        from sklearn.cluster import KMeans
-
+        from seislearn.clustering.kmeans import fit_kmeans
         from seislearn.evaluation.clustering import match_clusters
 
         if self.seed is not None:
@@ -179,8 +210,9 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
             raise DataError(f"need at least 4 patches to cluster, got {len(features)}")
         self.mean_ = features.mean(axis=0)
         self.scale_ = features.std(axis=0) + 1e-6
-        self.train_features_ = (features - self.mean_) / self.scale_
-        self.embedding_ = self._fit_umap(self.train_features_)
+        scaled = (features - self.mean_) / self.scale_
+        self.embedding_ = self._fit_umap(scaled)
+        self.train_features_ = scaled[self.umap_sample_index_]
         self.silhouette_ = {}
         if self.n_clusters is not None:
             k = self.n_clusters
@@ -188,7 +220,10 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
             k = len(np.unique(labels))
         else:
             k, self.silhouette_ = self._choose_k(self.embedding_)
-        kmeans = KMeans(k, n_init=self.n_init, random_state=self.seed_).fit(self.embedding_)
+        kmeans = fit_kmeans(
+            self.embedding_, k, self.kmeans, n_init=self.n_init, random_state=self.seed_
+        )
+        self.kmeans_method_ = type(kmeans).__name__
         self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
         self.labels_ = kmeans.labels_.astype(np.int64)
         self.mapping_ = (
@@ -205,22 +240,23 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
             dtype=np.float32,
         )
         self.cluster_scale_ = np.maximum(self.cluster_scale_, 1e-6)
-        self._fit_outlier_model()
+        self._fit_outlier_model(self.embedding_[self.umap_sample_index_])
         self.anomaly_scores_ = self._anomaly(self.embedding_, self.labels_, training=True)
         return self
 
-    def _fit_outlier_model(self) -> None:
+    def _fit_outlier_model(self, embedding: np.ndarray) -> None:
+        """The Isolation Forest / LOF on ``embedding`` (the UMAP sample's rows)."""
         self.outlier_model_ = None
         if self.anomaly == "isolation_forest":
             from sklearn.ensemble import IsolationForest
 
-            self.outlier_model_ = IsolationForest(random_state=self.seed_).fit(self.embedding_)
+            self.outlier_model_ = IsolationForest(random_state=self.seed_).fit(embedding)
         elif self.anomaly == "lof":
             from sklearn.neighbors import LocalOutlierFactor
 
-            n = min(20, len(self.embedding_) - 1)
+            n = min(20, len(embedding) - 1)
             self.outlier_model_ = LocalOutlierFactor(n_neighbors=n, novelty=True)
-            self.outlier_model_.fit(self.embedding_)
+            self.outlier_model_.fit(embedding)
         elif self.anomaly != "centroid":
             raise ValueError(f"unknown anomaly method {self.anomaly!r}")
 
@@ -231,23 +267,33 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         if self.anomaly == "centroid":
             return self._centre_distance(embedding, clusters) / self.cluster_scale_[clusters]
         if self.anomaly == "lof" and training:
-            # Scoring the training points with novelty=True would count each as its own neighbour.
-            return -self.outlier_model_.negative_outlier_factor_
+            # Scoring the LOF's own points with novelty=True would count each as its own
+            # neighbour: they keep their fitted factor, the other rows are scored.
+            own = self.outlier_model_.negative_outlier_factor_
+            if len(embedding) == len(own):
+                return -own
+            scores = -self.outlier_model_.score_samples(embedding)
+            scores[self.umap_sample_index_] = -own
+            return scores
         return -self.outlier_model_.score_samples(embedding)
 
     # applying
     def transform(self, features: np.ndarray) -> np.ndarray:
-        """UMAP embedding of new feature vectors."""
+        """UMAP embedding of new feature vectors (``transform`` in blocks, with progress)."""
         self._check_fitted()
         scaled = (np.asarray(features, dtype=np.float32) - self.mean_) / self.scale_
         if self.umap_ is None:
             return scaled
-        return self.umap_.transform(scaled).astype(np.float32)
+        return self.umap_.transform(scaled)
 
     def assign(self, embedding: np.ndarray) -> np.ndarray:
         """Nearest cluster centre of each embedded point."""
-        d = ((embedding[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
-        return d.argmin(axis=1)
+        from sklearn.metrics import pairwise_distances_argmin
+
+        # In chunks (scikit-learn's working memory), not an (n, k, dims) array.
+        return pairwise_distances_argmin(
+            np.asarray(embedding, dtype=np.float32), self.cluster_centers_
+        ).astype(np.int64)
 
     def predict(self, features: np.ndarray) -> dict[str, np.ndarray]:
         """Clusters, mapped labels (if any mapping) and anomaly scores of new features."""
@@ -277,10 +323,14 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
                 mean=self.mean_,
                 scale=self.scale_,
                 train_features=self.train_features_,
-                embedding=self.embedding_,
+                # the UMAP sample's rows (a loaded pipeline holds only those)
+                embedding=self.embedding_
+                if len(self.embedding_) == len(self.train_features_)
+                else self.embedding_[self.umap_sample_index_],
                 cluster_centers=self.cluster_centers_,
                 cluster_scale=self.cluster_scale_,
                 labels=self.labels_,
+                umap_sample_index=self.umap_sample_index_,
             )
         import umap
 
@@ -297,8 +347,12 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         return folder
 
     @classmethod
-    def load(cls, directory: str | os.PathLike, check_atol: float = 1e-3) -> ImageClusterPipeline:
+    def load(
+        cls, directory: str | os.PathLike, check_atol: float = 1e-3, verbose: bool | None = None
+    ) -> ImageClusterPipeline:
         """Rebuild a saved pipeline; UMAP is refitted and checked against the saved embedding.
+
+        ``verbose`` is the loaded pipeline's progress setting (None: ``seislearn.progress``).
 
         Raises
         ------
@@ -319,7 +373,7 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
         params["k_range"] = tuple(params["k_range"])
         if "seed" in params:  # saved before random_state
             params["random_state"] = params.pop("seed")
-        self = cls(**params)
+        self = cls(**params, verbose=verbose)
         with arrays:
             self.mean_ = arrays["mean"]
             self.scale_ = arrays["scale"]
@@ -328,10 +382,23 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
             self.cluster_centers_ = arrays["cluster_centers"]
             self.cluster_scale_ = arrays["cluster_scale"]
             self.labels_ = arrays["labels"]
+            # Saved before sampling: the UMAP was fitted on every training row.
+            index = (
+                arrays["umap_sample_index"]
+                if "umap_sample_index" in arrays.files
+                else np.arange(len(self.train_features_))
+            )
+        if not len(index) == len(self.train_features_) == len(self.embedding_):
+            raise DataError("saved pipeline arrays do not match each other", path=folder)
         self.mapping_ = {int(k): v for k, v in spec.get("mapping", {}).items()}
         self.silhouette_ = {int(k): v for k, v in spec.get("silhouette", {}).items()}
         saved = self.embedding_
-        refit = self._fit_umap(self.train_features_)
+        if self.n_components == 0:
+            self.umap_ = None
+            refit = self.train_features_.astype(np.float32)
+        else:  # fitted on all the saved rows: they are the sample
+            self.umap_ = self._umap(None)
+            refit = self.umap_.fit_transform(self.train_features_)
         if refit.shape != saved.shape or not np.allclose(refit, saved, atol=check_atol):
             worst = float(np.abs(refit - saved).max()) if refit.shape == saved.shape else np.inf
             raise DataError(
@@ -340,7 +407,11 @@ class ImageClusterPipeline(ClusterMixin, BaseEstimator):
                 f"{spec.get('umap_version')}); refit the pipeline with this installation",
                 path=folder,
             )
+        # embedding_ and anomaly_scores_ hold the UMAP sample's rows (the saved ones),
+        # labels_ every training row and umap_sample_index_ the sample's rows among them.
         self.embedding_ = saved
-        self._fit_outlier_model()
-        self.anomaly_scores_ = self._anomaly(self.embedding_, self.labels_, training=True)
+        self.umap_sample_index_ = np.asarray(index, dtype=np.int64)
+        self._fit_outlier_model(saved)
+        own = self.labels_[self.umap_sample_index_]
+        self.anomaly_scores_ = self._anomaly(saved, own, training=True)
         return self
