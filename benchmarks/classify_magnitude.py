@@ -58,6 +58,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 KEYS = ("n", "mae", "rmse", "r2", "bias")
 
 
+def _shown(path: Path) -> str:
+    """A path as the docs name it: the shared data as ``../shared/data/...``, no machine path."""
+    from conftest import shared_data_dir
+
+    path = Path(path)
+    try:
+        return str(Path("../shared/data") / path.resolve().relative_to(shared_data_dir().resolve()))
+    except ValueError:
+        return path.name
+
+
 def _summary(metrics: dict) -> dict:
     out = {
         "cnn": {k: metrics["test"][k] for k in KEYS},
@@ -297,7 +308,8 @@ def picked_comparison(
         for name, by_subset in per_seed.items()
     }
     return {
-        "data": f"{dummy} picked with PhaseNetLight ({weights}), copy at {picked}",
+        "data": f"{_shown(dummy)} picked with PhaseNetLight ({_shown(weights)}), "
+        f"copy at the --picked folder ({_shown(picked)})",
         "pick_messages": pick_messages,
         "picks": _pick_summary(meta),
         "split": "the dataset's own (60 train / 10 dev / 30 test)",
@@ -416,7 +428,7 @@ def main() -> None:
                 dummy, cfg.model_copy(update={"side_inputs": []}), Path(tmp) / "dummy_plain"
             )
             result["seisbench_dummy"] = {
-                "data": str(dummy),
+                "data": _shown(dummy),
                 "split": "the dataset's own (60 train / 10 dev / 30 test)",
                 "window": "no picks: the whole trace from its start, 0-60 s at 20 Hz, Spectra64",
                 **_summary(run.metrics),

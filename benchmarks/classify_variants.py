@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,7 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--variants", default="P64,P32,S64,S32")
-    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument(
+        "--epochs", type=int, help="maximum epochs (default: the library's, as `classify train`)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
@@ -70,10 +73,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         write_seisbench(dataset, data)
-        cfg = ClassifyConfig(target="source_type", training={"epochs": args.epochs, "patience": 5})
+        # The library's defaults (what `classify train --target source_type` gives): only
+        # the data (the populations above) are chosen for the benchmark.
+        training = {} if args.epochs is None else {"epochs": args.epochs}
+        cfg = ClassifyConfig(target="source_type", training=training)
         table = train_variants(data, cfg, args.variants.split(","), Path(tmp) / "run")
     result = {
         "benchmark": "classify_variants",
+        "command": "python " + " ".join(sys.argv),
+        "training": cfg.training.model_dump(),
         "data": f"make_events({args.n}, seed={args.seed}); SyntheticConfig populations "
         f"low_stress log10 MPa {lo_m}+-{lo_s}, high_stress {hi_m}+-{hi_s}, magnitudes {mags}, "
         "other fields default (5-80 km, SNR 0-20 dB)",
