@@ -38,7 +38,7 @@ def _tree_rss():
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    return module.tree_rss_bytes
+    return lambda pid: module.tree_memory_bytes(pid)[0]  # RSS of the whole tree
 
 
 def write_archive(path: Path, n: int) -> None:
