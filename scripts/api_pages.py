@@ -47,7 +47,16 @@ WORKFLOWS = {
         "papers.md",
     ),
 }
-CORE_PACKAGES = ("io", "data", "features", "models", "training", "evaluation", "report")
+CORE_PACKAGES = (
+    "io",
+    "data",
+    "features",
+    "models",
+    "training",
+    "evaluation",
+    "clustering",
+    "report",
+)
 APPLICATION_MODULES = ("demo",)
 #: Every other top-level module of seislearn (runs, config, sizes, errors, ...).
 CORE_MODULES = tuple(
