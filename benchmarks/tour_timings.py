@@ -121,13 +121,20 @@ BRACKET = re.compile(r"\s*\[(?:\d+ s|\d+ min \d+ s|over \d+ min: stopped)[^\]]*\
 def write_readme(results: Path, page: Path) -> int:
     """Put each measured time at the end of its command's last line on ``page``.
 
-    A bracket written before (``[18 s]``) is replaced; a command without a comment
-    gets one. Commands not in ``results`` (skipped, not reached) keep no time.
+    Brackets written before (``[18 s]``) are removed from every command first; a
+    command without a comment gets one. Commands not in ``results`` (skipped, not
+    reached, failed) are left without a time.
     """
     rows = json.loads(results.read_text(encoding="utf-8"))["commands"]
     lines = page.read_text(encoding="utf-8").split("\n")
     # Matched by the command's text without its time: line numbers move as the page changes.
     where = {BRACKET.sub("", c.text): c.line for c in md.commands(page) if not c.skip_reason}
+    # Times of an earlier run go: every time shown is from this run.
+    for number in where.values():
+        last = number - 1
+        while lines[last].rstrip().endswith("\\"):
+            last += 1
+        lines[last] = BRACKET.sub("", lines[last])
     changed = 0
     for row in rows:
         if "wall_s" not in row and "over_s" not in row:
