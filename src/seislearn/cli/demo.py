@@ -8,7 +8,7 @@ from seislearn.cli.common import formatter
 
 EPILOG = """\
 examples:
-  seislearn demo --out demo-run            # about 80 s on 2 idle CPU cores
+  seislearn demo --out demo-run            # 80-230 s on 2 CPU cores
   seislearn demo --out demo-run --resume   # run only the stages not finished yet
   seislearn demo --out demo-run --overwrite --steps azimuth,cluster
   seislearn demo --out quick-run --quick   # tiny sizes, about 30 s; numbers not meaningful
