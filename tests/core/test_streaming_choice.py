@@ -69,24 +69,3 @@ def test_an_unknown_streaming_option_is_a_config_error():
 
     with pytest.raises(ConfigError, match="auto, memory or stream"), streaming_option("disk"):
         pass
-
-
-def test_cluster_refuses_to_stream_with_a_clear_error(tmp_path, capsys):
-    from seislearn.cli.main import main
-
-    code = main(
-        [
-            "cluster",
-            "train",
-            "--data",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "r"),
-            "--n-clusters",
-            "2",
-            "--streaming",
-            "stream",
-        ]
-    )
-    assert code == 1
-    assert "cluster cannot stream yet" in capsys.readouterr().err

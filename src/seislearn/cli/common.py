@@ -123,10 +123,7 @@ def device_context(args: argparse.Namespace) -> contextlib.AbstractContextManage
         from seislearn.training.trainer import device_options
 
         stack.enter_context(device_options(**given))
-    if getattr(args, "streaming", None) == "stream" and getattr(args, "command", "") in (
-        "cluster",
-        "images",
-    ):
+    if getattr(args, "streaming", None) == "stream" and getattr(args, "command", "") == "images":
         from seislearn.errors import ConfigError
 
         raise ConfigError(

@@ -24,6 +24,7 @@ from seislearn.cluster.evaluate import evaluate
 from seislearn.cluster.features import FeatureConfig, SpectrogramSet
 from seislearn.data import schema
 from seislearn.data.identity import message_names, per_trace_table
+from seislearn.data.memory import DataConfig, StreamingChoice
 from seislearn.errors import ConfigError, DataError
 from seislearn.progress import Stage
 from seislearn.training.trainer import use_config
@@ -94,8 +95,8 @@ def train_cluster(
     """
     import torch
 
-    from seislearn.cluster.features import compute_spectrograms
     from seislearn.cluster.report import write_outputs
+    from seislearn.cluster.streamed import model_input
     from seislearn.io import read_dataset
     from seislearn.runs import RunDir
 
@@ -118,7 +119,11 @@ def train_cluster(
                 f"{getattr(dataset, 'name', data)}"
             )
         with run.timed("features"), Stage(f"spectrograms of {len(dataset)} traces"):
-            features = compute_spectrograms(dataset, cfg.features, on_error=on_error)
+            features, streaming = load_spectrograms(
+                dataset, cfg.features, cfg.data, data_path, on_error
+            )
+    else:
+        streaming = {"mode": "memory", "setting": "given", "reason": "features given"}
     meta = features.metadata
     name = str(data_path or getattr(data, "name", "dataset"))
     truth = _truth(meta, label_column, name)
@@ -129,25 +134,31 @@ def train_cluster(
             f"only {int(fit_mask.sum())} traces outside the test split for {n_clusters} clusters",
             path=name,
         )
-    X = features.spectrograms
     est = make_estimator(n_clusters, cfg, seed, run.checkpoints, resume)
     with run.timed("fit"), use_config(cfg.trainer):
-        est.fit(X[fit_mask], dev_mask=split[fit_mask] == "dev")
+        # In memory the array of the fit split; streamed a torch dataset over the store.
+        est.fit(model_input(features.spectrograms, fit_mask), dev_mask=split[fit_mask] == "dev")
     est.save(
         run.model_dir,
         extra={
             "features": cfg.features.model_dump(mode="json"),
+            "data": cfg.data.model_dump(mode="json"),
             "label_column": label_column,
             "sampling_rate": features.sampling_rate,
         },
     )
     with run.timed("predict"), Stage("assignments, scores over k, embedding plot, report"):
-        write_outputs(run, est, features, split, truth, cfg, seed, n_clusters)
+        write_outputs(run, est, features, split, truth, cfg, seed, n_clusters, streaming)
     run.write_manifest(
         "cluster",
         seed=seed,
         data=data_path,
-        extra={"n_traces": len(meta), "n_skipped": len(features.skipped), "n_clusters": n_clusters},
+        extra={
+            "n_traces": len(meta),
+            "n_skipped": len(features.skipped),
+            "n_clusters": n_clusters,
+            "data_streaming": streaming,
+        },
     )
     return run.path
 
@@ -160,23 +171,31 @@ def predict_cluster(
     overwrite: bool = False,
     format: str = "auto",
     on_error: Literal["raise", "skip"] = "raise",
+    data_config: DataConfig | None = None,
 ) -> Path:
     """Assign the traces of ``data`` to the clusters of a trained run.
 
     Writes ``assignments.csv`` and ``metrics.json`` into the run directory ``out``.
+    The spectrograms are computed in memory or streamed through the feature cache
+    as :func:`load_spectrograms` chooses (``data_config``: the ``data`` section,
+    default the trained run's; ``--streaming`` wins).
     """
     from seislearn.cluster.dec import DeepEmbeddedClustering
-    from seislearn.cluster.features import compute_spectrograms
+    from seislearn.cluster.streamed import model_input
     from seislearn.io import read_dataset
     from seislearn.runs import RunDir
 
     source = RunDir.open(model)
     est, extra = DeepEmbeddedClustering.load(source.model_dir)
     feature_cfg = FeatureConfig.model_validate(extra.get("features", {}))
+    if data_config is None:
+        data_config = DataConfig.model_validate(extra.get("data", {}))
     run = RunDir(out, overwrite=overwrite)
     dataset = read_dataset(data, format=format)
     with run.timed("features"), Stage(f"spectrograms of {len(dataset)} traces"):
-        features = compute_spectrograms(dataset, feature_cfg, on_error=on_error)
+        features, streaming = load_spectrograms(
+            dataset, feature_cfg, data_config, Path(data), on_error
+        )
     meta = features.metadata
     truth = _truth(meta, label_column, str(data))
     X = features.spectrograms
@@ -187,9 +206,10 @@ def predict_cluster(
             "when training",
             path=data,
         )
-    q = est.predict_proba(X)
+    inputs = model_input(X)
+    q = est.predict_proba(inputs)
     labels = q.argmax(axis=1)
-    z = est.transform(X)
+    z = est.transform(inputs)
     table = per_trace_table(meta, {"cluster": labels, "q": q[np.arange(len(q)), labels]})
     if truth is not None:
         table[label_column] = truth
@@ -197,8 +217,86 @@ def predict_cluster(
     metrics = {
         "model": str(model),
         "skipped": features.skipped,
+        "data_streaming": streaming,
         "all": evaluate(z, labels, table["q"].to_numpy(), truth, est.n_clusters),
     }
     run.write_json("metrics.json", metrics)
-    run.write_manifest("cluster-predict", data=data, extra={"model": str(model)})
+    run.write_manifest(
+        "cluster-predict", data=data, extra={"model": str(model), "data_streaming": streaming}
+    )
     return run.path
+
+
+def choose_cluster_streaming(
+    dataset: Any, features: FeatureConfig, data: DataConfig | None = None
+) -> StreamingChoice:
+    """In memory or streamed (:mod:`seislearn.data.memory`) for the spectrograms of ``dataset``.
+
+    The estimate counts the filtered windows (``n x C x length_s x rate x 4``
+    bytes, at the target rate or the first trace's) and their float32
+    spectrograms (``C x F x T x 4`` bytes each), both of which the in-memory
+    path holds.
+    """
+    from seislearn.cluster.features import spectrogram_shape
+    from seislearn.data.memory import choose_streaming_mode
+
+    meta = dataset.metadata
+    rate = features.target_rate
+    if rate is None and schema.SAMPLING_RATE in meta.columns and len(meta):
+        rate = float(meta[schema.SAMPLING_RATE].iloc[0])
+    samples = max(1, round(features.length_s * float(rate or 100.0)))
+    channels, n_freq, n_time = spectrogram_shape(dataset, features)
+    return choose_streaming_mode(
+        data,
+        len(dataset),
+        channels,
+        samples,
+        channels * n_freq * n_time * 4,
+        workflow="cluster",
+    )
+
+
+def load_spectrograms(
+    dataset: Any,
+    features: FeatureConfig,
+    data: DataConfig | None,
+    path: Path | None,
+    on_error: Literal["raise", "skip"] = "raise",
+) -> tuple[SpectrogramSet, dict[str, Any]]:
+    """The spectrograms of ``dataset``, in memory or streamed into the feature cache.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset
+    features : FeatureConfig
+    data : DataConfig or None
+        The ``data`` section (streaming setting, chunk size, cache folder).
+    path : Path or None
+        Where ``dataset`` was read from (its fingerprint keys the store); None for
+        a dataset built in memory (then a streamed store is never reused).
+    on_error : {"raise", "skip"}
+
+    Returns
+    -------
+    The :class:`SpectrogramSet` (stored arrays when streamed) and the choice as
+    recorded in ``metrics.json`` (``data_streaming``).
+    """
+    from seislearn.cluster.features import compute_spectrograms, compute_spectrograms_streamed
+
+    data = data or DataConfig()
+    choice = choose_cluster_streaming(dataset, features, data)
+    if choice.stream:
+        if path is not None:
+            from seislearn.runs import fingerprint_path
+
+            fingerprint = fingerprint_path(path)
+        else:
+            import uuid
+
+            fingerprint = f"in-memory dataset {uuid.uuid4()}"
+        got = compute_spectrograms_streamed(
+            dataset, features, fingerprint, on_error, data.chunk_traces, data.cache_dir
+        )
+    else:
+        got = compute_spectrograms(dataset, features, on_error=on_error)
+    return got, choice.as_dict()

@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt
 
 from seislearn.cluster.features import FeatureConfig
 from seislearn.config import StrictModel
+from seislearn.data.memory import DataConfig
 from seislearn.training.trainer import TrainerConfig
 
 
@@ -76,6 +77,7 @@ class ClusterConfig(StrictModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
     k_range: list[int] = Field(
         default_factory=lambda: list(range(2, 11)), description="k values scored to choose k"
     )

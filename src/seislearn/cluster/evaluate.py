@@ -46,16 +46,33 @@ def evaluate(
     q_assigned: np.ndarray | None,
     truth: np.ndarray | None,
     n_clusters: int,
+    score_rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Metrics of one clustering (sizes, unsupervised scores, label scores when given)."""
+    """Metrics of one clustering (sizes, unsupervised scores, label scores when given).
+
+    Parameters
+    ----------
+    embeddings : ndarray, shape (n, d), or (len(score_rows), d)
+        The space of the silhouette and Davies-Bouldin scores.
+    labels : ndarray of int, shape (n,)
+    q_assigned : ndarray, shape (n,), optional
+    truth : ndarray, shape (n,), optional
+    n_clusters : int
+    score_rows : ndarray of int, optional
+        When given, ``embeddings`` holds only these rows (a sample) and the
+        unsupervised scores are computed on them; sizes and label scores still
+        use all ``n`` labels.
+    """
     sizes = np.bincount(labels, minlength=n_clusters)
+    scored = labels if score_rows is None else labels[np.asarray(score_rows, np.int64)]
     out: dict[str, Any] = {
         "n": len(labels),
         "cluster_sizes": {str(k): int(v) for k, v in enumerate(sizes)},
         "mean_q_assigned": (
             float(np.mean(q_assigned)) if q_assigned is not None and len(q_assigned) else None
         ),
-        **unsupervised_scores(embeddings, labels),
+        **unsupervised_scores(embeddings, scored),
+        "n_clusters_found": len(np.unique(labels)),
     }
     if truth is not None:
         out.update(label_scores(truth, labels))

@@ -10,7 +10,9 @@ Kaiser window, linear or log power, a frequency crop
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,7 +24,10 @@ from seislearn.config import StrictModel, check_order
 from seislearn.data import schema
 from seislearn.data.dataset import WaveformDataset
 from seislearn.data.identity import message_names
+from seislearn.data.window_store import WindowsLike
 from seislearn.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
 
 _WINDOW_START = "_cluster_window_start_sample"
 
@@ -132,8 +137,11 @@ class SpectrogramSet:
 
     Attributes
     ----------
-    spectrograms : ndarray, float32, shape (n, C, F, T), scaled per sample
+    spectrograms : ndarray, float32, shape (n, C, F, T), scaled per sample; a
+        :class:`~seislearn.data.window_store.StoredWindows` (on disk, read on
+        demand) when computed by :func:`compute_spectrograms_streamed`
     windows : ndarray, float32, shape (n, C, L), the filtered waveform windows
+        (stored windows too when streamed)
     metadata : DataFrame, the rows kept (original columns)
     skipped : list of str, one message per trace left out
     sampling_rate : float, Hz, of the windows
@@ -141,8 +149,8 @@ class SpectrogramSet:
     times : ndarray, seconds from the window start, columns of the spectrograms
     """
 
-    spectrograms: np.ndarray
-    windows: np.ndarray
+    spectrograms: WindowsLike
+    windows: WindowsLike
     metadata: pd.DataFrame
     skipped: list[str]
     sampling_rate: float
@@ -207,10 +215,20 @@ def _check_window_fits(cfg: FeatureConfig, meta: pd.DataFrame, name: str) -> Non
         )
 
 
+def _empty_set(meta: pd.DataFrame, cfg: FeatureConfig, skipped: list[str]) -> SpectrogramSet:
+    """The set of a chunk whose every trace was skipped."""
+    empty = np.zeros((0, len(cfg.components), 0, 0), np.float32)
+    return SpectrogramSet(
+        empty, np.zeros((0, len(cfg.components), 0), np.float32), meta.iloc[:0].drop(columns=[_WINDOW_START]), skipped,
+        float(cfg.target_rate or 0.0), np.zeros(0), np.zeros(0),
+    )  # fmt: skip
+
+
 def compute_spectrograms(
     dataset: WaveformDataset,
     config: FeatureConfig | None = None,
     on_error: Literal["raise", "skip"] = "raise",
+    allow_empty: bool = False,
 ) -> SpectrogramSet:
     """Window, filter and transform every trace of ``dataset``.
 
@@ -222,6 +240,10 @@ def compute_spectrograms(
         A trace without the pick (and no ``missing_pick_start_s``), lacking a
         requested component, or with a bad waveform raises :class:`DataError`
         naming it, or is skipped and listed.
+    allow_empty : bool
+        With ``on_error="skip"``, a dataset whose every trace is skipped gives an
+        empty set (the skipped listed) instead of a :class:`DataError` (a chunk of
+        :func:`compute_spectrograms_streamed`).
 
     Returns
     -------
@@ -257,6 +279,8 @@ def compute_spectrograms(
             raise bad[0][1]
         skipped += [str(error) for _, error in bad]
         meta = meta.drop(index=[i for i, _ in bad]).reset_index(drop=True)
+        if meta.empty and allow_empty:
+            return _empty_set(meta, cfg, skipped)
     # extract_windows cuts around the P column: point it at the window start.
     shifted = meta.copy()
     shifted[schema.P_ARRIVAL] = shifted[_WINDOW_START]
@@ -282,8 +306,11 @@ def compute_spectrograms(
         constant_channels=idx,
         components=cfg.components,
         check_pick=False,  # the column holds the window start, which may precede the trace
+        allow_empty=allow_empty,
     )
     skipped += more
+    if len(windows) == 0:  # allow_empty: every trace was skipped
+        return _empty_set(meta, cfg, skipped)
     kept = meta.set_index(schema.TRACE_NAME).loc[rows[schema.TRACE_NAME]].reset_index()
     kept = kept.drop(columns=[_WINDOW_START])
     out_rate = cfg.target_rate or float(rows[schema.SAMPLING_RATE].iloc[0])
@@ -325,4 +352,144 @@ def compute_spectrograms(
         sampling_rate=out_rate,
         frequencies=frequencies(scfg, out_rate),
         times=times(scfg, windows.shape[-1], out_rate),
+    )
+
+
+#: Bump when :func:`compute_spectrograms` changes its outputs, so old stores are never read.
+SPECTROGRAM_STORE_VERSION = 1
+_POSITION = "_cluster_position"
+
+
+def spectrogram_shape(dataset: WaveformDataset, config: FeatureConfig) -> tuple[int, int, int]:
+    """Shape ``(C, F, T)`` of one spectrogram of ``dataset`` under ``config``, from the
+    metadata alone (the target rate, else the first trace's rate; 100 Hz without one)."""
+    from seislearn.features.spectrogram import frequencies, times
+
+    meta = dataset.metadata
+    rate = config.target_rate
+    if rate is None and schema.SAMPLING_RATE in meta.columns and len(meta):
+        rate = float(meta[schema.SAMPLING_RATE].iloc[0])
+    rate = float(rate or 100.0)
+    scfg = config.spectrogram_config()
+    samples = max(round(config.length_s * rate), scfg.nperseg)
+    return (
+        len(config.components),
+        len(frequencies(scfg, rate)),
+        len(times(scfg, samples, rate)),
+    )
+
+
+def compute_spectrograms_streamed(
+    dataset: WaveformDataset,
+    config: FeatureConfig,
+    fingerprint: str,
+    on_error: Literal["raise", "skip"] = "raise",
+    chunk_traces: int = 2048,
+    cache_dir: str | None = None,
+) -> SpectrogramSet:
+    """:func:`compute_spectrograms` in bounded memory, through the feature cache.
+
+    Every chunk of ``chunk_traces`` traces goes through :func:`compute_spectrograms`
+    itself (window, filter, STFT, background and scaling are all per trace, so
+    the values are those of the in-memory path) and is appended to a
+    feature-cache store (:mod:`seislearn.features.cache`) keyed by
+    ``fingerprint``, the feature settings, ``on_error`` and the trace names; a
+    later command on the same data and settings (``cluster predict`` after
+    ``train``) reads the store instead. A bad trace raises its per-trace
+    :class:`DataError` or is skipped and listed, as in memory.
+
+    Parameters
+    ----------
+    dataset : WaveformDataset
+    config : FeatureConfig
+    fingerprint : str
+        Of the data (:func:`seislearn.runs.fingerprint_path`).
+    on_error : {"raise", "skip"}
+    chunk_traces : int
+        Traces read and transformed at once (``data.chunk_traces``).
+    cache_dir : str, optional
+        Folder of the stores (``data.cache_dir``; default
+        :func:`seislearn.data.memory.cache_root`).
+
+    Returns
+    -------
+    SpectrogramSet whose ``spectrograms`` and ``windows`` are
+    :class:`~seislearn.data.window_store.StoredWindows` (read on demand).
+    """
+    import hashlib
+
+    from seislearn.data.memory import DataConfig, cache_root
+    from seislearn.data.window_store import StoredWindows
+    from seislearn.features.cache import FeatureCache, cache_key
+
+    meta = dataset.metadata
+    _check_window_fits(config, meta, dataset.name)
+    names = "\n".join(meta[schema.TRACE_NAME].astype(str)) if len(meta) else ""
+    settings = {
+        "kind": "cluster_spectrograms",
+        "version": SPECTROGRAM_STORE_VERSION,
+        "features": config.model_dump(mode="json"),
+        "on_error": on_error,
+        "n_traces": len(meta),
+        "trace_names": hashlib.sha256(names.encode()).hexdigest()[:16],
+    }
+    key = cache_key(fingerprint, settings)
+    skipped: list[str] = []
+    axes: dict[str, object] = {}
+
+    def chunks() -> Iterator[tuple[np.ndarray, ...]]:
+        for start in range(0, len(dataset), chunk_traces):
+            positions = np.arange(start, min(start + chunk_traces, len(dataset)))
+            part = dataset.select(positions)
+            part_meta = part.metadata.copy()
+            part_meta[_POSITION] = positions
+            part = WaveformDataset(part_meta, part.loader, part.name, part.component_order)
+            got = compute_spectrograms(part, config, on_error=on_error, allow_empty=True)
+            skipped.extend(got.skipped)
+            if len(got.spectrograms) == 0:
+                continue
+            shape = tuple(got.spectrograms.shape[1:])
+            if not axes:
+                axes.update(
+                    shape=shape,
+                    sampling_rate=got.sampling_rate,
+                    frequencies=got.frequencies.tolist(),
+                    times=got.times.tolist(),
+                )
+            elif shape != axes["shape"] or got.sampling_rate != axes["sampling_rate"]:
+                raise DataError(
+                    f"traces {start}-{positions[-1]} give spectrograms {shape} at "
+                    f"{got.sampling_rate:g} Hz, the first ones {axes['shape']} at "
+                    f"{axes['sampling_rate']:g} Hz: traces have different sampling rates; "
+                    "set features.target_rate",
+                    path=dataset.name,
+                )
+            yield (
+                got.spectrograms,
+                got.windows.astype(np.float32),
+                got.metadata[_POSITION].to_numpy(np.int64),
+            )
+        if not axes:
+            raise DataError("no window could be cut from the dataset", path=dataset.name)
+
+    log.info("streaming spectrograms of %s into the feature cache (key %s)", dataset.name, key)
+    root = cache_root(DataConfig(cache_dir=cache_dir))
+    store = FeatureCache(root).get_or_build(
+        key,
+        chunks(),
+        ("spectrograms", "windows", "position"),
+        extra=lambda: {"skipped": skipped, **{k: v for k, v in axes.items() if k != "shape"}},
+    )
+    info = store.extra
+    position = StoredWindows(store.path, "position").read()  # one int per trace kept
+    # The rows as compute_spectrograms returns them: trace_name first, original columns.
+    kept = meta.iloc[position].set_index(schema.TRACE_NAME).reset_index()
+    return SpectrogramSet(
+        spectrograms=StoredWindows(store.path, "spectrograms"),  # type: ignore[arg-type]
+        windows=StoredWindows(store.path, "windows"),  # type: ignore[arg-type]
+        metadata=kept,
+        skipped=list(info.get("skipped", [])),
+        sampling_rate=float(info["sampling_rate"]),
+        frequencies=np.asarray(info["frequencies"], dtype=float),
+        times=np.asarray(info["times"], dtype=float),
     )

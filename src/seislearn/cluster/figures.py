@@ -62,20 +62,23 @@ def choose_k(run: RunDir, scores: pd.DataFrame) -> Path:
     return run.save_figure(fig, "choose_k")
 
 
+#: Traces drawn in the embedding maps (a seeded sample when there are more).
+PLOT_POINTS = 10_000
+
+
 def project_2d(embeddings: np.ndarray, method: str, seed: int) -> tuple[np.ndarray, str]:
-    """2-D projection of embeddings by UMAP (or PCA, also the fallback for tiny sets)."""
+    """2-D projection of embeddings by UMAP (or PCA, also the fallback for tiny sets).
+
+    UMAP is :class:`~seislearn.clustering.SampledUMAP`: fitted on at most its
+    sample size of rows (exactly ``umap.UMAP.fit_transform`` below), the others
+    embedded by ``transform``, so that its cost stays bounded.
+    """
     if method == "umap" and len(embeddings) > 15:
-        import warnings
+        from seislearn.clustering.umap_sample import SampledUMAP
 
-        import umap
-
-        reducer = umap.UMAP(
-            n_components=2, random_state=seed, n_neighbors=min(15, len(embeddings) - 1)
-        )
-        with warnings.catch_warnings():
-            # A seeded UMAP runs single-threaded and says so on every call.
-            warnings.filterwarnings("ignore", message=".*n_jobs.*", category=UserWarning)
-            return reducer.fit_transform(embeddings), "UMAP"
+        return SampledUMAP(random_state=seed, desc="UMAP of the embedding").fit_transform(
+            embeddings
+        ), "UMAP"
     from sklearn.decomposition import PCA
 
     return PCA(2, random_state=seed).fit_transform(embeddings), "PCA"
@@ -89,7 +92,15 @@ def embedding_maps(
     method: str,
     seed: int,
 ) -> list[tuple[Path, str]]:
-    """The embedding in 2-D coloured by cluster, and by label when labels are known."""
+    """The embedding in 2-D coloured by cluster, and by label when labels are known.
+
+    At most :data:`PLOT_POINTS` traces are drawn (a seeded sample; all of them below).
+    """
+    from seislearn.cluster.streamed import sample_positions
+
+    shown = sample_positions(np.arange(len(embeddings)), PLOT_POINTS, seed)
+    embeddings, labels = embeddings[shown], labels[shown]
+    truth = None if truth is None else truth[shown]
     xy, name = project_2d(embeddings, method, seed)
     colourings = [("cluster", labels.astype(str))]
     if truth is not None:
@@ -104,24 +115,30 @@ def embedding_maps(
         ax.legend(markerscale=2, fontsize=7, loc="best")
     fig.tight_layout()
     png = run.save_figure(fig, "embedding_2d")
-    _embedding_interactive(png, xy, name, labels, truth)
+    _embedding_interactive(png, xy, name, labels, truth, shown)
     return [(png, f"{name} of the embeddings (DEC encoder)")]
 
 
 def _embedding_interactive(
-    png: Path, xy: np.ndarray, name: str, labels: np.ndarray, truth: np.ndarray | None
+    png: Path,
+    xy: np.ndarray,
+    name: str,
+    labels: np.ndarray,
+    truth: np.ndarray | None,
+    positions: np.ndarray,
 ) -> None:
-    """The plotly twin of the embedding map: colour by label (if known), hover the cluster."""
+    """The plotly twin of the embedding map: colour by label (if known), hover the cluster
+    and the trace's row (``positions``) in assignments.csv."""
     from seislearn.report.interactive import save_interactive, scatter_figure
 
     clusters = [f"cluster {c}" for c in labels]
     if truth is None:
-        groups, hover = clusters, [f"trace {i}" for i in range(len(xy))]
+        groups, hover = clusters, [f"trace {i}" for i in positions]
     else:
         groups = [str(t) for t in truth]
         hover = [
             f"trace {i}, {c}, label {t}"
-            for i, (c, t) in enumerate(zip(clusters, groups, strict=True))
+            for i, c, t in zip(positions, clusters, groups, strict=True)
         ]
     save_interactive(
         png,
@@ -138,15 +155,17 @@ def _embedding_interactive(
     )
 
 
-def mean_spectrograms(
-    run: RunDir, X: np.ndarray, labels: np.ndarray, features: SpectrogramSet
-) -> Path:
-    """Mean (scaled) spectrogram of each cluster, first component."""
+def mean_spectrograms(run: RunDir, labels: np.ndarray, features: SpectrogramSet) -> Path:
+    """Mean (scaled) spectrogram of each cluster, first component (summed chunk by chunk,
+    so stored spectrograms are never all in memory)."""
+    from seislearn.cluster.streamed import per_cluster_means
+
+    means = per_cluster_means(features.spectrograms, labels)
     clusters = np.unique(labels)
     fig, axes = new_figure(1, len(clusters), figsize=(3.0 * len(clusters), 2.8), sharey=True)
     axes = np.atleast_1d(axes)
     for ax, c in zip(axes, clusters, strict=True):
-        mean = X[labels == c, 0].mean(axis=0)
+        mean = means[int(c)]
         ax.pcolormesh(features.times, features.frequencies, mean, shading="auto", cmap="magma")
         ax.set_title(f"cluster {c} (n = {int((labels == c).sum())})")
         ax.set_xlabel("time in window (s)")

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from seislearn.runs import RunDir
 
 
+def _flat(x: np.ndarray) -> np.ndarray:
+    """Spectrograms ``(n, C, F, T)`` as rows ``(n, C * F * T)``."""
+    return np.asarray(x).reshape(len(x), -1)
+
+
 def _subsets(split: np.ndarray) -> dict[str, np.ndarray]:
     subsets = {"all": np.ones(len(split), dtype=bool)}
     if (split == "test").any():
@@ -37,41 +42,73 @@ def write_outputs(
     cfg: ClusterConfig,
     seed: int,
     n_clusters: int,
+    streaming: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Predict every trace, score DEC and the baselines, draw the figures, write the report."""
+    """Predict every trace, score DEC and the baselines, draw the figures, write the report.
+
+    The spectrograms may be in memory or stored (streamed): DEC predicts batch by
+    batch, raw KMeans is fitted and scored on a seeded sample of at most
+    :data:`~seislearn.cluster.streamed.RAW_SAMPLE_ROWS` traces and assigns every
+    trace chunk by chunk, the mean spectrograms are summed chunk by chunk.
+    ``streaming`` (the in-memory or streamed choice) is recorded as
+    ``data_streaming`` in ``metrics.json``.
+    """
+    from sklearn.metrics import pairwise_distances_argmin
+
     from seislearn.cluster import figures as figs
     from seislearn.cluster.choose_k import score_k_range, suggest_k
     from seislearn.cluster.evaluate import evaluate
+    from seislearn.cluster.streamed import (
+        RAW_SAMPLE_ROWS,
+        model_input,
+        read_rows,
+        sample_positions,
+    )
     from seislearn.clustering.kmeans import fit_kmeans
+    from seislearn.data.window_store import iter_window_chunks
 
-    X = features.spectrograms
+    X = features.spectrograms  # an array, or stored spectrograms read batch by batch
     meta = features.metadata
-    q = est.predict_proba(X)
+    inputs = model_input(X)
+    q = est.predict_proba(inputs)
     labels = q.argmax(axis=1)
     q_assigned = q[np.arange(len(q)), labels]
-    z = est.transform(X)
-    z_pre = est.transform_pretrained(X)
+    z = est.transform(inputs)
+    z_pre = est.transform_pretrained(inputs)
     fit_mask = split != "test"
-    flat = X.reshape(len(X), -1)
-    # KMeans, or MiniBatchKMeans when the flattened spectrograms are too many for it
-    raw = fit_kmeans(flat[fit_mask], n_clusters, n_init=cfg.training.n_init, random_state=seed)
-    baselines = {
-        "ae_kmeans": (est.predict_initial(X), z_pre),
-        "raw_kmeans": (raw.predict(flat), flat),
-    }
+    # Raw KMeans on the flattened spectrograms of the fit split (a seeded sample of
+    # RAW_SAMPLE_ROWS when there are more; KMeans, or MiniBatchKMeans when too many for
+    # it), then every trace assigned chunk by chunk.
+    fit_rows = sample_positions(np.flatnonzero(fit_mask), RAW_SAMPLE_ROWS, seed)
+    raw = fit_kmeans(
+        _flat(read_rows(X, fit_rows)), n_clusters, n_init=cfg.training.n_init, random_state=seed
+    )
+    raw_labels = np.concatenate([raw.predict(_flat(chunk)) for chunk in iter_window_chunks(X)])
+    # AE + KMeans: the nearest initial centre in the pretrained embedding (as
+    # est.predict_initial, without a second pass over the spectrograms).
+    ae_labels = pairwise_distances_argmin(z_pre, est.init_centers_)
     table = per_trace_table(meta, {"cluster": labels, "q": q_assigned, "split": split})
     if truth is not None:
         table["label"] = truth
     run.write_csv("assignments.csv", table)
 
-    metrics: dict[str, Any] = {"n_traces": len(meta), "skipped": features.skipped}
+    metrics: dict[str, Any] = {
+        "n_traces": len(meta),
+        "skipped": features.skipped,
+        "data_streaming": streaming or {"mode": "memory"},
+    }
     for name, mask in _subsets(split).items():
         t = truth[mask] if truth is not None else None
         metrics[name] = {"dec": evaluate(z[mask], labels[mask], q_assigned[mask], t, n_clusters)}
-        for base, (pred, space) in baselines.items():
-            metrics[name][base] = evaluate(
-                space[mask], pred[mask], np.ones(mask.sum()), t, n_clusters
-            )
+        ones = np.ones(mask.sum())
+        metrics[name]["ae_kmeans"] = evaluate(z_pre[mask], ae_labels[mask], ones, t, n_clusters)
+        # silhouette / Davies-Bouldin in the flattened spectrograms: on a seeded sample
+        # of at most RAW_SAMPLE_ROWS traces of the subset (all of them below)
+        rows = sample_positions(np.arange(int(mask.sum())), RAW_SAMPLE_ROWS, seed)
+        space = _flat(read_rows(X, np.flatnonzero(mask)[rows]))
+        metrics[name]["raw_kmeans"] = evaluate(
+            space, raw_labels[mask], ones, t, n_clusters, score_rows=rows
+        )
     scores = score_k_range(z_pre[fit_mask], cfg.k_range, seed=seed)
     metrics["choose_k"] = {
         "scores": scores.to_dict(orient="records"),
@@ -99,7 +136,7 @@ def write_outputs(
             "Choosing k: silhouette (higher is better) and Davies-Bouldin (lower)",
         ),
         *figs.embedding_maps(run, z, labels, truth, cfg.embedding_plot, seed),
-        (figs.mean_spectrograms(run, X, labels, features), "Mean spectrogram per cluster"),
+        (figs.mean_spectrograms(run, labels, features), "Mean spectrogram per cluster"),
         (
             figs.example_waveforms(run, features, labels, q_assigned),
             "Example waveforms per cluster (highest q)",
