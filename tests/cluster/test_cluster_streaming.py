@@ -143,3 +143,34 @@ def test_an_archive_of_only_bad_traces_skipped_is_the_in_memory_error(tmp_path):
     with pytest.raises(DataError, match="no window could be cut") as stream:
         compute_spectrograms_streamed(noise, cfg, "noise", "skip", 2, str(tmp_path))
     assert str(stream.value) == str(memory.value)
+
+
+def test_dec_reads_a_stored_batch_in_one_call_and_predicts_as_in_memory(tmp_path):
+    import torch
+
+    from seislearn.cluster.dec import DeepEmbeddedClustering
+    from seislearn.cluster.streamed import StoredSpectrograms
+    from seislearn.features.cache import FeatureCache
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 1, 8, 8), dtype=np.float32)
+    cache = FeatureCache(tmp_path)
+    cache.get_or_build("k", [(x[:25],), (x[25:],)], ("spectrograms",))
+    from seislearn.data.window_store import StoredWindows
+
+    class Counting(StoredSpectrograms):
+        calls = 0
+
+        def __getitems__(self, indices):
+            Counting.calls += 1
+            return super().__getitems__(indices)
+
+    stored = Counting(StoredWindows(cache.path("k"), "spectrograms"))
+    torch.set_num_threads(1)
+    dec = DeepEmbeddedClustering(
+        n_clusters=2, channels=(4,), latent_dim=2, pretrain_epochs=1, dec_max_epochs=1,
+        n_init=1, batch_size=16, random_state=0, verbose=False,
+    ).fit(x)  # fmt: skip
+    Counting.calls = 0
+    np.testing.assert_allclose(dec.predict_proba(stored), dec.predict_proba(x), atol=1e-6)
+    assert Counting.calls == 1  # 40 items in one batch of 1,024: one read

@@ -123,9 +123,11 @@ class StreamedSamples:
         return len(self.dataset) if self.indices is None else len(self.indices)
 
     def _read(self, item: int) -> Any:
+        return self._check(item, self.dataset[item])
+
+    def _check(self, item: int, value: Any) -> Any:
         import torch
 
-        value = self.dataset[item]
         if isinstance(value, list | tuple):
             value = value[0]
         x = torch.as_tensor(np.asarray(value, dtype=np.float32))
@@ -147,6 +149,20 @@ class StreamedSamples:
         item = int(i) if self.indices is None else int(self.indices[i])
         x = self._read(item)
         return (x, i) if self.with_index else (x,)
+
+    def __getitems__(self, positions: list[int]) -> list[Any]:
+        """A batch (the DataLoader's batched fetch): one call to the dataset's own
+        ``__getitems__`` when it has one (e.g. one read of an HDF5 store), else item by
+        item; every item checked as in :meth:`__getitem__`."""
+        fetch = getattr(self.dataset, "__getitems__", None)
+        if fetch is None:
+            return [self[i] for i in positions]
+        items = [int(i) if self.indices is None else int(self.indices[i]) for i in positions]
+        values = fetch(items)
+        checked = [self._check(item, value) for item, value in zip(items, values, strict=True)]
+        if self.with_index:
+            return [(x, i) for x, i in zip(checked, positions, strict=True)]
+        return [(x,) for x in checked]
 
 
 #: Most stride-2 layers :func:`auto_channels` chooses.
