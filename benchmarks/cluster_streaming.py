@@ -11,7 +11,7 @@ restarts, a PCA embedding plot, k in [2, 3]. It records the run's own timings
 resident memory (its own ru_maxrss, which includes Python and torch), and whether the
 two runs wrote the same ``assignments.csv`` and ``metrics.json`` (apart from
 ``data_streaming``). One torch thread; results printed and written to
-``benchmarks/results/cluster_streaming.json``::
+``benchmarks/results/cluster_streaming.json`` (``--name``)::
 
     nice -n 10 python benchmarks/cluster_streaming.py --n 3000
 """
@@ -79,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=3000, help="synthetic events")
     parser.add_argument("--pretrain-epochs", type=int, default=3)
+    parser.add_argument("--name", default="cluster_streaming", help="results/NAME.json")
     args = parser.parse_args()
     sys.path.insert(0, str(SRC))
     from seislearn.data.synthetic import make_events
@@ -112,7 +113,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
     print(json.dumps(result, indent=2))
-    path = HERE / "results" / "cluster_streaming.json"
+    path = HERE / "results" / f"{args.name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")
 

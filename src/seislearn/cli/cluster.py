@@ -28,8 +28,11 @@ examples:
   seislearn cluster predict --model runs/syn --data new_events --out runs/syn_new
 
 A config file (YAML) has the sections features (window, filter, STFT, scaling),
-model (channels, latent_dim, nu) and training (pretraining, DEC), plus k_range,
-embedding_plot and split_method; see docs/cluster.md. A run writes
+model (channels, latent_dim, nu), training (pretraining, DEC) and data
+(streaming: auto|memory|stream, chunk_traces, cache_dir), plus k_range,
+embedding_plot and split_method; see docs/cluster.md. Archives larger than
+memory are streamed through the feature cache (auto, or --streaming stream),
+with the in-memory results. A run writes
 assignments.csv (trace_name, cluster, q), metrics.json (silhouette,
 Davies-Bouldin, cluster sizes; ACC/NMI/ARI and the confusion matrix with
 --label-column, side by side with CAE + KMeans and raw KMeans), figures/,
