@@ -67,7 +67,8 @@ def test_streamed_regression_with_side_inputs_gives_the_in_memory_numbers(
         metrics["memory"]["test"]["mae"], abs=1e-4
     )
     for name, scores in metrics["memory"]["baselines"].items():
-        assert metrics["stream"]["baselines"][name] == pytest.approx(scores)
+        # float32 sums over chunks in another order: equal to float32 precision
+        assert metrics["stream"]["baselines"][name] == pytest.approx(scores, rel=1e-5, abs=1e-6)
 
 
 def test_explain_streamed_reads_the_training_store_and_gives_the_in_memory_maps(
