@@ -4,6 +4,8 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from seislearn.errors import DataError
 from seislearn.io import detect_format, read_dataset
@@ -155,3 +157,39 @@ def test_corrupt_trace_inside_a_healthy_hdf5_file_names_the_trace_and_spares_the
     # Batched reads report the same trace rather than returning zeros or a shorter batch.
     with pytest.raises(DataError, match="'tr1'"):
         list(ds.iter_batches(batch_size=3))
+
+
+def test_open_hdf5_gives_each_dataset_a_bounded_chunk_cache(tmp_path):
+    from seislearn.io.hdf5_files import CHUNK_CACHE_BYTES, open_hdf5
+
+    with h5py.File(tmp_path / "f.h5", "w") as f:
+        f.create_dataset("x", data=np.zeros((8, 64), np.float32), chunks=(1, 64))
+    with open_hdf5(tmp_path / "f.h5") as f:
+        assert f["x"].id.get_access_plist().get_chunk_cache()[1] <= CHUNK_CACHE_BYTES
+
+
+@pytest.fixture(scope="module")
+def many_buckets(tmp_path_factory):
+    from seislearn.data.synthetic import make_events
+
+    events = make_events(12, seed=5)
+    root = tmp_path_factory.mktemp("buckets") / "archive"
+    write_seisbench(events, root, bucket_size=1)  # one bucket a trace
+    return events, root
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(order=st.lists(st.integers(0, 11), min_size=1, max_size=40))
+def test_a_reader_keeps_few_buckets_open_and_reads_the_same_traces_after_closing_one(
+    many_buckets, order, monkeypatch
+):
+    import seislearn.io.seisbench as module
+
+    events, root = many_buckets
+    monkeypatch.setattr(module, "OPEN_NODES", 4)
+    ds = read_seisbench(root)
+    for i in order:
+        np.testing.assert_array_equal(ds.get_waveform(i), events.get_waveform(i))
+        assert len(ds.loader._nodes) <= 4

@@ -105,6 +105,11 @@ def _read_str(value: object) -> str:
 #: Largest ``data_format`` entry read, elements (they are short strings and scalars).
 _MAX_FORMAT_ITEMS = 64
 
+#: Bucket datasets a reader keeps open at once (least recently used closed first);
+#: with each one's chunk cache (:data:`seislearn.io.hdf5_files.CHUNK_CACHE_BYTES`)
+#: this bounds a reader's memory whatever the number of buckets in the archive.
+OPEN_NODES = 16
+
 
 def read_data_format(path: str | os.PathLike) -> dict[str, object]:
     """Read the ``data_format`` group of a SeisBench waveform file (empty dict if absent).
@@ -226,7 +231,11 @@ class SeisBenchLoader:
         self.dimension_order = dimension_order.replace("N", "")
         self.target_order = target_order
         self._handles: dict[str, h5py.File] = {}
-        self._nodes: dict[tuple[str, str], h5py.Dataset] = {}
+        # The most recently used bucket datasets, at most OPEN_NODES: each holds its
+        # own chunk cache, so an unbounded dict grew with the number of buckets.
+        self._nodes: collections.OrderedDict[tuple[str, str], h5py.Dataset] = (
+            collections.OrderedDict()
+        )
         self._pid = os.getpid()
         self._sources = [
             component_order.index(c) if c in component_order else None for c in target_order
@@ -235,7 +244,7 @@ class SeisBenchLoader:
 
     def _handle(self, chunk: str) -> h5py.File:
         if self._pid != os.getpid():  # h5py handles must not cross a fork
-            self._handles, self._nodes = {}, {}
+            self._handles, self._nodes = {}, collections.OrderedDict()
             self._pid = os.getpid()
         handle = self._handles.get(chunk)
         if handle is None:
@@ -246,8 +255,11 @@ class SeisBenchLoader:
     def _node(self, chunk: str, dataset: str, trace_name: str | None) -> h5py.Dataset:
         """The checked HDF5 dataset ``data/<dataset>`` of a chunk (looked up once)."""
         handle = self._handle(chunk)
-        node = self._nodes.get((chunk, dataset))
-        if node is None:
+        key = (chunk, dataset)
+        node = self._nodes.get(key)
+        if node is not None:
+            self._nodes.move_to_end(key)
+        else:
             path = self.files[chunk]
             try:
                 found = resolve(handle, f"data/{dataset}", path, trace_name)
@@ -258,7 +270,9 @@ class SeisBenchLoader:
                     f"metadata row has no waveform in the file{listed}", path, trace_name
                 ) from None
             node = check_waveform_node(found, path, trace_name)
-            self._nodes[(chunk, dataset)] = node
+            self._nodes[key] = node
+            if len(self._nodes) > OPEN_NODES:
+                self._nodes.popitem(last=False)
         return node
 
     def _path(self, chunk: str, trace_name: str) -> Path:
