@@ -35,6 +35,39 @@ def synthetic_small():
     return make_events(120, seed=7)
 
 
+@pytest.fixture(scope="session")
+def synthetic_archive(tmp_path_factory: pytest.TempPathFactory):
+    """Factory: ``synthetic_archive(n, seed, **synthetic_config)`` -> a SeisBench folder.
+
+    ``n`` synthetic events of ``make_events`` (``seed``; keyword arguments go to
+    ``SyntheticConfig``) written once per session and shared by every test that
+    asks for the same ones. Tests read these folders; one that must change its
+    data writes a copy.
+    """
+    made: dict[tuple, Path] = {}
+
+    def make(n: int, seed: int, **config: object) -> Path:
+        key = (n, seed, tuple(sorted(config.items())))
+        if key not in made:
+            from seislearn.data.synthetic import SyntheticConfig, make_events
+            from seislearn.io.seisbench import write_seisbench
+
+            events = make_events(n, seed=seed, config=SyntheticConfig(**config))
+            path = tmp_path_factory.mktemp(f"synthetic_{n}_{seed}") / "events"
+            write_seisbench(events, path)
+            made[key] = path
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    """A ``MonkeyPatch`` undone when the test module ends (for module-scoped fixtures)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
 @pytest.fixture
 def count_training_steps(monkeypatch):
     """Patch a LightningModule class so each training step is recorded.

@@ -70,15 +70,14 @@ def test_clipped_bands_are_below_the_limit_wide_enough_and_unique(bands, limit):
         assert hi <= limit + 1e-3 and hi >= 1.5 * lo - 1e-3
 
 
-def test_training_on_20_hz_data_with_the_defaults_records_the_chosen_bands(tmp_path):
+def test_training_on_20_hz_data_with_the_defaults_records_the_chosen_bands(
+    tmp_path, synthetic_archive
+):
     import yaml
 
     from seislearn.cli.main import main
-    from seislearn.data.synthetic import SyntheticConfig, make_events
-    from seislearn.io.seisbench import write_seisbench
 
-    data = tmp_path / "synth20"
-    write_seisbench(make_events(60, seed=1, config=SyntheticConfig(sampling_rate=20.0)), data)
+    data = synthetic_archive(60, seed=1, sampling_rate=20.0)
     run = tmp_path / "run"
     tiny = ["training.vae_epochs=1", "training.head_epochs=1", "training.batch_size=32"]
     args = ["azimuth", "train", "--data", str(data), "--out", str(run)]

@@ -27,13 +27,8 @@ def _sets(*items: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def events(tmp_path_factory):
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("azimuth_ddp") / "events"
-    write_seisbench(make_events(240, seed=3), path)
-    return path
+def events(synthetic_archive):
+    return synthetic_archive(240, seed=3)
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,8 @@ TINY = ["training.head_epochs=2", "training.batch_size=32", "data.chunk_traces=3
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("azimuth_stream") / "synth"
-    write_seisbench(make_events(140, seed=4), path)
-    return path
+def archive(synthetic_archive):
+    return synthetic_archive(140, seed=4)
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +31,6 @@ def runs(archive, tmp_path_factory, monkeypatch_module):
         assert main(args) == 0
         out[mode] = root / mode
     return out
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def test_streamed_training_gives_the_in_memory_split_metrics_and_predictions(runs):

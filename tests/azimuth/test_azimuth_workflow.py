@@ -16,13 +16,8 @@ TINY = ["training.vae_epochs=1", "training.head_epochs=1", "training.batch_size=
 
 
 @pytest.fixture(scope="module")
-def synthetic_folder(tmp_path_factory):
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("azimuth") / "synth"
-    write_seisbench(make_events(160, seed=3), path)
-    return path
+def synthetic_folder(synthetic_archive):
+    return synthetic_archive(160, seed=3)
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,11 @@ COLUMNS = [
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
+def tiny_run(tmp_path_factory, synthetic_archive):
     """An azimuth run trained for one epoch per stage on 120 synthetic events."""
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
     root = tmp_path_factory.mktemp("azimuth_mseed")
-    write_seisbench(make_events(120, seed=3), root / "train")
-    args = ["azimuth", "train", "--data", str(root / "train"), "--out", str(root / "run")]
+    train = synthetic_archive(120, seed=3)
+    args = ["azimuth", "train", "--data", str(train), "--out", str(root / "run")]
     for item in TINY:
         args += ["--set", item]
     assert main(args) == 0

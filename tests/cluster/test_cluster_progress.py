@@ -14,13 +14,8 @@ NOISE = re.compile(r"Tip:|litlogger|GPU available|TPU available|Warning|deprecat
 
 
 @pytest.fixture(scope="module")
-def tiny_events(tmp_path_factory) -> Path:
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("progress_data") / "events"
-    write_seisbench(make_events(40, seed=3), path)
-    return path
+def tiny_events(synthetic_archive) -> Path:
+    return synthetic_archive(40, seed=3)
 
 
 def _train(data: Path, out: Path, *flags: str) -> subprocess.CompletedProcess:

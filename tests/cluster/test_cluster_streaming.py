@@ -30,19 +30,8 @@ TINY = [
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("cluster_stream") / "events"
-    write_seisbench(make_events(48, seed=11), path)
-    return path
+def archive(synthetic_archive):
+    return synthetic_archive(48, seed=11)
 
 
 @pytest.fixture(scope="module")

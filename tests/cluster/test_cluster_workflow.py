@@ -18,13 +18,8 @@ from seislearn.errors import DataError, RunExistsError
 
 
 @pytest.fixture(scope="module")
-def synthetic_dir(tmp_path_factory) -> Path:
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("cluster_data") / "events"
-    write_seisbench(make_events(60, seed=11), path)
-    return path
+def synthetic_dir(synthetic_archive) -> Path:
+    return synthetic_archive(60, seed=11)
 
 
 @pytest.fixture(scope="module")

@@ -74,16 +74,13 @@ print(json.dumps(codes))
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory, shared_data) -> dict[str, str]:
-    from seislearn.data.synthetic import make_events
+def inputs(tmp_path_factory, shared_data, synthetic_archive) -> dict[str, str]:
     from seislearn.data.synthetic_images import write_images
-    from seislearn.io.seisbench import write_seisbench
 
     root = tmp_path_factory.mktemp("progress_inputs")
-    write_seisbench(make_events(40, seed=3), root / "events")
     write_images(root / "patches", n=24, seed=1, size=33, fmt="npy")
     return {
-        "events": str(root / "events"),
+        "events": str(synthetic_archive(40, seed=3)),
         "patches": str(root / "patches"),
         "dummy": str(shared_data / "seisbench_dummy"),
         "weights": str(shared_data / "weights" / "phasenetlight_ethz"),

@@ -20,14 +20,10 @@ def _windows(dataset):
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    from seislearn.data.synthetic import make_events
+def archive(synthetic_archive):
     from seislearn.io import read_dataset
-    from seislearn.io.seisbench import write_seisbench
 
-    path = tmp_path_factory.mktemp("streaming") / "events"
-    write_seisbench(make_events(90, seed=5), path)
-    return read_dataset(path)
+    return read_dataset(synthetic_archive(90, seed=5))
 
 
 @pytest.mark.parametrize("num_workers", [0, 2])

@@ -107,13 +107,8 @@ def test_the_defaults_of_every_workflow_are_valid() -> None:
 
 # -- values that depend on the data ---------------------------------------------------
 @pytest.fixture(scope="module")
-def small(tmp_path_factory) -> Path:
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("configs") / "ds"
-    write_seisbench(make_events(12, seed=2), path)
-    return path
+def small(synthetic_archive) -> Path:
+    return synthetic_archive(12, seed=2)
 
 
 @pytest.fixture

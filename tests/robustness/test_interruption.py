@@ -30,13 +30,8 @@ SETTINGS = [
 
 
 @pytest.fixture(scope="module")
-def events(tmp_path_factory) -> Path:
-    from seislearn.data.synthetic import make_events
-    from seislearn.io.seisbench import write_seisbench
-
-    path = tmp_path_factory.mktemp("interrupt") / "synth"
-    write_seisbench(make_events(60, seed=3), path)
-    return path
+def events(synthetic_archive) -> Path:
+    return synthetic_archive(60, seed=3)
 
 
 def _command(events: Path, out: Path, *extra: str) -> list[str]:
