@@ -170,7 +170,7 @@ def main() -> None:
     from seislearn.azimuth.api import _load_run, fit_bands_to_data, train
     from seislearn.azimuth.config import load_azimuth_config
     from seislearn.azimuth.data import AzimuthData, prepare
-    from seislearn.azimuth.evaluate import predict_arrays
+    from seislearn.azimuth.evaluate import predict_arrays, rotation_mask
     from seislearn.data.picking import add_picks, load_picker
     from seislearn.data.synthetic import make_events
     from seislearn.evaluation.circular import angle_metrics
@@ -233,7 +233,14 @@ def main() -> None:
         net, extra, _ = _load_run(run)
         start, stop = extra["baseline_window"]
         synth_metrics = json.loads((run / "metrics.json").read_text())
-        out = predict_arrays(net, real.windows, kappa_scale=extra.get("kappa_scale", 1.0))
+        # The product's rule (model.own_station_min_events): traces of a station the
+        # model has not learned get the rotation average, its own station's as recorded.
+        rule = rotation_mask(
+            real.metadata, extra.get("training_stations"), extra.get("own_station_min_events", 0)
+        )
+        out = predict_arrays(
+            net, real.windows, kappa_scale=extra.get("kappa_scale", 1.0), rotate=rule
+        )
         model = out["back_azimuth_deg"]
         trained_rotations = net.test_time_rotations
         net.test_time_rotations = 1
@@ -255,6 +262,7 @@ def main() -> None:
                 "epochs": synth_metrics["training"]["end_to_end"]["epochs"],
             },
             "test_time_rotations_of_run": trained_rotations,
+            "real_traces_rotated_by_rule": None if rule is None else int(rule.sum()),
             "model": subset_metrics(model, true, snr, split, angle_metrics),
             "model_no_rotations": subset_metrics(model_1, true, snr, split, angle_metrics),
             f"model_{args.tta}_rotations": subset_metrics(
@@ -368,15 +376,26 @@ def main() -> None:
                     data=ft_data,
                     init_from=run,
                 )
-                ft_net, _, _ = _load_run(ft_run)
-                ft = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
+                ft_net, ft_extra, _ = _load_run(ft_run)
+                ft_rule = rotation_mask(
+                    real.metadata[scored],
+                    ft_extra.get("training_stations"),
+                    ft_extra.get("own_station_min_events", 0),
+                )
+                ft = predict_arrays(ft_net, real.windows[scored], rotate=ft_rule)[
+                    "back_azimuth_deg"
+                ]
                 key = "model_finetuned" if variant == "head" else "model_finetuned_mixed"
                 result["finetuned"][key] = subset_metrics(ft, s_true, s_snr, s_split, angle_metrics)
-                ft_net.test_time_rotations = 1 if ft_net.test_time_rotations > 1 else args.tta
-                other = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
-                result["finetuned"][f"{key}_rotations_{ft_net.test_time_rotations}"] = (
-                    subset_metrics(other, s_true, s_snr, s_split, angle_metrics)
+                result["finetuned"][f"{key}_traces_rotated_by_rule"] = (
+                    None if ft_rule is None else int(ft_rule.sum())
                 )
+                for n in (1, args.tta):
+                    ft_net.test_time_rotations = n
+                    other = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]
+                    result["finetuned"][f"{key}_rotations_{n}"] = subset_metrics(
+                        other, s_true, s_snr, s_split, angle_metrics
+                    )
         per_seed.append(result)
         line = (
             f"seed {seed}: model {result['model']['all']['overall']['mae_deg']:.1f} "

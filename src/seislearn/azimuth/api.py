@@ -497,8 +497,19 @@ def train(
     net, training = train_model(
         data, config, run, seed, baseline_window, resume=resume, init_state=init_state
     )
+    from seislearn.azimuth.evaluate import rotation_mask, training_stations
+
+    # The stations whose sensor frame the model learned: distinct training events each.
+    learned = training_stations(
+        data.metadata, (data.split == "train") & np.isfinite(data.back_azimuth_deg)
+    )
+    min_events = config.model.own_station_min_events
     dev = (data.split == "dev") & np.isfinite(data.back_azimuth_deg)
-    dev_out = predict_arrays(net, select_windows(data.windows, dev))
+    dev_out = predict_arrays(
+        net,
+        select_windows(data.windows, dev),
+        rotate=rotation_mask(data.metadata[dev], learned, min_events),
+    )
     kappa_scale = calibrate_kappa(
         angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
     )
@@ -519,6 +530,8 @@ def train(
         "kappa_scale": kappa_scale,
         "incidence_trained": incidence_trained,
         "station_correction_deg": None if correction is None else [float(c) for c in correction],
+        "training_stations": learned,
+        "own_station_min_events": min_events,
     }
     save_model(
         net,
@@ -535,7 +548,15 @@ def train(
     test = data.split == "test"
     with run.timed("evaluate"):
         metrics, table, raw = evaluate_arrays(
-            data, net, baseline_window, test, kappa_scale, incidence_trained, correction
+            data,
+            net,
+            baseline_window,
+            test,
+            kappa_scale,
+            incidence_trained,
+            correction,
+            learned,
+            min_events,
         )
     metrics["training"] = training
     if data.truth is not None:  # the truth of every split (training included), beside the test's
@@ -646,13 +667,19 @@ def _load_run(
 
 
 def _saved_settings(extra: dict, mask: np.ndarray | None = None) -> tuple:
-    """:func:`evaluate_arrays` arguments after ``(data, net)`` from a saved model's extras."""
+    """:func:`evaluate_arrays` arguments after ``(data, net)`` from a saved model's extras.
+
+    A run made before the training stations were recorded has none: its own
+    ``test_time_rotations`` then applies to every trace, as when it was trained.
+    """
     return (
         tuple(extra["baseline_window"]),
         mask,
         extra.get("kappa_scale", 1.0),
         extra.get("incidence_trained", True),
         extra.get("station_correction_deg"),
+        extra.get("training_stations"),
+        extra.get("own_station_min_events", 100),
     )
 
 

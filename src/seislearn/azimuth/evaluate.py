@@ -40,20 +40,102 @@ def calibrate_kappa(error_deg: np.ndarray, kappa: np.ndarray) -> float:
     return float(scales[int(np.argmax(loglik))])
 
 
+def station_ids(metadata: pd.DataFrame) -> np.ndarray:
+    """Per row, the station as ``NETWORK.STATION`` (empty parts where the columns are missing)."""
+    parts = []
+    for column in (schema.STATION_NETWORK, schema.STATION_CODE):
+        if column in metadata.columns:
+            parts.append(metadata[column].fillna("").astype(str).to_numpy())
+        else:
+            parts.append(np.full(len(metadata), "", dtype=object))
+    return np.asarray([f"{net}.{sta}" for net, sta in zip(*parts, strict=True)], dtype=object)
+
+
+def training_stations(metadata: pd.DataFrame, mask: np.ndarray) -> dict[str, int]:
+    """Distinct events per station among the rows of ``mask`` (the labelled training traces).
+
+    Events are counted, not traces, so copies of one trace (a small real set repeated
+    beside synthetic windows) count once; rows without any event information are each
+    their own event (:func:`seislearn.data.splits._event_ids`).
+    """
+    from seislearn.data.splits import _event_ids
+    from seislearn.errors import DataError
+
+    rows = metadata[mask]
+    if not len(rows):
+        return {}
+    try:
+        events = _event_ids(rows)
+    except DataError:
+        events = rows[schema.TRACE_NAME].astype(str).to_numpy()
+    pairs = pd.DataFrame({"station": station_ids(rows), "event": events})
+    return {str(k): int(v) for k, v in pairs.groupby("station")["event"].nunique().items()}
+
+
+def rotation_mask(
+    metadata: pd.DataFrame, learned: dict[str, int] | None, min_events: int
+) -> np.ndarray | None:
+    """Per trace, True where the rotation average applies: a station the model has not learned.
+
+    A station is learned when the training traces hold at least ``min_events``
+    events of it (``learned``: :func:`training_stations` of the run); ``min_events``
+    0 counts every station as learned (no trace is rotated). ``None`` when the run
+    recorded no training stations (a run made before the rule: its own
+    ``test_time_rotations`` applies to every trace).
+    """
+    if learned is None:
+        return None
+    if min_events <= 0:
+        return np.zeros(len(metadata), bool)
+    known = {station for station, n in learned.items() if n >= min_events}
+    return ~np.isin(station_ids(metadata), list(known))
+
+
 def predict_arrays(
     net: Any,
     windows: np.ndarray,
     batch_size: int = 512,
     kappa_scale: float = 1.0,
     incidence: bool = True,
+    rotate: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Run the net: back-azimuth, kappa, incidence (degrees) and embeddings, as arrays.
 
     ``kappa_scale`` multiplies the concentrations (the dev-split calibration);
     ``incidence=False`` (a model trained without incidence labels) gives NaN incidences.
+    ``rotate`` (per window, see :func:`rotation_mask`): the net's test-time rotation
+    average for the True windows only, the others predicted as recorded; ``None``: the
+    net's own ``test_time_rotations`` for every window.
     Runs on the devices of the trainer options (:mod:`seislearn.training.predict`):
     one process by default, every trace exactly once on many.
     """
+    rotations = int(getattr(net, "test_time_rotations", 1))
+    if rotate is not None and rotations > 1 and len(windows):
+        from seislearn.data.window_store import select_windows
+
+        rotate = np.asarray(rotate, bool)
+        parts = {}
+        try:
+            for flag, n in ((True, rotations), (False, 1)):
+                if (rotate == flag).any():
+                    net.test_time_rotations = n
+                    subset = (
+                        windows
+                        if (rotate == flag).all()
+                        else select_windows(windows, rotate == flag)
+                    )
+                    parts[flag] = predict_arrays(net, subset, batch_size, kappa_scale, incidence)
+        finally:
+            net.test_time_rotations = rotations
+        if len(parts) == 1:
+            return next(iter(parts.values()))
+        merged = {}
+        for key, value in parts[True].items():
+            out = np.zeros((len(rotate), *value.shape[1:]), dtype=value.dtype)
+            out[rotate] = value
+            out[~rotate] = parts[False][key]
+            merged[key] = out
+        return merged
     from seislearn.data.window_store import windows_dataset
     from seislearn.training.predict import predict_dataset
 
@@ -98,12 +180,16 @@ def evaluate_arrays(
     kappa_scale: float = 1.0,
     incidence: bool = True,
     station_correction: np.ndarray | list[float] | None = None,
+    learned_stations: dict[str, int] | None = None,
+    own_station_min_events: int = 100,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
     """Metrics (model and baseline), the predictions table, and raw outputs on ``mask``.
 
     ``station_correction``: coefficients fitted on train by
     :func:`seislearn.evaluation.polarization.fit_station_correction`; when given,
     the station-calibrated baseline is scored and written too.
+    ``learned_stations``, ``own_station_min_events``: which traces get the net's
+    test-time rotation average (:func:`rotation_mask`; ``None``: all of them).
     """
     from seislearn.azimuth.data import polarization_of
     from seislearn.data.window_store import select_windows
@@ -112,8 +198,13 @@ def evaluate_arrays(
     mask = np.ones(len(data.windows), bool) if mask is None else mask
     windows = select_windows(data.windows, mask)
     t0 = time.perf_counter()
-    out = predict_arrays(net, windows, kappa_scale=kappa_scale, incidence=incidence)
+    rotate = rotation_mask(data.metadata[mask], learned_stations, own_station_min_events)
+    out = predict_arrays(net, windows, kappa_scale=kappa_scale, incidence=incidence, rotate=rotate)
     model_seconds = time.perf_counter() - t0
+    rotations = int(getattr(net, "test_time_rotations", 1))
+    out["orientations"] = np.where(
+        np.ones(len(out["kappa"]), bool) if rotate is None else rotate, rotations, 1
+    )
     start, stop = baseline_window
     t0 = time.perf_counter()
     base = polarization_of(windows, None, start, stop)
@@ -128,6 +219,19 @@ def evaluate_arrays(
     baz, inc, snr = data.back_azimuth_deg[mask], data.incidence_deg[mask], data.snr_db[mask]
     labelled = np.isfinite(baz)
     metrics: dict[str, Any] = {"n_traces": int(mask.sum()), "snr_estimated": data.snr_estimated}
+    n_rotated = int(mask.sum()) if rotate is None else int(rotate.sum())
+    metrics["test_time_rotations"] = {
+        "orientations": rotations,
+        "traces_rotated": n_rotated if rotations > 1 else 0,
+        "traces_as_recorded": int(mask.sum()) - n_rotated if rotations > 1 else int(mask.sum()),
+        "rule": "all traces (the run recorded no training stations)"
+        if rotate is None
+        else f"rotated: traces of stations with fewer than {own_station_min_events} "
+        "training events",
+        "learned_stations": None
+        if learned_stations is None
+        else sorted(k for k, v in learned_stations.items() if v >= own_station_min_events),
+    }
     if truth is not None:
         # What the scores below are measured against (the traces scored here).
         metrics["truth"] = {"back_azimuth": truth.summary()}
@@ -198,6 +302,8 @@ def predictions_table(
         "baseline_incidence_deg": base.incidence_deg,
         "rectilinearity": base.rectilinearity,
     }
+    if "orientations" in out:  # the test-time rotation average of each trace (1: as recorded)
+        values["orientations_averaged"] = out["orientations"]
     if calibrated is not None:
         values["baseline_calibrated_back_azimuth_deg"] = calibrated
     if truth is not None:
