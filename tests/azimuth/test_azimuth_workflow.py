@@ -44,6 +44,23 @@ def test_train_writes_model_and_baseline_metrics_side_by_side(trained_run):
     assert metrics["training"]["end_to_end"]["seconds_per_epoch"] > 0
 
 
+def test_run_records_its_stations_and_which_traces_were_rotated(trained_run):
+    """The run keeps its training stations (distinct events); traces of a learned
+    station are predicted as recorded, the others averaged over the net's orientations."""
+    from seislearn.azimuth.api import _load_run
+
+    _, extra, _ = _load_run(trained_run)
+    learned = extra["training_stations"]
+    assert learned and all(n > 0 for n in learned.values())
+    own = sorted(k for k, n in learned.items() if n >= extra["own_station_min_events"])
+    section = json.loads((trained_run / "metrics.json").read_text())["test_time_rotations"]
+    assert section["learned_stations"] == own
+    table = pd.read_csv(trained_run / "predictions.csv")
+    assert set(table["orientations_averaged"]) <= {1, section["orientations"]}
+    assert int((table["orientations_averaged"] > 1).sum()) == section["traces_rotated"]
+    assert section["traces_rotated"] + section["traces_as_recorded"] == len(table)
+
+
 def test_train_writes_figures_report_and_weights(trained_run):
     for name in ("latent_space", "predicted_vs_true", "error_vs_snr"):
         assert (trained_run / "figures" / f"{name}.png").stat().st_size > 1000
