@@ -76,3 +76,18 @@ def test_a_seeded_loader_over_a_store_gives_the_in_memory_batches(stored):
     for (xa, ya), (xb, yb) in zip(*batches, strict=True):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.sets(st.integers(0, 200), max_size=60))
+def test_row_runs_split_sorted_rows_into_maximal_consecutive_runs(rows):
+    from seislearn.data.window_store import row_runs
+
+    rows = np.array(sorted(rows), np.int64)
+    if not len(rows):
+        return
+    starts, stops = row_runs(rows)
+    pieces = [rows[a:b] for a, b in zip(starts, stops, strict=True)]
+    np.testing.assert_array_equal(np.concatenate(pieces), rows)
+    assert all((np.diff(p) == 1).all() for p in pieces)  # each run is consecutive
+    assert all(rows[a] != rows[a - 1] + 1 for a in starts[1:])  # and cannot be longer
