@@ -46,14 +46,22 @@ def add_data_options(parser: argparse.ArgumentParser, required: bool = True) -> 
         choices=("raise", "skip"),
         help="a bad trace stops the run (raise, default) or is skipped and listed (skip)",
     )
+    add_streaming_option(parser)
+
+
+def add_streaming_option(parser: argparse.ArgumentParser, what: str = "windows") -> None:
+    """``--streaming auto|memory|stream`` (wins over the config key ``data.streaming``)."""
+    sources = {
+        "windows": "stream them from the archive through a feature-cache store",
+        "patches": "read them from their files batch by batch by DataLoader workers",
+    }
     parser.add_argument(
         "--streaming",
         choices=("auto", "memory", "stream"),
         default=None,
-        help="hold the prepared windows in memory or stream them from the archive through "
-        "a feature-cache store (bounded memory); default auto: stream when they would take "
-        "more than data.memory_fraction (0.25) of the available memory (config key "
-        "data.streaming)",
+        help=f"hold the prepared {what} in memory or {sources.get(what, sources['windows'])} "
+        f"(bounded memory); default auto: stream when they would take more than "
+        "data.memory_fraction (0.25) of the available memory (config key data.streaming)",
     )
 
 
@@ -123,13 +131,6 @@ def device_context(args: argparse.Namespace) -> contextlib.AbstractContextManage
         from seislearn.training.trainer import device_options
 
         stack.enter_context(device_options(**given))
-    if getattr(args, "streaming", None) == "stream" and getattr(args, "command", "") == "images":
-        from seislearn.errors import ConfigError
-
-        raise ConfigError(
-            f"{args.command} cannot stream yet: its inputs are prepared in memory; use "
-            "--streaming memory or auto (issue 14)"
-        )
     if getattr(args, "streaming", None) is not None:  # --streaming wins over data.streaming
         from seislearn.data.memory import streaming_option
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from seislearn.cli.common import add_config_options, add_device_options, add_run_options, formatter
+from seislearn.cli.common import (
+    add_config_options,
+    add_device_options,
+    add_run_options,
+    add_streaming_option,
+    formatter,
+)
 
 EPILOG = """\
 examples:
@@ -17,6 +23,10 @@ examples:
 
 A folder with one subfolder per class is labelled (metrics are computed); a flat
 folder is not. Files: .mat (v5 or v7.3; --key names the variable), .png, .npy.
+A folder larger than memory is streamed: the patches are read from their files batch
+by batch (--streaming auto, the default, decides from the folder's size; stream or
+memory force it; config keys data.streaming, data.memory_fraction, data.chunk_traces:
+patches per feature chunk). Both give the same features, clusters and metrics.
 Outputs: predictions.csv, metrics.json (ARI, NMI, ACC), classification_metrics.csv,
 figures/ (UMAP by label and by cluster, anomaly gallery, one sheet per cluster),
 report.html, model/ (no pickle: safetensors, JSON, NPZ).
@@ -64,6 +74,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="an unreadable file stops the run (raise) or is skipped and listed (skip)",
     )
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_streaming_option(fit, "patches")
+    fit.add_argument(
+        "--num-workers",
+        type=int,
+        metavar="N",
+        help="DataLoader workers reading the files of a streamed run (default 2; config key "
+        "num_workers)",
+    )
     add_config_options(fit, example="ssl.epochs=20")
     add_device_options(fit)
     fit.set_defaults(func=_fit)
@@ -82,6 +100,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--batch-size", type=int, default=64)
     predict.add_argument("--on-error", default="raise", choices=("raise", "skip"))
     predict.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_streaming_option(predict, "patches")
     add_device_options(predict)
     predict.set_defaults(func=_predict)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
@@ -97,6 +116,8 @@ def _fit(args: argparse.Namespace) -> int:
             overrides.append(f"{key}={value}")
     if args.key is not None:
         overrides.append(f"mat_key={args.key}")
+    if args.num_workers is not None:
+        overrides.append(f"num_workers={args.num_workers}")
     from seislearn.progress import is_quiet
 
     if args.quiet or is_quiet():

@@ -174,6 +174,7 @@ def choose_streaming_mode(
     samples: int,
     feature_bytes_per_trace: int = 0,
     workflow: str = "",
+    unit: str = "windows",
 ) -> StreamingChoice:
     """Stream or hold in memory, from the CLI option, ``data.streaming`` and the estimate.
 
@@ -190,6 +191,8 @@ def choose_streaming_mode(
         spectrogram), 0 when none.
     workflow : str
         Named in the log line.
+    unit : str
+        What the items are called in the reason (``windows``, ``patches``).
     """
     config = config or DataConfig()
     setting = _OPTION.get() or config.streaming
@@ -200,7 +203,7 @@ def choose_streaming_mode(
         budget = config.memory_fraction * available
         stream = estimate > budget
         reason = (
-            f"auto: {n_traces:,} windows of {channels}x{samples} float32"
+            f"auto: {n_traces:,} {unit} of {channels}x{samples} float32"
             + (
                 f" plus {feature_bytes_per_trace:,} feature bytes each"
                 if feature_bytes_per_trace

@@ -6,26 +6,41 @@ mapping (when the folder has class subfolders) -> anomaly scores -> run folder
 (``predictions.csv``, ``metrics.json``, ``classification_metrics.csv``,
 figures, ``report.html``, ``model/``). ``predict_images`` applies a fitted run
 to new patches.
+
+The patches are held in memory, or streamed from their files when they would
+not fit (``data.streaming`` / ``--streaming``: :mod:`seislearn.images.streamed`);
+both give the same features, clusters and metrics.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from seislearn.config import StrictModel
+from seislearn.data.memory import DataConfig
 from seislearn.errors import DataError
 from seislearn.images.ssl import SSLConfig
 from seislearn.runs import RunDir
 from seislearn.training.trainer import TrainerConfig, use_config
 
+if TYPE_CHECKING:
+    from seislearn.data.memory import StreamingChoice
+    from seislearn.images.streamed import PatchListing
+    from seislearn.io.images import ImageSet
+
 log = logging.getLogger(__name__)
+
+#: Feature size assumed for a torchvision backbone in the ``auto`` memory estimate
+#: (ResNet-50's 2,048; smaller backbones make the estimate err on the safe side).
+TORCHVISION_FEATURE_DIM = 2048
 
 
 class ImagesConfig(StrictModel):
@@ -64,6 +79,10 @@ class ImagesConfig(StrictModel):
     progress: bool = True
     ssl: SSLConfig = SSLConfig()
     trainer: TrainerConfig = Field(default_factory=TrainerConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    num_workers: int | None = Field(
+        None, ge=0, description="DataLoader workers of a streamed run (None: 2, at most the CPUs)"
+    )
 
 
 def _cache_dir(config: ImagesConfig) -> Path | None:
@@ -75,20 +94,39 @@ def _cache_dir(config: ImagesConfig) -> Path | None:
 
 
 def build_extractor(
-    config: ImagesConfig, images: list[np.ndarray], run: RunDir, seed: int, resume: bool
+    config: ImagesConfig,
+    images: list[np.ndarray] | PatchListing,
+    run: RunDir,
+    seed: int,
+    resume: bool,
+    num_workers: int = 0,
 ) -> tuple[object, dict]:
-    """The feature extractor of ``config``; trains the SSL encoder when asked for."""
+    """The feature extractor of ``config``; trains the SSL encoder when asked for.
+
+    ``images``: the patches in memory, or the listing of a streamed run (the
+    encoder is then trained from a DataLoader over the files, ``num_workers`` workers).
+    """
     from seislearn.images.features import Extractor, torchvision_extractor
     from seislearn.images.ssl import train_ssl_encoder
+    from seislearn.images.streamed import PatchFiles, PatchListing
     from seislearn.io.images import stack_scaled
 
     if config.extractor != "ssl":
         return torchvision_extractor(config.extractor, config.weights, config.input_size), {}
     ssl = config.ssl
-    scaled = stack_scaled(images, ssl.input_size)
+    if isinstance(images, PatchListing):
+        scaled: Any = PatchFiles(images.paths, config.mat_key, ssl.input_size, as_tuple=True)
+    else:
+        scaled = stack_scaled(images, ssl.input_size)
     with run.timed("ssl_training"), use_config(config.trainer):
         encoder, history = train_ssl_encoder(
-            scaled, ssl, run.checkpoints, seed=seed, resume=resume, progress=config.progress
+            scaled,
+            ssl,
+            run.checkpoints,
+            seed=seed,
+            resume=resume,
+            progress=config.progress,
+            num_workers=num_workers,
         )
     init_args = {
         "widths": list(ssl.widths),
@@ -105,6 +143,69 @@ def build_extractor(
         "init_args": init_args,
     }
     return Extractor(spec, encoder), history
+
+
+def _read_patches(
+    data: str | os.PathLike,
+    data_config: DataConfig,
+    key: str | None,
+    on_error: Literal["raise", "skip"],
+    input_size: int,
+    feature_dim: int,
+    num_workers: int | None,
+) -> tuple[ImageSet | PatchListing, Any, StreamingChoice, int]:
+    """The patches of ``data``: read into memory, or listed and checked for streaming.
+
+    Returns
+    -------
+    patches : ImageSet (in memory) or PatchListing (streamed)
+    images : the raw patches by position (a list, or a lazy reader when streamed)
+    choice : StreamingChoice, recorded in ``metrics.json`` as ``data_streaming``
+    workers : int, DataLoader workers of the streamed passes (0 in memory)
+    """
+    from seislearn.images.streamed import (
+        LazyImages,
+        choose_images_streaming,
+        scan_patches,
+        stream_workers,
+    )
+    from seislearn.io.images import read_images
+
+    choice = choose_images_streaming(data, data_config, key, input_size, feature_dim)
+    if not choice.stream:
+        patches = read_images(data, key=key, on_error=on_error)
+        return patches, patches.images, choice, 0
+    workers = stream_workers(num_workers)
+    listing = scan_patches(data, key, on_error, workers)
+    return listing, LazyImages(listing.paths, key), choice, workers
+
+
+def _features(
+    extractor: Any,
+    patches: ImageSet | PatchListing,
+    key: str | None,
+    batch_size: int,
+    cache_dir: Path | None,
+    data_config: DataConfig,
+    workers: int,
+    progress: bool,
+) -> tuple[np.ndarray, bool]:
+    """Features of the patches in memory or streamed chunk by chunk (the same cache key)."""
+    from seislearn.images.features import features_cached
+    from seislearn.images.streamed import PatchListing, streamed_features
+
+    if isinstance(patches, PatchListing):
+        return streamed_features(
+            extractor,
+            patches,
+            key,
+            batch_size,
+            cache_dir,
+            data_config.chunk_traces,
+            workers,
+            progress,
+        )
+    return features_cached(extractor, patches.images, batch_size, cache_dir, progress)
 
 
 def _predictions_frame(
@@ -144,7 +245,7 @@ def _evaluate(run_path: Path, frame: pd.DataFrame, labelled: bool) -> dict:
 
 def _figures(
     run: RunDir,
-    images: list[np.ndarray],
+    images: Sequence[np.ndarray],
     frame: pd.DataFrame,
     xy: np.ndarray | None,
     config: ImagesConfig,
@@ -235,21 +336,25 @@ def fit_images(
     """
     import time
 
-    from seislearn.images.features import (
-        features_cached,
-        save_extractor,
-        torchvision_extractor,
-    )
+    from seislearn.images.features import save_extractor, torchvision_extractor
     from seislearn.images.pipeline import ImageClusterPipeline
-    from seislearn.io.images import read_images
 
     config = config or ImagesConfig()
     t0 = time.perf_counter()
+    ssl_extractor = config.extractor == "ssl"
     # Bad files, missing weights or no network fail here, before a run folder exists.
-    patches = read_images(data, key=config.mat_key, on_error=on_error)
+    patches, images, streaming, workers = _read_patches(
+        data,
+        config.data,
+        config.mat_key,
+        on_error,
+        config.ssl.input_size if ssl_extractor else config.input_size,
+        config.ssl.feature_dim if ssl_extractor else TORCHVISION_FEATURE_DIM,
+        config.num_workers,
+    )
     read_s = round(time.perf_counter() - t0, 3)
     pretrained = None
-    if config.extractor != "ssl":
+    if not ssl_extractor:
         pretrained = torchvision_extractor(config.extractor, config.weights, config.input_size)
     run = RunDir(out, overwrite=overwrite, resume=resume)
     run.timings["read"] = read_s
@@ -258,10 +363,18 @@ def fit_images(
     if pretrained is not None:
         extractor, history = pretrained, {}
     else:
-        extractor, history = build_extractor(config, patches.images, run, seed, resume)
+        source = patches if streaming.stream else patches.images  # type: ignore[union-attr]
+        extractor, history = build_extractor(config, source, run, seed, resume, workers)
     with run.timed("features"):
-        features, hit = features_cached(
-            extractor, patches.images, config.batch_size, _cache_dir(config), config.progress
+        features, hit = _features(
+            extractor,
+            patches,
+            config.mat_key,
+            config.batch_size,
+            _cache_dir(config),
+            config.data,
+            workers,
+            config.progress,
         )
     pipeline = ImageClusterPipeline(
         n_components=config.umap_components,
@@ -293,12 +406,13 @@ def fit_images(
 
         with run.timed("baseline"):
             metrics["baseline_pixel_kmeans_ARI"] = pixel_kmeans_ari(
-                patches.images, list(labels), metrics["n_clusters"], seed
+                images, list(labels), metrics["n_clusters"], seed
             )
     metrics.update({"features_from_cache": hit, "feature_dim": int(features.shape[1])})
     metrics["kmeans"] = pipeline.kmeans_method_
     metrics["umap_fitted_on"] = len(pipeline.umap_sample_index_)
     metrics["skipped_files"] = patches.skipped
+    metrics["data_streaming"] = streaming.as_dict()
     if pipeline.silhouette_:
         metrics["silhouette_by_k"] = pipeline.silhouette_
     if history:
@@ -309,15 +423,17 @@ def fit_images(
         pipeline.save(run.model_dir)
     with run.timed("figures"):
         xy = project_2d(pipeline.train_features_, config.plot_projection, seed)
-        figures = _figures(
-            run, patches.images, frame, xy, config, xy_rows=pipeline.umap_sample_index_
-        )
+        figures = _figures(run, images, frame, xy, config, xy_rows=pipeline.umap_sample_index_)
     _write_report(run, "seislearn images fit", metrics, figures, patches.skipped)
     run.write_manifest(
         "images",
         seed=seed,
         data=data,
-        extra={"extractor": extractor.spec["name"], "n_patches": len(patches)},
+        extra={
+            "extractor": extractor.spec["name"],
+            "n_patches": len(patches),
+            "data_streaming": streaming.as_dict(),
+        },
     )
     return metrics
 
@@ -361,6 +477,7 @@ def predict_images(
     mat_key: str | None = None,
     batch_size: int = 64,
     progress: bool = True,
+    data_config: DataConfig | None = None,
 ) -> tuple[Path, dict]:
     """Assign the patches in ``data`` with the pipeline fitted in run ``model``.
 
@@ -369,27 +486,47 @@ def predict_images(
     model : path-like, a run written by :func:`fit_images`
     data : path-like, folder of patches (class subfolders give metrics)
     out : path-like, optional; default ``MODEL/predict_<data folder name>``
+    data_config : DataConfig, optional
+        In memory or streamed (default: the fitted run's ``data`` section; the
+        ``--streaming`` option wins).
 
     Returns
     -------
     out : Path, the folder written
     metrics : dict
     """
-    from seislearn.images.features import features_cached, load_extractor
+    from seislearn.images.features import load_extractor
     from seislearn.images.pipeline import ImageClusterPipeline
-    from seislearn.io.images import read_images
 
     source = RunDir.open(model)
     saved = ImagesConfig.model_validate(_read_yaml(source.path / "config.yaml"))
+    data_config = data_config or saved.data
     target = Path(out) if out is not None else source.path / f"predict_{Path(data).name}"
-    run = RunDir(target, overwrite=overwrite)
     extractor = load_extractor(source.model_dir)
+    key = mat_key or saved.mat_key
+    feature_dim = int(extractor.spec.get("init_args", {}).get("feature_dim", 0))
+    patches, images, streaming, workers = _read_patches(
+        data,
+        data_config,
+        key,
+        on_error,
+        extractor.input_size,
+        feature_dim or TORCHVISION_FEATURE_DIM,
+        saved.num_workers,
+    )
+    run = RunDir(target, overwrite=overwrite)
     with run.timed("load_pipeline"):
         pipeline = ImageClusterPipeline.load(source.model_dir, verbose=None if progress else False)
-    patches = read_images(data, key=mat_key or saved.mat_key, on_error=on_error)
     with run.timed("features"):
-        features, _ = features_cached(
-            extractor, patches.images, batch_size, _cache_dir(saved), progress
+        features, _ = _features(
+            extractor,
+            patches,
+            key,
+            batch_size,
+            _cache_dir(saved),
+            data_config,
+            workers,
+            progress,
         )
     with run.timed("assign"):
         result = pipeline.predict(features)
@@ -398,11 +535,15 @@ def predict_images(
     metrics = _evaluate(run.path, frame, patches.labels is not None)
     metrics["model"] = str(source.path)
     metrics["skipped_files"] = patches.skipped
+    metrics["data_streaming"] = streaming.as_dict()
     run.write_json("metrics.json", metrics)
-    figures = _figures(run, patches.images, frame, None, saved)
+    figures = _figures(run, images, frame, None, saved)
     _write_report(run, "seislearn images predict", metrics, figures, patches.skipped)
     run.write_manifest(
-        "images-predict", seed=pipeline.seed_, data=data, extra={"model": str(model)}
+        "images-predict",
+        seed=pipeline.seed_,
+        data=data,
+        extra={"model": str(model), "data_streaming": streaming.as_dict()},
     )
     return run.path, metrics
 

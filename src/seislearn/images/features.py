@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,11 @@ def state_digest(module: Any) -> str:
     return digest.hexdigest()
 
 
-def content_key(images: list[np.ndarray], spec: dict[str, Any], weights_digest: str) -> str:
-    """Cache key of (patches, extractor): sha256 hex."""
+def content_key(images: Iterable[np.ndarray], spec: dict[str, Any], weights_digest: str) -> str:
+    """Cache key of (patches, extractor): sha256 hex.
+
+    ``images`` may be any iterable (a streamed pass reads them one chunk at a time).
+    """
     digest = hashlib.sha256()
     digest.update(json.dumps({"v": FEATURE_VERSION, **spec}, sort_keys=True).encode())
     digest.update(weights_digest.encode())
@@ -132,26 +136,49 @@ def features_cached(
     from seislearn.io.images import stack_scaled
 
     key = content_key(images, extractor.spec, extractor.weights_digest())
-    path = None if cache_dir is None else Path(cache_dir) / f"{key}.npz"
-    if path is not None and path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as cached:
-                features = cached["features"]
-            if features.shape[0] == len(images):
-                log.info("image features from cache %s", path)
-                return features, True
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("ignoring unreadable feature cache %s: %s", path, exc)
+    path = cache_path(cache_dir, key)
+    features = load_cached(path, len(images))
+    if features is not None:
+        return features, True
     scaled = stack_scaled(images, extractor.input_size)
     features = extractor.run(scaled, batch_size=batch_size, progress=progress)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                np.savez(f, features=features)
-        except OSError as exc:  # a read-only cache must not stop the run
-            log.warning("cannot write feature cache %s: %s", path, exc)
+    store_cached(path, features)
     return features, False
+
+
+def cache_path(cache_dir: Path | None, key: str) -> Path | None:
+    """The cache file of ``key`` (``cache_dir/<key>.npz``), None without a cache."""
+    return None if cache_dir is None else Path(cache_dir) / f"{key}.npz"
+
+
+def load_cached(path: Path | None, n_patches: int) -> np.ndarray | None:
+    """Cached features ``(n_patches, D)`` at ``path``, or None (absent, unreadable or of
+    another length: a warning, and they are computed again)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            features = cached["features"]
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring unreadable feature cache %s: %s", path, exc)
+        return None
+    if features.shape[0] != n_patches:
+        return None
+    log.info("image features from cache %s", path)
+    return features
+
+
+def store_cached(path: Path | None, features: np.ndarray) -> None:
+    """Write ``features`` to the cache file ``path`` (atomically; a read-only cache only
+    logs a warning)."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, features=features)
+    except OSError as exc:  # a read-only cache must not stop the run
+        log.warning("cannot write feature cache %s: %s", path, exc)
 
 
 def save_extractor(extractor: Extractor, directory: Path) -> None:

@@ -8,13 +8,14 @@ run's ``checkpoints/`` folder, so ``--resume`` continues an interrupted fit.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import lightning as L
 import numpy as np
 import torch
 from pydantic import Field
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset, TensorDataset
 
 from seislearn.config import StrictModel
 from seislearn.images.encoder import PatchAugment, PatchEncoder, nt_xent_loss
@@ -131,15 +132,50 @@ class SimCLRTask(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": sched}
 
 
+class EpochShuffle(Sampler[int]):
+    """A shuffle of ``range(n)`` drawn from ``(seed, epoch)`` alone.
+
+    Lightning calls :meth:`set_epoch` before each epoch. A ``shuffle=True`` loader
+    draws its next permutation from a generator whose state depends on how far the
+    previous epoch's sampler was read, which DataLoader workers (prefetching) change;
+    this one gives the same batches in memory, streamed and after ``--resume``.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = int(n)
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[int]:
+        state = np.random.SeedSequence([self.seed, self.epoch]).generate_state(1)[0]
+        generator = torch.Generator().manual_seed(int(state))
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+
 def train_ssl_encoder(
-    images: np.ndarray,
+    images: np.ndarray | Dataset,
     config: SSLConfig,
     checkpoints: Path,
     seed: int = 0,
     resume: bool = False,
     progress: bool = True,
+    num_workers: int = 0,
 ) -> tuple[PatchEncoder, dict]:
     """Train the encoder on patches ``(n, S, S)`` in [0, 1] (already at ``input_size``).
+
+    Parameters
+    ----------
+    images : ndarray (n, S, S), or a map-style dataset whose item ``i`` is the 1-tuple
+        ``(tensor (1, S, S),)`` of patch ``i`` (streamed:
+        :class:`~seislearn.images.streamed.PatchFiles`); the same split, batches and
+        augmentations follow from ``seed`` either way
+    num_workers : int, DataLoader workers reading a dataset (each reads its own files)
 
     Returns
     -------
@@ -162,18 +198,27 @@ def train_ssl_encoder(
     order = rng.permutation(n)
     n_dev = max(1, round(config.dev_fraction * n)) if n >= 8 else 0
     dev_idx, train_idx = order[:n_dev], order[n_dev:]
-    tensor = torch.from_numpy(np.ascontiguousarray(images[:, None], dtype=np.float32))
+    if isinstance(images, np.ndarray):
+        tensor = torch.from_numpy(np.ascontiguousarray(images[:, None], dtype=np.float32))
+        train_set: Dataset = TensorDataset(tensor[train_idx])
+        dev_set: Dataset = TensorDataset(tensor[dev_idx])
+        workers: dict = {}
+    else:
+        train_set, dev_set = Subset(images, train_idx), Subset(images, dev_idx)
+        # Not persistent: a DataLoader draws a seed for its workers each epoch from its
+        # generator (or the global one), and reused workers would skip that draw, so the
+        # shuffles and augmentations would no longer be those of the in-memory run.
+        workers = {"num_workers": num_workers}
     batch = min(config.batch_size, len(train_idx))
     train = DataLoader(
-        TensorDataset(tensor[train_idx]),
+        train_set,
         batch_size=batch,
-        shuffle=True,
+        sampler=EpochShuffle(len(train_idx), seed),
         drop_last=len(train_idx) > batch,
         generator=torch.Generator().manual_seed(seed),
+        **workers,
     )
-    dev = (
-        DataLoader(TensorDataset(tensor[dev_idx]), batch_size=config.batch_size) if n_dev else None
-    )
+    dev = DataLoader(dev_set, batch_size=config.batch_size, **workers) if n_dev else None
     epochs = config.epochs if config.epochs is not None else auto_epochs(len(train_idx), batch)
     task = SimCLRTask({**config.model_dump(), "epochs": epochs})
     checkpoint = ModelCheckpoint(

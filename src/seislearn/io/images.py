@@ -233,24 +233,30 @@ def to_three_channels(image: np.ndarray) -> np.ndarray:
     return np.repeat(np.asarray(image, dtype=np.float32)[None], 3, axis=0)
 
 
+def scale_patch(image: np.ndarray, size: int) -> np.ndarray:
+    """One patch robustly scaled to [0, 1] and resized to ``size`` x ``size`` pixels
+    (bilinear, antialiased): float32 ``(size, size)``."""
+    import torch
+    import torch.nn.functional as F
+
+    scaled = robust_scale(image)
+    if scaled.shape != (size, size):
+        t = torch.from_numpy(scaled)[None, None]
+        scaled = F.interpolate(
+            t, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+        )
+        scaled = scaled[0, 0].numpy()
+    return scaled
+
+
 def stack_scaled(images: list[np.ndarray], size: int) -> np.ndarray:
-    """Robustly scale each patch and resize to ``size`` x ``size`` (bilinear, antialiased).
+    """Robustly scale each patch and resize to ``size`` x ``size`` (:func:`scale_patch`).
 
     Returns
     -------
     ndarray, float32 (n, size, size) in [0, 1]
     """
-    import torch
-    import torch.nn.functional as F
-
     out = np.empty((len(images), size, size), dtype=np.float32)
     for i, image in enumerate(images):
-        scaled = robust_scale(image)
-        if scaled.shape != (size, size):
-            t = torch.from_numpy(scaled)[None, None]
-            scaled = F.interpolate(
-                t, size=(size, size), mode="bilinear", align_corners=False, antialias=True
-            )
-            scaled = scaled[0, 0].numpy()
-        out[i] = scaled
+        out[i] = scale_patch(image, size)
     return out
