@@ -10,8 +10,10 @@ slice), each read by:
 
 - ``fancy``: ``dataset[sorted_rows]``, h5py's fancy indexing (the store's read
   until this benchmark);
-- ``runs``: :func:`seislearn.data.window_store.read_row_runs`, one
-  ``read_direct`` slice per run of consecutive rows (the store's read now);
+- ``read_direct``: h5py's high-level ``Dataset.read_direct``, one call per run
+  of consecutive rows;
+- ``runs``: :func:`seislearn.data.window_store.read_row_runs`, one low-level
+  HDF5 read per run of consecutive rows (the store's read now);
 - ``memory``: the same rows indexed from the array in memory (the floor).
 
 Best of ``--repeat`` rounds, milliseconds per batch; prints and saves JSON::
@@ -47,6 +49,18 @@ def _time(fn, batches: list[np.ndarray], repeat: int) -> float:
             fn(rows)
         best = min(best, (time.perf_counter() - t0) / len(batches))
     return best * 1000.0
+
+
+def _read_direct(node, rows: np.ndarray) -> np.ndarray:
+    """One high-level ``read_direct`` per run of consecutive rows."""
+    from seislearn.data.window_store import row_runs
+
+    out = np.empty((len(rows), *node.shape[1:]), node.dtype)
+    starts, stops = row_runs(rows)
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        first = int(rows[a])
+        node.read_direct(out, np.s_[first : first + (b - a)], np.s_[a:b])
+    return out
 
 
 def main() -> None:
@@ -99,13 +113,15 @@ def main() -> None:
                     np.testing.assert_array_equal(read_row_runs(node, rows), node[rows])
                 results[name] = {
                     "fancy_ms": _time(lambda r: node[r], batches, args.repeat),
+                    "read_direct_ms": _time(lambda r: _read_direct(node, r), batches, args.repeat),
                     "runs_ms": _time(lambda r: read_row_runs(node, r), batches, args.repeat),
                     "memory_ms": _time(lambda r: array[r], batches, args.repeat),
                 }
                 r = results[name]
                 r["fancy_over_runs"] = r["fancy_ms"] / r["runs_ms"]
                 print(
-                    f"{name:14s} fancy {r['fancy_ms']:8.2f} ms  runs {r['runs_ms']:7.2f} ms  "
+                    f"{name:14s} fancy {r['fancy_ms']:8.2f} ms  read_direct "
+                    f"{r['read_direct_ms']:7.2f} ms  runs {r['runs_ms']:7.2f} ms  "
                     f"memory {r['memory_ms']:6.2f} ms  (fancy / runs {r['fancy_over_runs']:.1f}x)"
                 )
     out = {

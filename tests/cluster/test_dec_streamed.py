@@ -154,3 +154,35 @@ def test_the_batch_size_is_chosen_from_the_number_of_training_samples() -> None:
     assert [auto_batch_size(n) for n in (10, 100, 200, 383, 384, 1617, 10**6)] == [
         16, 16, 32, 32, 64, 64, 64,
     ]  # fmt: skip
+
+
+class Batched(torch.utils.data.Dataset):
+    """Items read a batch at a time (``__getitems__``), one of them bad."""
+
+    def __init__(self, n: int, bad: int, kind: str) -> None:
+        self.n, self.bad, self.kind = n, bad, kind
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        width = 9 if (self.kind == "shape" and i == self.bad) else 8
+        x = np.full((1, 8, width), float(i % 3), dtype=np.float32)
+        if self.kind == "nan" and i == self.bad:
+            x[0, 3, 4] = np.nan
+        return x
+
+    def __getitems__(self, indices: list[int]) -> list[np.ndarray]:
+        return [self[i] for i in indices]
+
+
+@settings(max_examples=10, deadline=None)
+@given(bad=st.integers(1, 39), kind=st.sampled_from(["nan", "shape"]))
+def test_a_bad_item_in_a_batched_read_is_named(bad: int, kind: str) -> None:
+    from seislearn.cluster.dec import StreamedSamples
+
+    samples = StreamedSamples(Batched(40, bad, kind))
+    good = [i for i in range(40) if i != bad]
+    assert all(x[0].shape == (1, 8, 8) for x in samples.__getitems__(good[:16]))
+    with pytest.raises(ValueError, match=rf"item {bad} .*(NaN|shape)"):
+        samples.__getitems__(list(range(40)))

@@ -145,6 +145,32 @@ class StreamedSamples:
             raise ValueError(f"item {item} of the dataset holds NaN or inf values")
         return x
 
+    def _check_batch(self, items: list[int], values: list[Any]) -> list[Any]:
+        """:meth:`_check` of a batch at once (one shape and one finiteness test);
+        item by item when the batch fails, so the error names the first bad item."""
+        import torch
+
+        try:
+            block = torch.stack(
+                [
+                    torch.as_tensor(
+                        np.asarray(v[0] if isinstance(v, list | tuple) else v, np.float32)
+                    )
+                    for v in values
+                ]
+            )
+        except (RuntimeError, TypeError, ValueError):
+            block = None
+        if block is not None and block.dim() == 3:
+            block = block[:, None]
+        if (
+            block is None
+            or tuple(block.shape[1:]) != self.shape
+            or not bool(torch.isfinite(block).all())
+        ):
+            return [self._check(item, value) for item, value in zip(items, values, strict=True)]
+        return list(block)
+
     def __getitem__(self, i: int) -> Any:
         item = int(i) if self.indices is None else int(self.indices[i])
         x = self._read(item)
@@ -159,7 +185,7 @@ class StreamedSamples:
             return [self[i] for i in positions]
         items = [int(i) if self.indices is None else int(self.indices[i]) for i in positions]
         values = fetch(items)
-        checked = [self._check(item, value) for item, value in zip(items, values, strict=True)]
+        checked = self._check_batch(items, values)
         if self.with_index:
             return [(x, i) for x, i in zip(checked, positions, strict=True)]
         return [(x,) for x in checked]

@@ -40,19 +40,30 @@ def row_runs(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_row_runs(node: Any, rows: np.ndarray) -> np.ndarray:
-    """Rows ``rows`` (sorted, distinct) of an h5py dataset: one slice read per run.
+    """Rows ``rows`` (sorted, distinct) of an h5py dataset: one HDF5 read per run.
 
-    Each run of consecutive rows is read with ``Dataset.read_direct`` straight into
-    its place in the output, so a selection costs one HDF5 call per run instead of
-    the per-row hyperslab union h5py builds for a fancy index.
+    Each run of consecutive rows is one hyperslab of the file read straight into
+    its place in the output through h5py's low-level dataset API, so a selection
+    costs one HDF5 call per run: not the union of one hyperslab per row that h5py
+    builds for a fancy index (9x slower for 256 scattered rows), nor the
+    high-level ``read_direct``, whose selection objects cost 2.6x the low-level
+    read here (``benchmarks/store_read.py``).
     """
-    out = np.empty((len(rows), *node.shape[1:]), node.dtype)
+    from h5py import h5s
+
+    shape = tuple(node.shape[1:])
+    out = np.empty((len(rows), *shape), node.dtype)
     if not len(rows):
         return out
     starts, stops = row_runs(rows)
+    file_space = node.id.get_space()
+    memory_space = h5s.create_simple(out.shape)
+    zeros = (0,) * len(shape)
     for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
-        first = int(rows[a])
-        node.read_direct(out, np.s_[first : first + (b - a)], np.s_[a:b])
+        count = (b - a, *shape)
+        file_space.select_hyperslab((int(rows[a]), *zeros), count)
+        memory_space.select_hyperslab((a, *zeros), count)
+        node.id.read(memory_space, file_space, out)
     return out
 
 
@@ -130,9 +141,9 @@ class StoredWindows:
         """The rows ``positions`` of this view (default all) as an ndarray, in that order.
 
         The distinct store rows are read in ascending order, each run of
-        consecutive rows with one ``read_direct`` slice into the output (h5py's
-        fancy indexing of a long row list was 9x slower for a shuffled batch of
-        256 rows and 98x for a batch of 8 blocks: ``benchmarks/store_read.py``);
+        consecutive rows with one HDF5 read into the output (:func:`read_row_runs`;
+        h5py's fancy indexing of a long row list was 9x slower for a shuffled batch
+        of 256 rows and 98x for a batch of 8 blocks: ``benchmarks/store_read.py``);
         the result is reordered to ``positions``; the view's transform (if any)
         is applied last.
         """
