@@ -1,4 +1,4 @@
-"""Wall time of each README tour command at the tour's own sizes (no size switch).
+"""Wall and CPU time of each README tour command at the tour's own sizes (no size switch).
 
 Runs the README's command lines in order in a fresh folder beside ../shared/data, as
 tests/docs does but at full size, and writes benchmarks/results/tour_timings.json.
@@ -8,6 +8,12 @@ Usage: python benchmarks/tour_timings.py [--page README.md] [--workdir DIR] [--t
 With ``--timeout-s`` a command still running after that many seconds is stopped and
 recorded as ``"over_s"`` (the tour's goal is every command under 5 minutes); a later
 command that needed its output then fails and is recorded with its exit code.
+
+Each row has the wall time (s), the CPU time of the command's whole process tree
+(``cpu_s``: user + system seconds of every waited-for descendant, from
+``resource.getrusage(RUSAGE_CHILDREN)``) and the 1-minute load average at its start
+and end. On a shared machine the CPU seconds are the comparable figure: the wall
+time grows with the other jobs' load, the CPU time hardly.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -60,6 +67,7 @@ def main() -> int:
             rows.append({"command": command.text, "skipped": command.skip_reason})
             continue
         load = os.getloadavg()[0]
+        cpu_before = children_cpu_s()
         start = time.perf_counter()
         process = subprocess.Popen(
             ["bash", "-o", "pipefail", "-c", command.text],
@@ -89,33 +97,80 @@ def main() -> int:
             write(args, rows)
             continue
         seconds = round(time.perf_counter() - start, 1)
+        cpu = round(children_cpu_s() - cpu_before, 1)
         rows.append(
             {
                 "command": command.text,
                 "line": command.line,
                 "wall_s": seconds,
+                "cpu_s": cpu,
+                **({"cpu_s_note": DDP_CPU_NOTE} if "--strategy" in command.text else {}),
                 "exit_code": result.returncode,
                 "load_average_1min_at_start": round(load, 2),
+                "load_average_1min_at_end": round(os.getloadavg()[0], 2),
                 "stderr_tail": result.stderr[-400:] if result.returncode else "",
             }
         )
-        print(f"{seconds:8.1f} s  exit {result.returncode}  {command.text}", flush=True)
+        print(
+            f"{seconds:8.1f} s  cpu {cpu:7.1f} s  load {load:4.1f}  exit {result.returncode}  "
+            f"{command.text}",
+            flush=True,
+        )
         write(args, rows)
     write(args, rows)
     return 0
 
 
+def children_cpu_s() -> float:
+    """User + system CPU seconds of every terminated, waited-for descendant so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def duration(seconds: float) -> str:
+    """``under 1 s``, ``18 s`` below 2 minutes, else ``4 min 24 s``."""
+    if seconds < 0.5:
+        return "under 1 s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+#: Lightning's DDP launcher reaps the other ranks only by polling every 5 s, so a rank
+#: that exits just before the main process is not counted in ``RUSAGE_CHILDREN``.
+DDP_CPU_NOTE = "a lower bound: the other DDP ranks count only if Lightning reaped them"
+
+#: From this 1-minute load average on (2 cores) the wall time shown says the load.
+LOADED = 2.5
+#: Commands shorter than this (s) show the wall time only.
+SHORT_S = 20.0
+
+
 def shown_time(row: dict) -> str:
-    """``[18 s]``, ``[4 min 24 s]``, or ``[over 5 min: stopped]`` for a row of the JSON."""
+    """The bracket shown after a command: ``[18 s]``, ``[4 min 24 s]``, or under load
+    ``[3 min 5 s at load 4-6: 98 s of CPU]``; ``[over 5 min: stopped]`` when stopped."""
     if "over_s" in row:
         return f"[over {row['over_s'] / 60:.0f} min: stopped]"
     seconds = row["wall_s"]
-    if seconds < 120:
-        return f"[{seconds:.0f} s]"
-    return f"[{int(seconds // 60)} min {seconds % 60:.0f} s]"
+    loads = [row[k] for k in ("load_average_1min_at_start", "load_average_1min_at_end") if k in row]
+    if seconds < SHORT_S or "cpu_s" not in row or max(loads) < LOADED:
+        return f"[{duration(seconds)}]"
+    low, high = round(min(loads)), round(max(loads))
+    load = f"{low}" if low == high else f"{low}-{high}"
+    if "--strategy" in row["command"]:  # DDP_CPU_NOTE: the CPU time is incomplete
+        return f"[{duration(seconds)} at load {load}]"
+    return f"[{duration(seconds)} at load {load}: {duration(row['cpu_s'])} of CPU]"
 
 
-BRACKET = re.compile(r"\s*\[(?:\d+ s|\d+ min \d+ s|over \d+ min: stopped)[^\]]*\]\s*$")
+BRACKET = re.compile(r"\s*\[(?:\d+ s|\d+ min \d+ s|under 1 s|over \d+ min: stopped)[^\]]*\]\s*$")
+#: A shell comment already on the line (`` # ...`` or a bare `` #`` at its end).
+COMMENT = re.compile(r"\s#(?:\s|$)")
+
+
+def bare(command: str) -> str:
+    """A command's text without its time and without a comment that only held the time
+    (``seislearn x   # [3 s]`` -> ``seislearn x``): the key that matches a row to its line."""
+    return re.sub(r"\s+#$", "", BRACKET.sub("", command)).rstrip()
 
 
 def write_readme(results: Path, page: Path) -> int:
@@ -128,7 +183,7 @@ def write_readme(results: Path, page: Path) -> int:
     rows = json.loads(results.read_text(encoding="utf-8"))["commands"]
     lines = page.read_text(encoding="utf-8").split("\n")
     # Matched by the command's text without its time: line numbers move as the page changes.
-    where = {BRACKET.sub("", c.text): c.line for c in md.commands(page) if not c.skip_reason}
+    where = {bare(c.text): c.line for c in md.commands(page) if not c.skip_reason}
     # Times of an earlier run go: every time shown is from this run.
     for number in where.values():
         last = number - 1
@@ -139,13 +194,13 @@ def write_readme(results: Path, page: Path) -> int:
     for row in rows:
         if "wall_s" not in row and "over_s" not in row:
             continue
-        if row.get("exit_code", 0) != 0 or BRACKET.sub("", row["command"]) not in where:
+        if row.get("exit_code", 0) != 0 or bare(row["command"]) not in where:
             continue
-        last = where[BRACKET.sub("", row["command"])] - 1
+        last = where[bare(row["command"])] - 1
         while lines[last].rstrip().endswith("\\"):
             last += 1
         text = BRACKET.sub("", lines[last])
-        if "#" not in text.split("'")[0].split('"')[0] and "  # " not in text:
+        if not COMMENT.search(text):
             text += "   #"
         lines[last] = f"{text} {shown_time(row)}"
         changed += 1
@@ -166,6 +221,7 @@ def write(args: argparse.Namespace, rows: list[dict]) -> None:
         "platform": platform.platform(),
         "commands": rows,
         "total_s": round(sum(r.get("wall_s", 0.0) for r in rows), 1),
+        "total_cpu_s": round(sum(r.get("cpu_s", 0.0) for r in rows), 1),
     }
     args.out.write_text(json.dumps(out, indent=1) + "\n")
 
