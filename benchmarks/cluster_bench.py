@@ -65,6 +65,7 @@ def compare(
                 "dec_updates": len(dec.history_["dec"]),
                 "dec_converged": dec.history_["dec_converged"],
                 "pretrain_agreement": dec.history_["pretrain_agreement"],
+                "pretrain_mse": dec.history_["pretrain_mse"],
                 "pretrain_chosen": dec.history_["pretrain_chosen"],
                 "channels": list(dec.channels_),
                 "update_interval": dec.update_interval_,

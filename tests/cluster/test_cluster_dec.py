@@ -7,6 +7,8 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seislearn.cluster.dec import DeepEmbeddedClustering
 from seislearn.cluster.dec_network import soft_assignment, target_distribution
@@ -176,6 +178,37 @@ def test_several_pretrainings_continue_from_the_medoid_one() -> None:
     assert single.history_["pretrain_agreement"] == [1.0]
     with pytest.raises(ValueError, match="n_pretrain"):
         tiny_dec(n_pretrain=0).fit(x)
+
+
+def test_several_pretrainings_continue_from_the_best_reconstruction() -> None:
+    torch.set_num_threads(1)
+    x, _ = stripes(120, seed=2)
+    dec = tiny_dec(n_pretrain=3, dec_max_epochs=1, pretrain_selection="reconstruction").fit(x)
+    mse = dec.history_["pretrain_mse"]
+    assert len(mse) == 3 and dec.history_["pretrain_chosen"] == int(np.argmin(mse))
+    # The chosen autoencoder is the one kept: its reconstruction error on the
+    # validation part is the recorded minimum (within float32 summation order).
+    assert min(mse) == min(h["val_loss"] for h in dec.history_["pretrain"] if "val_loss" in h)
+    with pytest.raises(ValueError, match="pretrain_selection"):
+        tiny_dec(pretrain_selection="labels").fit(x)
+
+
+@given(
+    val=st.lists(st.floats(1e-6, 10.0), max_size=6),
+    train=st.lists(st.floats(1e-6, 10.0), min_size=1, max_size=6),
+)
+@settings(max_examples=50, deadline=None)
+def test_pretrain_mse_is_the_best_validation_else_the_last_training_loss(
+    val: list[float], train: list[float]
+) -> None:
+    from seislearn.cluster.dec import pretrain_mse
+
+    rows = [{"epoch": float(i), "train_loss": t} for i, t in enumerate(train)]
+    for row, v in zip(rows, val, strict=False):
+        row["val_loss"] = v
+    expected = min(val[: len(train)]) if val[: len(train)] else train[-1]
+    assert pretrain_mse(rows) == expected
+    assert pretrain_mse([]) == float("inf")
 
 
 def test_resumed_pretraining_keeps_the_best_epoch_of_the_earlier_session(tmp_path) -> None:

@@ -50,8 +50,12 @@ class TrainingConfig(StrictModel):
     n_pretrain: int = Field(
         1,
         ge=1,
-        description="autoencoders pretrained; DEC continues from the one whose initial "
-        "partition agrees best with the others' (label-free)",
+        description="autoencoders pretrained; DEC continues from the one "
+        "pretrain_selection picks (label-free)",
+    )
+    pretrain_selection: Literal["agreement", "reconstruction"] = Field(
+        "agreement",
+        description="agreement: the medoid initial partition; reconstruction: the lowest dev MSE",
     )
     dec_max_epochs: int = Field(100, ge=1)
     dec_lr: float = Field(1e-4, gt=0)
@@ -106,6 +110,7 @@ def make_estimator(
         pretrain_lr=t.pretrain_lr,
         pretrain_noise=t.pretrain_noise,
         n_pretrain=t.n_pretrain,
+        pretrain_selection=t.pretrain_selection,
         patience=t.patience,
         min_improvement=t.min_improvement,
         dec_max_epochs=t.dec_max_epochs,

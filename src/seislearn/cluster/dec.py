@@ -306,6 +306,22 @@ def medoid_partition(partitions: Sequence[np.ndarray]) -> tuple[list[float], int
     return agreement, int(np.argmax(agreement))
 
 
+def pretrain_mse(history: Sequence[dict[str, float]]) -> float:
+    """How well a pretrained autoencoder reconstructs: its best validation MSE, else
+    (no validation) its last training MSE; ``inf`` for an empty history.
+
+    Parameters
+    ----------
+    history : rows of :class:`~seislearn.cluster.module.CAEPretrainModule` ``.history``
+        (``val_loss`` and ``train_loss`` per epoch, mean squared error in squared input units)
+    """
+    val = [row["val_loss"] for row in history if "val_loss" in row]
+    if val:
+        return float(min(val))
+    train = [row["train_loss"] for row in history if "train_loss" in row]
+    return float(train[-1]) if train else float("inf")
+
+
 class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     """Convolutional autoencoder + Deep Embedded Clustering (Xie et al. 2016).
 
@@ -336,12 +352,16 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         (0.005 = 0.5 %); 0 counts any decrease, so a loss that creeps down
         never stops pretraining before ``pretrain_epochs``.
     n_pretrain : int
-        Autoencoders pretrained (different seeds; 1 = one, as in DEC). With more,
-        each one's initial partition (KMeans / GMM on its embedding) is compared
-        with the others' by the adjusted Rand index and the autoencoder whose
-        partition agrees best with the rest on average (the medoid partition; a
-        label-free stability criterion) is the one DEC continues from. Costs
+        Autoencoders pretrained (different seeds; 1 = one, as in DEC); DEC
+        continues from the one ``pretrain_selection`` picks. Costs
         ``n_pretrain`` pretrainings.
+    pretrain_selection : {"agreement", "reconstruction"}
+        How the autoencoder DEC continues from is chosen among the
+        ``n_pretrain`` (both label-free): ``"agreement"`` (the default) the one
+        whose initial partition (KMeans / GMM on its embedding) agrees best, by
+        the mean adjusted Rand index, with the others' (the medoid partition);
+        ``"reconstruction"`` the lowest best validation MSE (the last training
+        MSE without validation), the autoencoder that reconstructs the data best.
     validation_fraction : float
         Fraction held out (at random) for early stopping when ``fit`` gets no
         ``dev_mask``; 0 disables validation (all epochs run).
@@ -382,6 +402,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         patience: int = 15,
         min_improvement: float = 0.005,
         n_pretrain: int = 1,
+        pretrain_selection: Literal["agreement", "reconstruction"] = "agreement",
         validation_fraction: float = 0.1,
         dec_max_epochs: int = 100,
         dec_lr: float = 1e-4,
@@ -407,6 +428,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.patience = patience
         self.min_improvement = min_improvement
         self.n_pretrain = n_pretrain
+        self.pretrain_selection = pretrain_selection
         self.validation_fraction = validation_fraction
         self.dec_max_epochs = dec_max_epochs
         self.dec_lr = dec_lr
@@ -477,6 +499,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"update_interval must be None or >= 1; got {self.update_interval!r}")
         if not 0 <= float(self.min_improvement) < 1:
             raise ValueError(f"min_improvement must be in [0, 1); got {self.min_improvement!r}")
+        if self.pretrain_selection not in ("reconstruction", "agreement"):
+            raise ValueError(
+                "pretrain_selection must be 'reconstruction' or 'agreement'; "
+                f"got {self.pretrain_selection!r}"
+            )
         if not 0 <= float(self.validation_fraction) < 1:
             raise ValueError(
                 f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}"
@@ -565,7 +592,9 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             # seeds far from it, so that seeds s and s + 1 share no autoencoder.
             run_seed = seed if r == 0 else seed + 100_003 * r
             candidates.append(self._pretrain(X if streamed else None, source, dev, run_seed, r))
-        agreement, chosen = medoid_partition([c[3] for c in candidates])
+        agreement, medoid = medoid_partition([c[3] for c in candidates])
+        mse = [pretrain_mse(c[1].history) for c in candidates]
+        chosen = int(np.argmin(mse)) if self.pretrain_selection == "reconstruction" else medoid
         # The chosen run's shuffling generator goes on into DEC (with n_pretrain = 1
         # exactly as before n_pretrain existed).
         network, pretrain, centres, init_labels, gen = candidates[chosen]
@@ -611,6 +640,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             "dec_converged": module.converged,
             "pretrain_epochs_run": len(pretrain.history),
             "pretrain_agreement": agreement,
+            "pretrain_mse": mse,
             "pretrain_chosen": chosen,
         }
         return self

@@ -120,6 +120,7 @@ def write_outputs(
         "dec_updates": len(est.history_["dec"]),
         "dec_converged": est.history_["dec_converged"],
         "pretrain_agreement": est.history_["pretrain_agreement"],
+        "pretrain_mse": est.history_.get("pretrain_mse"),
         "pretrain_chosen": est.history_["pretrain_chosen"],
     }
     run.write_json("metrics.json", metrics)
