@@ -381,6 +381,7 @@ def main() -> None:
                     real.metadata[scored],
                     ft_extra.get("training_stations"),
                     ft_extra.get("own_station_min_events", 0),
+                    ft_extra.get("stations_learned_by_check", ()),
                 )
                 ft = predict_arrays(ft_net, real.windows[scored], rotate=ft_rule)[
                     "back_azimuth_deg"
@@ -390,6 +391,8 @@ def main() -> None:
                 result["finetuned"][f"{key}_traces_rotated_by_rule"] = (
                     None if ft_rule is None else int(ft_rule.sum())
                 )
+                # The rule's check on the 20 labelled traces (train and dev), never the scored.
+                result["finetuned"][f"{key}_stations_checked"] = ft_extra.get("stations_checked")
                 for n in (1, args.tta):
                     ft_net.test_time_rotations = n
                     other = predict_arrays(ft_net, real.windows[scored])["back_azimuth_deg"]

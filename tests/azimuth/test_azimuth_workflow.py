@@ -52,6 +52,7 @@ def test_run_records_its_stations_and_which_traces_were_rotated(trained_run):
     _, extra, _ = _load_run(trained_run)
     learned = extra["training_stations"]
     assert learned and all(n > 0 for n in learned.values())
+    assert extra["stations_checked"] == {}  # every station at the threshold or above
     own = sorted(k for k, n in learned.items() if n >= extra["own_station_min_events"])
     section = json.loads((trained_run / "metrics.json").read_text())["test_time_rotations"]
     assert section["learned_stations"] == own
@@ -143,15 +144,21 @@ def test_demo_section_runs_quickly(tmp_path):
 
 
 def test_fine_tuning_starts_from_a_trained_run(trained_run, synthetic_folder, tmp_path):
-    from seislearn.azimuth.api import train
+    from seislearn.azimuth.api import _load_run, train
 
-    out = train(
-        synthetic_folder,
-        tmp_path / "tuned",
-        load_azimuth_config(overrides=TINY),
-        init_from=trained_run,
-    )
+    # A threshold above the station's events: its own labelled traces decide.
+    config = load_azimuth_config(overrides=[*TINY, "model.own_station_min_events=100000"])
+    out = train(synthetic_folder, tmp_path / "tuned", config, init_from=trained_run)
     assert (out / "model" / "azimuth_weights.safetensors").is_file()
+    _, extra, _ = _load_run(out)
+    (station,) = extra["training_stations"]
+    check = extra["stations_checked"][station]
+    assert check["learned"] == (check["as_recorded_mae_deg"] <= check["averaged_mae_deg"])
+    assert extra["stations_learned_by_check"] == ([station] if check["learned"] else [])
+    section = json.loads((out / "metrics.json").read_text())["test_time_rotations"]
+    assert section["stations_checked"] == extra["stations_checked"]
+    table = pd.read_csv(out / "predictions.csv")
+    assert set(table["orientations_averaged"]) == ({1} if check["learned"] else {8})
 
 
 def test_fine_tuning_a_different_architecture_is_a_config_error(

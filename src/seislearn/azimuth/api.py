@@ -439,7 +439,7 @@ def check_init_from(init_from: str | os.PathLike, config: AzimuthConfig) -> None
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"--init-from {init_from}: cannot read {path}: {exc}") from None
     current = config.model_dump(mode="json")
-    keys = [("model", key) for key in current["model"]]
+    keys = [("model", key) for key in current["model"] if key not in _PREDICTION_MODEL_KEYS]
     keys += [("window", key) for key in _WINDOW_SHAPE_KEYS]
     differ = [
         f"{section}.{key} is {saved[section][key]!r} there, {current[section][key]!r} here"
@@ -497,18 +497,27 @@ def train(
     net, training = train_model(
         data, config, run, seed, baseline_window, resume=resume, init_state=init_state
     )
-    from seislearn.azimuth.evaluate import rotation_mask, training_stations
-
-    # The stations whose sensor frame the model learned: distinct training events each.
-    learned = training_stations(
-        data.metadata, (data.split == "train") & np.isfinite(data.back_azimuth_deg)
+    from seislearn.azimuth.evaluate import (
+        check_few_event_stations,
+        rotation_mask,
+        training_stations,
     )
+
+    # The stations whose sensor frame the model learned: at least min_events distinct
+    # training events, or fewer but predicted better as recorded on their own labelled
+    # (train and dev) traces than averaged over orientations.
+    labelled = np.isfinite(data.back_azimuth_deg)
+    learned = training_stations(data.metadata, (data.split == "train") & labelled)
     min_events = config.model.own_station_min_events
-    dev = (data.split == "dev") & np.isfinite(data.back_azimuth_deg)
+    checked = check_few_event_stations(
+        net, data, np.isin(data.split, ["train", "dev"]) & labelled, learned, min_events
+    )
+    also_learned = sorted(s for s, c in checked.items() if c["learned"])
+    dev = (data.split == "dev") & labelled
     dev_out = predict_arrays(
         net,
         select_windows(data.windows, dev),
-        rotate=rotation_mask(data.metadata[dev], learned, min_events),
+        rotate=rotation_mask(data.metadata[dev], learned, min_events, also_learned),
     )
     kappa_scale = calibrate_kappa(
         angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
@@ -532,6 +541,8 @@ def train(
         "station_correction_deg": None if correction is None else [float(c) for c in correction],
         "training_stations": learned,
         "own_station_min_events": min_events,
+        "stations_checked": checked,
+        "stations_learned_by_check": also_learned,
     }
     save_model(
         net,
@@ -557,8 +568,10 @@ def train(
             correction,
             learned,
             min_events,
+            also_learned,
         )
     metrics["training"] = training
+    metrics["test_time_rotations"]["stations_checked"] = checked
     if data.truth is not None:  # the truth of every split (training included), beside the test's
         metrics.setdefault("truth", {})["back_azimuth_all_splits"] = data.truth.summary()
     metrics["baseline_window_samples"] = list(baseline_window)
@@ -588,6 +601,9 @@ def train(
     return run.path
 
 
+#: Model settings of prediction only, not of the net's shape: a fine-tuning may change them.
+_PREDICTION_MODEL_KEYS = ("test_time_rotations", "own_station_min_events")
+
 #: Window settings that set the shape of the net's input (the rest may change when fine-tuning).
 _SHAPE_WINDOW_KEYS = ("before_s", "after_s", "target_rate_hz", "baseline_start_s")
 
@@ -599,7 +615,8 @@ def inherit_settings(config: AzimuthConfig, init_from: str | os.PathLike) -> Azi
     and ``model`` key the user did not set explicitly is taken from RUN's
     ``config.yaml`` (so ``azimuth train --init-from az_run`` works whatever settings
     az_run was trained with). A key set explicitly to another value than RUN's that
-    changes the net's shape (any ``model`` key, the window length or rate) is a
+    changes the net's shape (any ``model`` key but ``test_time_rotations`` and
+    ``own_station_min_events``, the window length or rate) is a
     :class:`~seislearn.errors.ConfigError` naming the keys; the band (``freqmin_hz``,
     ``freqmax_hz``) and polarization window lengths may differ.
     """
@@ -621,7 +638,8 @@ def inherit_settings(config: AzimuthConfig, init_from: str | os.PathLike) -> Azi
             if key not in explicit:
                 merged[section][key] = value
             elif merged[section][key] != value and (
-                section == "model" or key in _SHAPE_WINDOW_KEYS
+                (section == "model" and key not in _PREDICTION_MODEL_KEYS)
+                or key in _SHAPE_WINDOW_KEYS
             ):
                 conflicts.append(f"{section}.{key}={merged[section][key]!r} (the run: {value!r})")
     if conflicts:
@@ -680,6 +698,7 @@ def _saved_settings(extra: dict, mask: np.ndarray | None = None) -> tuple:
         extra.get("station_correction_deg"),
         extra.get("training_stations"),
         extra.get("own_station_min_events", 100),
+        extra.get("stations_learned_by_check", ()),
     )
 
 

@@ -97,8 +97,10 @@ class ModelConfig(StrictModel):
         "events is one whose sensor frame the model has learned: its traces are predicted "
         "as recorded (one orientation), since averaging orientations scrambles that frame "
         "(it doubled the error of the demo's model on its own station, 2.33 -> 4.71 deg); "
-        "traces of any other station get test_time_rotations (0: every station counts as "
-        "learned)",
+        "a training station with fewer events is learned when, on its own labelled train "
+        "and dev traces, the model's error as recorded is no larger than averaged (the "
+        "check is in metrics.json); traces of any other station get test_time_rotations "
+        "(0: every station counts as learned)",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,22 +74,76 @@ def training_stations(metadata: pd.DataFrame, mask: np.ndarray) -> dict[str, int
 
 
 def rotation_mask(
-    metadata: pd.DataFrame, learned: dict[str, int] | None, min_events: int
+    metadata: pd.DataFrame,
+    learned: dict[str, int] | None,
+    min_events: int,
+    also_learned: Sequence[str] = (),
 ) -> np.ndarray | None:
     """Per trace, True where the rotation average applies: a station the model has not learned.
 
     A station is learned when the training traces hold at least ``min_events``
-    events of it (``learned``: :func:`training_stations` of the run); ``min_events``
-    0 counts every station as learned (no trace is rotated). ``None`` when the run
-    recorded no training stations (a run made before the rule: its own
-    ``test_time_rotations`` applies to every trace).
+    events of it (``learned``: :func:`training_stations` of the run), or when it is
+    one of ``also_learned``: a station with fewer events on whose own labelled
+    traces the model predicted better as recorded than averaged
+    (:func:`check_few_event_stations`). ``min_events`` 0 counts every station as
+    learned (no trace is rotated). ``None`` when the run recorded no training
+    stations (a run made before the rule: its own ``test_time_rotations`` applies to
+    every trace).
     """
     if learned is None:
         return None
     if min_events <= 0:
         return np.zeros(len(metadata), bool)
-    known = {station for station, n in learned.items() if n >= min_events}
-    return ~np.isin(station_ids(metadata), list(known))
+    known = {station for station, n in learned.items() if n >= min_events} | set(also_learned)
+    return ~np.isin(station_ids(metadata), sorted(known))
+
+
+def check_few_event_stations(
+    net: Any,
+    data: AzimuthData,
+    labelled: np.ndarray,
+    learned: dict[str, int],
+    min_events: int,
+) -> dict[str, dict[str, float | int | bool]]:
+    """For each training station under ``min_events`` events: is it predicted better as recorded?
+
+    Too few events to presume the model learned that sensor's frame, so its own
+    labelled traces (``labelled``: the train and dev rows) decide: the mean
+    absolute error (degrees) of the net's predictions as recorded against the
+    average over its ``test_time_rotations`` orientations; the station is learned
+    (predicted as recorded) when as recorded is no worse. Copies of a trace weigh
+    as copies. Nothing is checked when the net averages nothing (1 rotation) or
+    ``min_events`` is 0.
+
+    Returns
+    -------
+    dict
+        Per checked station: ``n_traces``, ``as_recorded_mae_deg``,
+        ``averaged_mae_deg`` and ``learned``.
+    """
+    from seislearn.data.window_store import select_windows
+
+    if min_events <= 0 or int(getattr(net, "test_time_rotations", 1)) <= 1:
+        return {}
+    ids = station_ids(data.metadata)
+    checked: dict[str, dict[str, float | int | bool]] = {}
+    for station in sorted(s for s, n in learned.items() if n < min_events):
+        rows = labelled & (ids == station)
+        if not rows.any():
+            continue
+        windows = select_windows(data.windows, rows)
+        true = data.back_azimuth_deg[rows]
+        errors = []
+        for rotate in (False, True):
+            out = predict_arrays(net, windows, rotate=np.full(int(rows.sum()), rotate))
+            errors.append(float(np.abs(angle_error_deg(out["back_azimuth_deg"], true)).mean()))
+        checked[station] = {
+            "n_traces": int(rows.sum()),
+            "as_recorded_mae_deg": errors[0],
+            "averaged_mae_deg": errors[1],
+            "learned": errors[0] <= errors[1],
+        }
+    return checked
 
 
 def predict_arrays(
@@ -182,14 +237,16 @@ def evaluate_arrays(
     station_correction: np.ndarray | list[float] | None = None,
     learned_stations: dict[str, int] | None = None,
     own_station_min_events: int = 100,
+    also_learned: Sequence[str] = (),
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
     """Metrics (model and baseline), the predictions table, and raw outputs on ``mask``.
 
     ``station_correction``: coefficients fitted on train by
     :func:`seislearn.evaluation.polarization.fit_station_correction`; when given,
     the station-calibrated baseline is scored and written too.
-    ``learned_stations``, ``own_station_min_events``: which traces get the net's
-    test-time rotation average (:func:`rotation_mask`; ``None``: all of them).
+    ``learned_stations``, ``own_station_min_events``, ``also_learned``: which
+    traces get the net's test-time rotation average (:func:`rotation_mask`;
+    ``learned_stations`` ``None``: all of them).
     """
     from seislearn.azimuth.data import polarization_of
     from seislearn.data.window_store import select_windows
@@ -198,7 +255,9 @@ def evaluate_arrays(
     mask = np.ones(len(data.windows), bool) if mask is None else mask
     windows = select_windows(data.windows, mask)
     t0 = time.perf_counter()
-    rotate = rotation_mask(data.metadata[mask], learned_stations, own_station_min_events)
+    rotate = rotation_mask(
+        data.metadata[mask], learned_stations, own_station_min_events, also_learned
+    )
     out = predict_arrays(net, windows, kappa_scale=kappa_scale, incidence=incidence, rotate=rotate)
     model_seconds = time.perf_counter() - t0
     rotations = int(getattr(net, "test_time_rotations", 1))
@@ -227,10 +286,13 @@ def evaluate_arrays(
         "rule": "all traces (the run recorded no training stations)"
         if rotate is None
         else f"rotated: traces of stations with fewer than {own_station_min_events} "
-        "training events",
+        "training events, unless their own labelled traces were predicted better as recorded",
         "learned_stations": None
         if learned_stations is None
-        else sorted(k for k, v in learned_stations.items() if v >= own_station_min_events),
+        else sorted(
+            {k for k, v in learned_stations.items() if v >= own_station_min_events}
+            | set(also_learned)
+        ),
     }
     if truth is not None:
         # What the scores below are measured against (the traces scored here).
