@@ -23,7 +23,14 @@ Per seed (the seed sets the synthetic events, the training and the folds):
   traces (drawn by event with the seed; 16 train, 4 dev for early stopping), scored on
   the remaining traces, beside polarization and polarization calibrated on the same 20.
   Only the angle head is trained (``training.mode=two_stage``, one VAE epoch,
-  ``training.freeze_encoder=true``, Adam 3e-4, batch 16, at most 60 epochs, patience 10).
+  ``training.freeze_encoder=true``, Adam 3e-4, batch 16, at most 60 epochs, patience 10);
+  ``--finetune-mix N`` adds end-to-end fine-tuning on the 16 traces joined to N synthetic
+  train windows.
+
+Every "model" and "fine-tuned" column predicts as the product does: the test-time
+rotation rule (``model.own_station_min_events``) decides per trace from the run's
+training stations, and for a fine-tuned run from its check on the 20 labelled traces
+(recorded as ``..._stations_checked``); the columns with a number of rotations force it.
 
 Errors are circular (wrapped to [-180, 180)); SNR is estimated from the windows (rms
 of the first second after P over rms before P). Subsets by the dataset's own
