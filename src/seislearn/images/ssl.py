@@ -205,10 +205,7 @@ def train_ssl_encoder(
         workers: dict = {}
     else:
         train_set, dev_set = Subset(images, train_idx), Subset(images, dev_idx)
-        # Not persistent: a DataLoader draws a seed for its workers each epoch from its
-        # generator (or the global one), and reused workers would skip that draw, so the
-        # shuffles and augmentations would no longer be those of the in-memory run.
-        workers = {"num_workers": num_workers}
+        workers = {"num_workers": num_workers, "persistent_workers": num_workers > 0}
     batch = min(config.batch_size, len(train_idx))
     train = DataLoader(
         train_set,
@@ -218,7 +215,19 @@ def train_ssl_encoder(
         generator=torch.Generator().manual_seed(seed),
         **workers,
     )
-    dev = DataLoader(dev_set, batch_size=config.batch_size, **workers) if n_dev else None
+    # Each loader draws its workers' seed from its own generator (a persistent loader
+    # only once), never from the global one the augmentations use: the augmentations
+    # are the same with or without (persistent) workers.
+    dev = (
+        DataLoader(
+            dev_set,
+            batch_size=config.batch_size,
+            generator=torch.Generator().manual_seed(seed),
+            **workers,
+        )
+        if n_dev
+        else None
+    )
     epochs = config.epochs if config.epochs is not None else auto_epochs(len(train_idx), batch)
     task = SimCLRTask({**config.model_dump(), "epochs": epochs})
     checkpoint = ModelCheckpoint(
