@@ -3,7 +3,7 @@
 The rules (:mod:`seislearn.data.faults`) are pure functions, tested on generated
 waveforms; every workflow applies them where it cuts windows, so each one
 refuses a faulty trace with an error naming it, or with ``--on-error skip``
-leaves it out and lists it.
+leaves it out and lists it, in memory and streamed alike.
 """
 
 from __future__ import annotations
@@ -94,6 +94,17 @@ def faulty(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(params=["memory", "stream"])
+def mode(request, tmp_path, monkeypatch):
+    """Each workflow test runs in memory and streamed through the feature cache: the
+    same faults are refused with the same names (``--streaming``)."""
+    from seislearn.data.memory import streaming_option
+
+    monkeypatch.setenv("SEISLEARN_CACHE_DIR", str(tmp_path / "cache"))
+    with streaming_option(request.param):
+        yield request.param
+
+
 def _names(path: Path, rows: list[int]) -> list[str]:
     import pandas as pd
 
@@ -107,7 +118,7 @@ def _skipped_rows(path: Path, skipped: list[str], rows: list[int]) -> None:
         assert any(name in message for message in skipped), f"{name} not listed: {skipped}"
 
 
-def test_azimuth_refuses_dead_horizontals_and_skips_every_faulty_trace(faulty: Path):
+def test_azimuth_refuses_dead_horizontals_and_skips_every_faulty_trace(faulty: Path, mode: str):
     from seislearn.azimuth.api import load_data
     from seislearn.azimuth.config import AzimuthConfig
 
@@ -117,9 +128,10 @@ def test_azimuth_refuses_dead_horizontals_and_skips_every_faulty_trace(faulty: P
     data = load_data(faulty, AzimuthConfig(), on_error="skip", require_labels=False)
     _skipped_rows(faulty, data.skipped, [DEAD_HORIZONTALS, ALL_ZERO, EARLY_PICK])
     assert len(data.windows) == 40 - 3
+    assert type(data.windows).__name__ == ("ndarray" if mode == "memory" else "StoredWindows")
 
 
-def test_classify_skips_every_faulty_trace(faulty: Path):
+def test_classify_skips_every_faulty_trace(faulty: Path, mode: str):
     from seislearn.classify.config import ClassifyConfig
     from seislearn.classify.data import load_inputs
 
@@ -128,21 +140,26 @@ def test_classify_skips_every_faulty_trace(faulty: Path):
         load_inputs(faulty, cfg, on_error="raise")
     prep, _ = load_inputs(faulty, cfg, on_error="skip")
     _skipped_rows(faulty, prep.skipped, [DEAD_HORIZONTALS, ALL_ZERO, EARLY_PICK])
+    assert prep.streaming["mode"] == mode
 
 
 @pytest.mark.parametrize(("components", "faulty_rows"), [("ZNE", [3, 5]), ("Z", [5])])
 def test_cluster_skips_the_traces_dead_in_the_components_it_uses(
-    faulty: Path, components: str, faulty_rows: list[int]
+    faulty: Path, components: str, faulty_rows: list[int], mode: str
 ):
-    from seislearn.cluster.features import FeatureConfig, compute_spectrograms
+    from seislearn.cluster.api import load_spectrograms
+    from seislearn.cluster.features import FeatureConfig
+    from seislearn.data.memory import DataConfig
     from seislearn.io import read_dataset
 
     dataset = read_dataset(faulty)
-    cfg = FeatureConfig(components=components)
+    cfg, data = FeatureConfig(components=components), DataConfig(chunk_traces=7)
     with pytest.raises(DataError, match="zero"):
-        compute_spectrograms(dataset, cfg, on_error="raise")
-    features = compute_spectrograms(dataset, cfg, on_error="skip")
+        load_spectrograms(dataset, cfg, data, faulty, on_error="raise")
+    features, choice = load_spectrograms(dataset, cfg, data, faulty, on_error="skip")
+    assert choice["mode"] == mode
     _skipped_rows(faulty, features.skipped, faulty_rows)
+    assert len(features.spectrograms) == 40 - len(faulty_rows)
 
 
 def test_a_two_channel_trace_in_a_zne_dataset_is_refused_by_name():
