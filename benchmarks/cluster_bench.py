@@ -66,6 +66,7 @@ def compare(
                 "dec_converged": dec.history_["dec_converged"],
                 "pretrain_agreement": dec.history_["pretrain_agreement"],
                 "pretrain_mse": dec.history_["pretrain_mse"],
+                "init_chosen": getattr(dec, "init_chosen_", dec.init),
                 "pretrain_chosen": dec.history_["pretrain_chosen"],
                 "channels": list(dec.channels_),
                 "update_interval": dec.update_interval_,

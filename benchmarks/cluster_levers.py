@@ -50,6 +50,7 @@ from cluster_bench import quiet, save
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
     "gmm": {"init": "gmm"},
+    "auto_init": {"init": "auto"},
     "standardized": {"standardize": True},
     "update_epoch": {"update_interval": None},
     "update_10": {"update_interval": 10},
@@ -309,6 +310,7 @@ def ncedc(args: argparse.Namespace) -> None:
         folds = []
         for train, test in kfold_by_event(meta, 5, seed):
             sil = {}
+            chosen_init = None
             for variant in args.variants:
                 params = dict(VARIANTS[variant])
                 standardize = params.pop("standardize", False)
@@ -316,12 +318,14 @@ def ncedc(args: argparse.Namespace) -> None:
                 est.standardize = standardize
                 est.fit(X[train], dev_mask=split[train] == "dev")
                 sil[variant] = float(silhouette_score(est.last_embedding_, est.init_labels_))
+                if hasattr(est, "init_chosen_"):
+                    chosen_init = {"init": est.init_chosen_, "bic": est.init_bic_}
                 for m, fn in (("dec", est.predict), ("ae_kmeans", est.predict_initial)):
                     out[variant][m][test] = named(fn(X[train]), is_eq[train], fn(X[test]))
             best = max(sil, key=sil.__getitem__)
             for m in auto:
                 auto[m][test] = out[best][m][test]
-            folds.append({"silhouette": sil, "silhouette_choice": best})
+            folds.append({"silhouette": sil, "silhouette_choice": best, "auto_init": chosen_init})
         row: dict[str, Any] = {"seed": seed, "folds": folds}
         for variant in args.variants:
             row[variant] = {m: float(np.mean(p == is_eq)) for m, p in out[variant].items()}

@@ -284,3 +284,33 @@ def test_resume_never_unpickles_a_checkpoint(tmp_path, monkeypatch) -> None:
     with pytest.raises(DataError, match=r"pretrain-last\.ckpt.*weights-only load refuses"):
         tiny_dec(checkpoint_dir=tmp_path, resume=True).fit(x)
     assert not (tmp_path / "ran").exists()
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=10, deadline=None)
+def test_choose_init_takes_kmeans_for_round_clusters_and_gmm_for_elongated_ones(
+    seed: int,
+) -> None:
+    from seislearn.cluster.dec import choose_init
+
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0, 0.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0]])
+    labels = rng.integers(0, 3, 300)
+    round_ = centres[labels] + rng.normal(size=(300, 3))
+    init, bic = choose_init(round_, 3, seed)
+    assert init == "kmeans" and bic["spherical"] <= bic["full"]
+    # The same clusters stretched 10-fold along a direction of their own: no
+    # single variance per cluster fits them.
+    stretched = rng.normal(size=(300, 3)) * np.array([10.0, 0.3, 0.3])
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    elongated = centres[labels] * 4 + stretched @ rotation
+    init, bic = choose_init(elongated, 3, seed)
+    assert init == "gmm" and bic["full"] < bic["spherical"]
+
+
+def test_auto_init_records_its_choice() -> None:
+    x, y = stripes(96, seed=2)
+    dec = tiny_dec(init="auto", dec_max_epochs=1).fit(x)
+    assert dec.init_chosen_ in ("kmeans", "gmm")
+    assert set(dec.init_bic_) == {"spherical", "full"}
+    assert cluster_accuracy(y, dec.init_labels_) >= 0.9

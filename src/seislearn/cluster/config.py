@@ -29,7 +29,9 @@ class ModelConfig(StrictModel):
 class TrainingConfig(StrictModel):
     """Pretraining and DEC settings (see :class:`DeepEmbeddedClustering`)."""
 
-    init: Literal["kmeans", "gmm"] = "kmeans"
+    init: Literal["kmeans", "gmm", "auto"] = Field(
+        "kmeans", description="auto = KMeans or GMM by BIC (seislearn.cluster.dec.choose_init)"
+    )
     n_init: int = Field(20, ge=1)
     batch_size: int | None = Field(
         None,

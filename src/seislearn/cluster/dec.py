@@ -306,6 +306,40 @@ def medoid_partition(partitions: Sequence[np.ndarray]) -> tuple[list[float], int
     return agreement, int(np.argmax(agreement))
 
 
+def choose_init(z: np.ndarray, n_clusters: int, seed: int) -> tuple[str, dict[str, float]]:
+    """KMeans or a Gaussian mixture for the initial centres, chosen from the embeddings.
+
+    Two Gaussian mixtures of ``n_clusters`` components are fitted to ``z``, one
+    with a single variance per component (``spherical``: the model KMeans
+    assumes) and one with full covariances; the one with the lower Bayesian
+    information criterion (likelihood penalised by the parameter count) says
+    whether the clusters are round enough for KMeans (``"kmeans"``) or elongated
+    (``"gmm"``). Label-free.
+
+    Parameters
+    ----------
+    z : array (n, d), embeddings
+    n_clusters : int
+    seed : int, random state of the mixtures (3 restarts each)
+
+    Returns
+    -------
+    init : "kmeans" or "gmm"
+    bic : dict, BIC of the ``spherical`` and ``full`` mixtures (lower is better)
+    """
+    from sklearn.mixture import GaussianMixture
+
+    bic = {
+        cov: float(
+            GaussianMixture(n_clusters, covariance_type=cov, n_init=3, random_state=seed)
+            .fit(z)
+            .bic(z)
+        )
+        for cov in ("spherical", "full")
+    }
+    return ("gmm" if bic["full"] < bic["spherical"] else "kmeans"), bic
+
+
 def pretrain_mse(history: Sequence[dict[str, float]]) -> float:
     """How well a pretrained autoencoder reconstructs: its best validation MSE, else
     (no validation) its last training MSE; ``inf`` for an empty history.
@@ -333,7 +367,12 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         (the default) chooses them from the input shape (:func:`auto_channels`).
     latent_dim : int, embedding size
     nu : float, degrees of freedom of the Student-t kernel
-    init : {"kmeans", "gmm"}, how the centres are initialized on the embeddings
+    init : {"kmeans", "gmm", "auto"}
+        How the centres are initialized on the embeddings; ``"auto"`` chooses
+        between the two by BIC (:func:`choose_init`). KMeans stays the default:
+        on digits GMM (and ``"auto"``, which chose GMM on every seed) scored
+        ACC 0.834 over seeds 0-4 against 0.859, on the NCEDC windows 0.951
+        against 0.941 (``benchmarks/cluster_digits.py``, ``benchmarks/cluster_levers.py``).
     n_init : int, restarts of KMeans / the Gaussian mixture
     batch_size : int or None
         Samples per batch; ``None`` (the default) chooses it from the number of
@@ -393,7 +432,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         channels: Sequence[int] | None = None,
         latent_dim: int = 6,
         nu: float = 1.0,
-        init: Literal["kmeans", "gmm"] = "kmeans",
+        init: Literal["kmeans", "gmm", "auto"] = "kmeans",
         n_init: int = 20,
         batch_size: int | None = None,
         pretrain_epochs: int = 200,
@@ -721,19 +760,29 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self, embeddings: np.ndarray, seed: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         seed = self.seed_ if seed is None else seed
-        if self.init == "kmeans":
+        if self.init == "auto":
+            init, bic = choose_init(embeddings, self.n_clusters, seed)
+            self.init_bic_ = bic
+            self.init_chosen_ = init
+            return self._init_with(init, embeddings, seed)
+        return self._init_with(self.init, embeddings, seed)
+
+    def _init_with(
+        self, init: str, embeddings: np.ndarray, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if init == "kmeans":
             from sklearn.cluster import KMeans
 
             km = KMeans(self.n_clusters, n_init=self.n_init, max_iter=1000, random_state=seed)
             labels = km.fit_predict(embeddings)
             return km.cluster_centers_.astype(np.float32), labels
-        if self.init == "gmm":
+        if init == "gmm":
             from sklearn.mixture import GaussianMixture
 
             gmm = GaussianMixture(self.n_clusters, n_init=self.n_init, random_state=seed)
             labels = gmm.fit_predict(embeddings)
             return gmm.means_.astype(np.float32), labels
-        raise ValueError(f"init must be 'kmeans' or 'gmm'; got {self.init!r}")
+        raise ValueError(f"init must be 'kmeans', 'gmm' or 'auto'; got {init!r}")
 
     # -- inference -------------------------------------------------------------
     def _check_fitted(self) -> None:
