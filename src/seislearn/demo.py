@@ -42,9 +42,9 @@ DEMO_STEPS: dict[str, str] = {
 }
 
 #: Expected seconds of each stage on a nearly idle 2-core machine with one torch thread
-#: (benchmarks/results/demo_timing_rerun.json); they only scale the time-left estimate.
+#: (benchmarks/results/demo_timing_main.json); they only scale the time-left estimate.
 EXPECTED_S: dict[bool, dict[str, float]] = {
-    False: {"data": 3, "azimuth": 27, "cluster": 15, "classify": 20, "images": 14, "papers": 1},
+    False: {"data": 3, "azimuth": 30, "cluster": 28, "classify": 26, "images": 18, "papers": 1},
     True: {"data": 2, "azimuth": 6, "cluster": 6, "classify": 8, "images": 8, "papers": 4},
 }
 
