@@ -203,3 +203,15 @@ def test_fit_help_names_the_streaming_option(capsys):
         main(["images", "fit", "--help"])
     text = capsys.readouterr().out
     assert "--streaming {auto,memory,stream}" in text and "data.streaming" in text
+
+
+def test_pixel_baseline_reads_a_lazy_folder_like_a_list(with_bad_file):
+    from seislearn.images.baselines import pixel_kmeans_ari
+    from seislearn.images.streamed import LazyImages
+
+    listing = scan_patches(with_bad_file, on_error="skip")
+    images = read_images(with_bad_file, on_error="skip")
+    lazy = LazyImages(listing.paths, None)
+    for sample in (len(listing), 6):
+        memory = pixel_kmeans_ari(images.images, images.labels, 2, 0, sample=sample)
+        assert pixel_kmeans_ari(lazy, listing.labels, 2, 0, sample=sample) == memory

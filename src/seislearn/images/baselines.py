@@ -32,12 +32,13 @@ def pixel_kmeans_ari(
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
 
-    from seislearn.io.images import stack_scaled
+    from seislearn.io.images import scale_patch
 
     rows = np.arange(len(images))
     if len(rows) > sample:
         rows = np.sort(np.random.default_rng(seed).choice(len(rows), sample, replace=False))
-    x = stack_scaled([images[int(i)] for i in rows], 32).reshape(len(rows), -1)
+    # Scaled as each is read: a lazy reader never holds the raw patches at once.
+    x = np.stack([scale_patch(images[int(i)], 32) for i in rows]).reshape(len(rows), -1)
     x = (x - x.mean(0)) / (x.std(0) + 1e-6)
     clusters = KMeans(k, n_init=10, random_state=seed).fit_predict(x)
     return float(adjusted_rand_score([labels[int(i)] for i in rows], clusters))

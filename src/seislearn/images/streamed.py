@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 #: Files read to learn the float32 bytes per file byte of a folder (``auto``).
 ESTIMATE_SAMPLE_FILES = 32
+#: Raw patches per batch of the cache-key pass: each worker prefetches two batches, so
+#: this bounds the raw pixels in flight (16 x (2 x workers + 1) patches).
+KEY_PASS_PATCHES = 16
 #: DataLoader workers of the streamed passes when ``num_workers`` is not set.
 DEFAULT_STREAM_WORKERS = 2
 
@@ -244,7 +247,7 @@ def streamed_features(
     from seislearn.progress import Bar
 
     digest = content_key(
-        iter_patches(listing.paths, key, num_workers),
+        iter_patches(listing.paths, key, num_workers, KEY_PASS_PATCHES),
         extractor.spec,
         extractor.weights_digest(),
     )
@@ -265,7 +268,8 @@ def streamed_features(
             features[start : start + len(block)] = block
             start += len(block)
             bar.update(len(block))
-    assert features is not None and start == len(listing)
+    if features is None or start != len(listing):
+        raise DataError(f"read {start} of {len(listing)} patches: the folder changed", listing.root)
     store_cached(path, features)
     return features, False
 
