@@ -477,6 +477,7 @@ def train(
     from seislearn.models.serialization import save_model
     from seislearn.report.html import write_report
 
+    explicit_training = set(config.training.model_fields_set)
     if init_from is not None:
         config = inherit_settings(config, init_from)
         check_init_from(init_from, config)
@@ -490,6 +491,16 @@ def train(
     with run.timed("prepare"):
         if data is None:
             data = prepare_input(dataset, config, data_path, on_error, True)
+    mixed = None
+    if init_from is not None:
+        from seislearn.azimuth.finetune import finetune_mix
+
+        # Few labelled real traces: the mixed recipe (synthetic windows of the starting
+        # run's data, its settings where the user set none); recorded in metrics.json.
+        with run.timed("finetune_mix"):
+            data, config, mixed = finetune_mix(data, config, init_from, seed, explicit_training)
+        if mixed is not None:
+            run.write_config(config)
     baseline_window = choose_baseline_window(data, config)
     init_state = None
     if init_from is not None:
@@ -578,6 +589,8 @@ def train(
     metrics["kappa_scale_from_dev"] = kappa_scale
     metrics["skipped"] = data.skipped
     metrics["data_streaming"] = data.streaming
+    if init_from is not None:
+        metrics["finetune_mix"] = mixed or {"mixed": False}
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
     figures = write_figures(
@@ -591,12 +604,25 @@ def train(
         "event): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ". Scores below "
         "are on the test split; the station correction is fitted on train.",
     )
+    if mixed is not None:
+        section.paragraphs.insert(
+            1,
+            f"Fine-tuned from {init_from} with the mixed recipe: the train split holds "
+            f"{mixed['synthetic_windows']:,} synthetic windows of {mixed['synthetic_data']} "
+            f"and the {mixed['real_train_traces']} real train traces "
+            f"{mixed['real_train_copies']} times each; dev and test are real only.",
+        )
     write_report(run.path / "report.html", "seislearn azimuth", [section])
     run.write_manifest(
         "azimuth",
         seed=seed,
         data=data_path,
-        extra={"n_traces": len(data.windows), "skipped": len(data.skipped)},
+        extra={
+            "n_traces": len(data.windows),
+            "skipped": len(data.skipped),
+            **({} if init_from is None else {"init_from": str(init_from)}),
+            **({} if mixed is None else {"finetune_mix": mixed}),
+        },
     )
     return run.path
 
@@ -728,6 +754,8 @@ def evaluate(
     metrics, table, raw = evaluate_arrays(data, net, *_saved_settings(extra, mask))
     metrics["skipped"] = data.skipped
     metrics["data_streaming"] = data.streaming
+    if init_from is not None:
+        metrics["finetune_mix"] = mixed or {"mixed": False}
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
     figures = write_figures(run, raw, data.snr_estimated, f"latent {extra.get('latent_dim')}")

@@ -144,6 +144,46 @@ class TrainingConfig(StrictModel):
     )
     augment_polarity: bool = True
     threads: int = Field(1, ge=1, description="torch CPU threads")
+    finetune_mix: Literal["auto"] | int = Field(
+        "auto",
+        description="fine-tuning (--init-from RUN) on fewer labelled train traces than "
+        "finetune_mix_below: join this many synthetic train windows of RUN's own training "
+        "data, drawn with the seed, to the real train traces repeated to a third as many "
+        "(a quarter of the mixed set), and train with the recipe's settings where they are "
+        "not set (FINETUNE_RECIPE: end to end, batch 16, 60 epochs, patience 10, Adam "
+        "3e-4); auto: 2,000, the recipe measured in docs/azimuth.md; 0: off",
+    )
+    finetune_mix_below: int = Field(
+        500,
+        ge=0,
+        description="mix (finetune_mix) only when the fine-tuning data has fewer labelled "
+        "train traces than this",
+    )
+    finetune_mix_data: str | None = Field(
+        None,
+        description="where the synthetic training data of the --init-from run is (None: the "
+        "data path that run recorded in its manifest.json)",
+    )
+
+    @model_validator(mode="after")
+    def _mix_count(self) -> TrainingConfig:
+        if self.finetune_mix != "auto" and self.finetune_mix < 0:
+            raise ValueError("training.finetune_mix must be auto, 0 (off) or a positive count")
+        return self
+
+
+#: Windows of the starting run's synthetic data ``training.finetune_mix=auto`` mixes in.
+FINETUNE_MIX_AUTO = 2000
+
+#: The training settings of the mixed fine-tuning recipe (benchmarks/azimuth_sim2real.py,
+#: docs/azimuth.md), applied to the keys the user did not set when mixing.
+FINETUNE_RECIPE: dict[str, object] = {
+    "mode": "end_to_end",
+    "batch_size": 16,
+    "head_epochs": 60,
+    "patience": 10,
+    "learning_rate": 3e-4,
+}
 
 
 class AzimuthConfig(StrictModel):
