@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -153,6 +154,14 @@ def main() -> None:
         "set) joined to this many synthetic train windows (0: real traces only)",
     )
     parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=["head", "mixed", "defaults"],
+        help="fine-tuning variants (default: head, and mixed with --finetune-mix); "
+        "defaults: `azimuth train --init-from RUN` with the product's defaults, which mix "
+        "the run's synthetic data (training.finetune_mix), written to disk for it",
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="reuse synthetic runs already in --runs (same name)"
     )
     parser.add_argument("--runs", default="/tmp/seislearn_azimuth_sim2real")
@@ -231,9 +240,19 @@ def main() -> None:
         run = Path(args.runs) / f"{args.name}_seed{seed}"
         gen_s = 0.0
         reuse = args.reuse and (run / "metrics.json").is_file()
-        if not reuse or args.finetune_mix:
+        variant_names = args.variants or ["head"] + (["mixed"] if args.finetune_mix else [])
+        synth_folder = Path(args.runs) / f"{args.name}_seed{seed}_synthetic_events"
+        if not reuse or "mixed" in variant_names or "defaults" in variant_names:
             cfg = synth_config(synth_options)
-            synth = windows(make_events(args.n_events, seed=1000 + seed, config=cfg))
+            events = make_events(args.n_events, seed=1000 + seed, config=cfg)
+            synth = windows(events)
+            if "defaults" in variant_names:
+                from seislearn.io.seisbench import write_seisbench
+
+                # The product reads the starting run's synthetic data from disk.
+                shutil.rmtree(synth_folder, ignore_errors=True)
+                write_seisbench(events, synth_folder)
+            del events
             gen_s = time.perf_counter() - t1
         if not reuse:
             train("synthetic", run, config, seed=seed, overwrite=True, data=synth)
@@ -301,8 +320,8 @@ def main() -> None:
                 real.p_index,
                 real.sampling_rate,
             )
-            variants = {"head": fold}
-            if args.finetune_mix:
+            variants = {v: fold for v in variant_names if v != "mixed"}
+            if "mixed" in variant_names:
                 from seislearn.azimuth.data import concatenate
 
                 pool = np.flatnonzero(synth.split == "train")[: args.finetune_mix]
@@ -353,6 +372,8 @@ def main() -> None:
                 # head: only the angle head learns from the 16 traces, the encoder stays
                 # as trained on synthetic events (end to end on 16 traces overfitted);
                 # mixed: end to end on the 16 traces joined to synthetic windows.
+                # defaults: the product's own defaults, which mix the starting run's
+                # synthetic data (read from disk: the reused run recorded none).
                 mode = (
                     [
                         "training.mode=two_stage",
@@ -362,16 +383,17 @@ def main() -> None:
                     if variant == "head"
                     else ["training.mode=end_to_end"]
                 )
+                recipe = [
+                    *mode,
+                    "training.batch_size=16",
+                    "training.head_epochs=60",
+                    "training.patience=10",
+                    "training.learning_rate=3e-4",
+                ]
+                if variant == "defaults":
+                    recipe = [f"training.finetune_mix_data={synth_folder}"]
                 ft_config = load_azimuth_config(
-                    overrides=[
-                        *overrides,
-                        *mode,
-                        "training.batch_size=16",
-                        "training.head_epochs=60",
-                        "training.patience=10",
-                        "training.learning_rate=3e-4",
-                        *args.finetune_overrides,
-                    ]
+                    overrides=[*overrides, *recipe, *args.finetune_overrides]
                 )
                 ft_run = Path(args.runs) / f"{args.name}_seed{seed}_finetuned_{variant}"
                 train(
@@ -393,7 +415,14 @@ def main() -> None:
                 ft = predict_arrays(ft_net, real.windows[scored], rotate=ft_rule)[
                     "back_azimuth_deg"
                 ]
-                key = "model_finetuned" if variant == "head" else "model_finetuned_mixed"
+                key = {
+                    "head": "model_finetuned",
+                    "mixed": "model_finetuned_mixed",
+                    "defaults": "model_finetuned_defaults",
+                }[variant]
+                ft_metrics = json.loads((ft_run / "metrics.json").read_text())
+                result["finetuned"][f"{key}_finetune_mix"] = ft_metrics.get("finetune_mix")
+                result["finetuned"][f"{key}_training"] = ft_metrics["training"]
                 result["finetuned"][key] = subset_metrics(ft, s_true, s_snr, s_split, angle_metrics)
                 result["finetuned"][f"{key}_traces_rotated_by_rule"] = (
                     None if ft_rule is None else int(ft_rule.sum())
@@ -419,10 +448,15 @@ def main() -> None:
         )
         if "finetuned" in result:
             f = result["finetuned"]
-            if "model_finetuned_mixed" in f:
-                line += f"; mixed {f['model_finetuned_mixed']['all']['overall']['mae_deg']:.1f}"
+            for key, label in (
+                ("model_finetuned_mixed", "mixed"),
+                ("model_finetuned_defaults", "--init-from defaults"),
+                ("model_finetuned", "fine-tuned head"),
+            ):
+                if key in f:
+                    line += f"; {label} {f[key]['all']['overall']['mae_deg']:.1f}"
             line += (
-                f"; fine-tuned {f['model_finetuned']['all']['overall']['mae_deg']:.1f} vs "
+                " vs "
                 f"polarization {f['polarization']['all']['overall']['mae_deg']:.1f} "
                 f"(cal20 {f['polarization_calibrated_on_20']['all']['overall']['mae_deg']:.1f}, "
                 f"model cal20 {f['model_calibrated_on_20']['all']['overall']['mae_deg']:.1f})"
@@ -457,10 +491,11 @@ def print_table(results: dict) -> None:
     head = (
         "| seed | model (synthetic only) | polarization | polarization, calibrated (CV) "
         "| model, calibrated (CV) | fine-tuned, head (20 real) | fine-tuned, mixed (20 real) "
+        "| fine-tuned, --init-from defaults (20 real) "
         "| polarization on the same | polarization calibrated on the 20 |"
     )
     print(head)
-    print("|---" * 9 + "|")
+    print("|---" * 10 + "|")
     for r in results["seeds"]:
         cells = [str(r["seed"])]
         for key in (
@@ -475,6 +510,7 @@ def print_table(results: dict) -> None:
         for key in (
             "model_finetuned",
             "model_finetuned_mixed",
+            "model_finetuned_defaults",
             "polarization",
             "polarization_calibrated_on_20",
         ):

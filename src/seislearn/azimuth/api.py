@@ -754,8 +754,6 @@ def evaluate(
     metrics, table, raw = evaluate_arrays(data, net, *_saved_settings(extra, mask))
     metrics["skipped"] = data.skipped
     metrics["data_streaming"] = data.streaming
-    if init_from is not None:
-        metrics["finetune_mix"] = mixed or {"mixed": False}
     run.write_json("metrics.json", metrics)
     run.write_csv("predictions.csv", table)
     figures = write_figures(run, raw, data.snr_estimated, f"latent {extra.get('latent_dim')}")
