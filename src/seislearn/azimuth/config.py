@@ -193,6 +193,7 @@ class AzimuthConfig(StrictModel):
         "training.vae_epochs=1",
         "training.head_epochs=2",
         "training.patience=1",
+        "training.finetune_mix=200",
     )
 
     preset: Literal["default", "original"] = "default"

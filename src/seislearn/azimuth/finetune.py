@@ -250,11 +250,12 @@ def finetune_mix(
     mixed, record = mix_synthetic(data, synthetic, wanted, seed)
     config, applied = apply_recipe(config, explicit_training)
     manifest = Path(init_from) / "manifest.json"
-    recorded_fp = None
+    recorded: dict[str, Any] = {}
     if manifest.is_file():
-        recorded_fp = json.loads(manifest.read_text(encoding="utf-8")).get("data_fingerprint")
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    recorded_fp = recorded.get("data_fingerprint")
     fingerprint = fingerprint_path(path)
-    if recorded_fp and recorded_fp != fingerprint:
+    if recorded.get("data") == str(path) and recorded_fp and recorded_fp != fingerprint:
         log.warning(
             "fine-tuning mix: %s changed since %s was trained on it (fingerprint %s -> %s)",
             path,
