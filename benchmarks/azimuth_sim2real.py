@@ -25,7 +25,9 @@ Per seed (the seed sets the synthetic events, the training and the folds):
   Only the angle head is trained (``training.mode=two_stage``, one VAE epoch,
   ``training.freeze_encoder=true``, Adam 3e-4, batch 16, at most 60 epochs, patience 10);
   ``--finetune-mix N`` adds end-to-end fine-tuning on the 16 traces joined to N synthetic
-  train windows.
+  train windows. ``--variants defaults`` fine-tunes with ``azimuth train --init-from``'s
+  own defaults (its ``training.finetune_mix``; the synthetic events are written to disk
+  for it, since a reused run trained in memory recorded no data path).
 
 Every "model" and "fine-tuned" column predicts as the product does: the test-time
 rotation rule (``model.own_station_min_events``) decides per trace from the run's
@@ -41,6 +43,7 @@ Usage::
 
     python benchmarks/azimuth_sim2real.py --seeds 0 1 2
     python benchmarks/azimuth_sim2real.py --seeds 0 --synth "--physics ideal" --name old
+    python benchmarks/azimuth_sim2real.py --reuse --variants mixed defaults --finetune-mix 2000
 """
 
 from __future__ import annotations
