@@ -247,8 +247,11 @@ def finetune_mix(
         path,
     )
     synthetic = prepare_input(read_input(path), start, path, "skip", True)
-    mixed, record = mix_synthetic(data, synthetic, wanted, seed)
     config, applied = apply_recipe(config, explicit_training)
+    mixed, record = mix_synthetic(data, synthetic, wanted, seed)
+    if (mixed.split == "train").sum() % config.training.batch_size == 1 and wanted > 1:
+        # A last batch of one window cannot train the net's batch normalisation.
+        mixed, record = mix_synthetic(data, synthetic, record["synthetic_windows"] - 1, seed)
     manifest = Path(init_from) / "manifest.json"
     recorded: dict[str, Any] = {}
     if manifest.is_file():
