@@ -498,7 +498,14 @@ def train(
         # Few labelled real traces: the mixed recipe (synthetic windows of the starting
         # run's data, its settings where the user set none); recorded in metrics.json.
         with run.timed("finetune_mix"):
-            data, config, mixed = finetune_mix(data, config, init_from, seed, explicit_training)
+            data, config, mixed = finetune_mix(
+                data,
+                config,
+                init_from,
+                seed,
+                explicit_training,
+                lambda path, cfg: prepare_input(read_input(path), cfg, path, "skip", True),
+            )
         if mixed is not None:
             run.write_config(config)
     baseline_window = choose_baseline_window(data, config)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,7 @@ def finetune_mix(
     init_from: str | os.PathLike,
     seed: int,
     explicit_training: set[str],
+    read_windows: Callable[[Path, AzimuthConfig], AzimuthData],
 ) -> tuple[AzimuthData, AzimuthConfig, dict[str, Any] | None]:
     """Apply the mixed recipe to a fine-tuning set when it is small (see the module doc).
 
@@ -222,6 +224,10 @@ def finetune_mix(
         The training seed (draws the synthetic windows).
     explicit_training : set of str
         The ``training`` keys the user set; the recipe changes only the others.
+    read_windows : callable
+        ``read_windows(path, config)``: the labelled P windows of the data set at
+        ``path`` with ``config``'s window settings, traces that cannot be read left
+        out (the workflow's own reader, passed in so this module does not import it).
 
     Returns
     -------
@@ -229,7 +235,6 @@ def finetune_mix(
         The data and config to train with, and the record of the mix for
         ``metrics.json`` (None when nothing was mixed, with the reason logged).
     """
-    from seislearn.azimuth.api import prepare_input, read_input
     from seislearn.runs import fingerprint_path
 
     n_real = int(((data.split == "train") & np.isfinite(data.back_azimuth_deg)).sum())
@@ -246,7 +251,7 @@ def finetune_mix(
         wanted,
         path,
     )
-    synthetic = prepare_input(read_input(path), start, path, "skip", True)
+    synthetic = read_windows(path, start)
     config, applied = apply_recipe(config, explicit_training)
     mixed, record = mix_synthetic(data, synthetic, wanted, seed)
     if (mixed.split == "train").sum() % config.training.batch_size == 1 and wanted > 1:
