@@ -125,14 +125,21 @@ class StreamedSamples:
     def _read(self, item: int) -> Any:
         return self._check(item, self.dataset[item])
 
-    def _check(self, item: int, value: Any) -> Any:
+    @staticmethod
+    def _as_sample(value: Any) -> Any:
+        """An item as a float32 tensor: the first element of a tuple, ``(H, W)`` given one
+        channel."""
         import torch
 
         if isinstance(value, list | tuple):
             value = value[0]
         x = torch.as_tensor(np.asarray(value, dtype=np.float32))
-        if x.dim() == 2:
-            x = x[None]
+        return x[None] if x.dim() == 2 else x
+
+    def _check(self, item: int, value: Any) -> Any:
+        import torch
+
+        x = self._as_sample(value)
         if x.dim() != 3:
             raise ValueError(
                 f"item {item} of the dataset has shape {tuple(x.shape)}; expected (C, H, W)"
@@ -151,18 +158,9 @@ class StreamedSamples:
         import torch
 
         try:
-            block = torch.stack(
-                [
-                    torch.as_tensor(
-                        np.asarray(v[0] if isinstance(v, list | tuple) else v, np.float32)
-                    )
-                    for v in values
-                ]
-            )
+            block = torch.stack([self._as_sample(v) for v in values])
         except (RuntimeError, TypeError, ValueError):
             block = None
-        if block is not None and block.dim() == 3:
-            block = block[:, None]
         if (
             block is None
             or tuple(block.shape[1:]) != self.shape

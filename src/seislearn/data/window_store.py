@@ -45,9 +45,9 @@ def read_row_runs(node: Any, rows: np.ndarray) -> np.ndarray:
     Each run of consecutive rows is one hyperslab of the file read straight into
     its place in the output through h5py's low-level dataset API, so a selection
     costs one HDF5 call per run: not the union of one hyperslab per row that h5py
-    builds for a fancy index (9x slower for 256 scattered rows), nor the
-    high-level ``read_direct``, whose selection objects cost 2.6x the low-level
-    read here (``benchmarks/store_read.py``).
+    builds for a fancy index (25x slower for 256 scattered rows), nor the
+    high-level ``read_direct``, whose selection objects cost 3x the low-level
+    read there (``benchmarks/store_read.py``).
     """
     from h5py import h5s
 
@@ -142,8 +142,8 @@ class StoredWindows:
 
         The distinct store rows are read in ascending order, each run of
         consecutive rows with one HDF5 read into the output (:func:`read_row_runs`;
-        h5py's fancy indexing of a long row list was 9x slower for a shuffled batch
-        of 256 rows and 98x for a batch of 8 blocks: ``benchmarks/store_read.py``);
+        h5py's fancy indexing of a long row list was 25x slower for a shuffled batch
+        of 256 rows and 190x for a batch of 8 blocks: ``benchmarks/store_read.py``);
         the result is reordered to ``positions``; the view's transform (if any)
         is applied last.
         """
