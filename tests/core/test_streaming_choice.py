@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seislearn.data import memory
 from seislearn.data.memory import DataConfig, choose_streaming_mode, streaming_option, window_bytes
@@ -69,3 +71,58 @@ def test_an_unknown_streaming_option_is_a_config_error():
 
     with pytest.raises(ConfigError, match="auto, memory or stream"), streaming_option("disk"):
         pass
+
+
+def _cgroup_tree(root, version: str, levels: list[tuple[int | None, int, int]]) -> str:
+    """Folders ``a/b/...`` of a fake cgroup mount under ``root``, outermost first, each with
+    ``(limit or None, usage, inactive page cache)``; returns the matching /proc/self/cgroup."""
+    mount = root / "memory" if version == "v1" else root
+    names = ["job", "step", "task"][: len(levels)]
+    folder = mount
+    files = {
+        "v1": ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
+        "v2": ("memory.max", "memory.current", "inactive_file"),
+    }[version]
+    for name, (limit, usage, inactive) in zip(names, levels, strict=True):
+        folder = folder / name
+        folder.mkdir(parents=True)
+        no_limit = "9223372036854771712" if version == "v1" else "max"
+        (folder / files[0]).write_text(f"{no_limit if limit is None else limit}\n")
+        (folder / files[1]).write_text(f"{usage}\n")
+        (folder / "memory.stat").write_text(f"cache 1\n{files[2]} {inactive}\nrss 2\n")
+    # the mount's root never has a limit (that is what a nested cgroup looks like from inside)
+    mount.mkdir(parents=True, exist_ok=True)
+    if version == "v1":
+        (mount / files[0]).write_text("9223372036854771712\n")
+        (mount / files[1]).write_text("123456789\n")
+        return f"9:pids:/\n4:memory:/{'/'.join(names)}\n0::/\n"
+    return f"0::/{'/'.join(names)}\n"
+
+
+level = st.tuples(
+    st.one_of(st.none(), st.integers(2**20, 2**36)),
+    st.integers(0, 2**36),
+    st.integers(0, 2**36),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(version=st.sampled_from(["v1", "v2"]), levels=st.lists(level, min_size=1, max_size=3))
+def test_the_cgroup_limit_is_read_from_the_process_own_cgroup_and_its_parents(version, levels):
+    """A limit set on the process's own (nested) cgroup binds, though the mount's root has none;
+    the tightest level wins; the inactive page cache counts as free."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = _cgroup_tree(Path(tmp), version, levels)
+        got = memory._cgroup_free_bytes(proc, Path(tmp))
+    left = [max(0, lim - max(0, use - idle)) for lim, use, idle in levels if lim is not None]
+    assert got == (min(left) if left else None)
+
+
+def test_a_limit_only_on_the_process_own_cgroup_is_seen(tmp_path):
+    """The case of a job scheduler or ``systemd-run -p MemoryMax``: before, only the mount's
+    root was read, and the 3 GiB cap went unseen (auto chose in memory for 20 GiB free)."""
+    proc = _cgroup_tree(tmp_path, "v1", [(None, 0, 0), (3 * 2**30, 2**30, 2**28)])
+    assert memory._cgroup_free_bytes(proc, tmp_path) == 3 * 2**30 - (2**30 - 2**28)

@@ -21,7 +21,6 @@ picks one from the size of the data:
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Literal
 
 import numpy as np
@@ -37,16 +36,15 @@ MINIBATCH_SIZE = 4096
 
 
 def available_memory_bytes() -> int | None:
-    """Memory available to a new allocation now (``MemAvailable`` on Linux), or None."""
+    """Memory available to a new allocation now, bytes, within this process's cgroup limit.
+
+    :func:`seislearn.data.memory.available_memory_bytes` (``MemAvailable``, never
+    more than the memory limit of the process's own cgroup leaves).
+    """
+    from seislearn.data.memory import available_memory_bytes as available
+
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        return int(available())
     except (ValueError, OSError, AttributeError):
         return None
 

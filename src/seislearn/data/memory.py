@@ -15,8 +15,9 @@ windows, the per-split tensors of the loaders, the evaluated split), and the
 model, the interpreter and other processes need the rest. The available memory
 is ``psutil.virtual_memory().available`` when psutil is installed, else
 ``MemAvailable`` of ``/proc/meminfo``, else ``os.sysconf`` free pages, and
-never more than what a cgroup (container) limit leaves. The choice and its
-reason are logged.
+never more than what the memory limit of the process's own cgroup (and of its
+parents) leaves: a container, a job scheduler's allocation, ``systemd-run -p
+MemoryMax=...``. The choice and its reason are logged.
 
 Precedence: the command line's ``--streaming`` (:func:`streaming_option`) wins
 over the config key, which wins over ``auto``.
@@ -120,23 +121,107 @@ def streaming_option(setting: str | None) -> Iterator[None]:
         _OPTION.reset(token)
 
 
-def _cgroup_free_bytes() -> int | None:
-    """What a cgroup v2 (or v1) memory limit leaves, bytes; None without a limit."""
-    for limit_file, usage_file in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        (
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
-        ),
-    ):
-        try:
-            limit = Path(limit_file).read_text().strip()
-            usage = int(Path(usage_file).read_text().strip())
-        except (OSError, ValueError):
+#: Where the cgroup file systems are mounted: v2 (unified) at the root, v1's memory controller below it.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+#: Limits at or above this are "no limit" (cgroup v1 writes ``PAGE_COUNTER_MAX`` pages, about 2**63).
+_NO_LIMIT = 1 << 60
+
+
+def _read_int(path: Path) -> int | None:
+    """The integer in ``path``; None when missing, unreadable or ``max`` (v2: no limit)."""
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _inactive_file_bytes(folder: Path, key: str) -> int:
+    """Page cache not recently used (``key`` of ``memory.stat``), bytes: reclaimed before an OOM."""
+    try:
+        for line in (folder / "memory.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key and value.strip().isdigit():
+                return int(value)
+    except OSError:
+        pass
+    return 0
+
+
+def _memory_cgroups(proc_cgroup: str, root: Path) -> list[tuple[Path, str]]:
+    """This process's memory cgroup folders with their version, innermost first.
+
+    ``proc_cgroup`` is the text of ``/proc/self/cgroup`` (``id:controllers:path``
+    lines): the v1 line whose controllers include ``memory`` names a folder under
+    ``root/memory``, the v2 line ``0::path`` one under ``root``. Every folder from
+    there up to the mount's root is listed (a parent's limit binds its children).
+    A path that is not visible here (another mount namespace) falls back to the
+    mount's root.
+    """
+    found: list[tuple[Path, str]] = []
+    for line in proc_cgroup.splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
             continue
-        if limit.isdigit() and int(limit) < 1 << 60:
-            return max(0, int(limit) - usage)
-    return None
+        number, controllers, path = parts
+        if "memory" in controllers.split(","):
+            mount, version = root / "memory", "v1"
+        elif number == "0" and controllers == "":
+            mount, version = root, "v2"
+        else:
+            continue
+        folder = mount / path.lstrip("/")
+        if not folder.is_dir():
+            folder = mount
+        while True:
+            found.append((folder, version))
+            if folder == mount or mount not in folder.parents:
+                break
+            folder = folder.parent
+    return found
+
+
+def _cgroup_free_bytes(proc_cgroup: str | None = None, root: Path | None = None) -> int | None:
+    """What the memory limits of this process's cgroups leave, bytes; None without a limit.
+
+    The cgroups are this process's own (``/proc/self/cgroup``) and their parents,
+    not the mount's root: under a job scheduler, ``systemd-run -p MemoryMax`` or a
+    container without a cgroup namespace, the root shows no limit while the
+    process's own cgroup has one. At each level the free memory is the limit
+    minus the usage, the usage without the inactive page cache (the "working set"
+    container tools report: cgroup usage counts the file pages read, which the
+    kernel reclaims before it kills); the smallest over the levels is returned.
+
+    Parameters
+    ----------
+    proc_cgroup : str, optional
+        Text of ``/proc/self/cgroup`` (default: read it).
+    root : Path, optional
+        Mount point of the cgroup file systems (default :data:`CGROUP_ROOT`).
+    """
+    root = CGROUP_ROOT if root is None else root
+    if proc_cgroup is None:
+        try:
+            proc_cgroup = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            proc_cgroup = ""
+    folders = _memory_cgroups(proc_cgroup, root) or [(root, "v2"), (root / "memory", "v1")]
+    free: int | None = None
+    for folder, version in folders:
+        if version == "v2":
+            limit = _read_int(folder / "memory.max")
+            usage = _read_int(folder / "memory.current")
+            inactive = _inactive_file_bytes(folder, "inactive_file")
+        else:
+            limit = _read_int(folder / "memory.limit_in_bytes")
+            usage = _read_int(folder / "memory.usage_in_bytes")
+            inactive = _inactive_file_bytes(folder, "total_inactive_file")
+        if limit is None or usage is None or limit >= _NO_LIMIT:
+            continue
+        left = max(0, limit - max(0, usage - inactive))
+        free = left if free is None else min(free, left)
+    return free
 
 
 def available_memory_bytes() -> int:
