@@ -24,7 +24,8 @@ from pathlib import Path
 
 import torch
 
-RESULTS = Path(__file__).parent / "results"
+from results_io import save_result
+
 POPULATIONS = {"low_stress": (-1.0, 0.1), "high_stress": (1.5, 0.1)}
 
 
@@ -90,9 +91,7 @@ def main() -> None:
     result["conditions"] = (
         "2 CPU cores shared with other engineers' jobs (load average 6-8): timings are upper bounds"
     )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "classify_explain.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    save_result("classify_explain", result, echo=True)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ Usage: ``python benchmarks/classify_magnitude.py [--n 1500] [--epochs 40]``;
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -51,7 +50,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-RESULTS = Path(__file__).parent / "results"
+from results_io import save_result
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
@@ -333,6 +333,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument(
+        "--skip-dummy",
+        action="store_true",
+        help="the synthetic part only (writes classify_magnitude[_defaults]_synthetic.json)",
+    )
+    parser.add_argument(
         "--picked",
         type=Path,
         help="run part 3 only: seisbench_dummy with PhaseNetLight picks at this path "
@@ -358,7 +363,9 @@ def main() -> None:
     from seislearn.io.seisbench import write_seisbench
 
     result: dict = {
-        "benchmark": "classify_magnitude" + ("_defaults" if args.defaults else ""),
+        "benchmark": "classify_magnitude"
+        + ("_defaults" if args.defaults else "")
+        + ("_synthetic" if args.skip_dummy else ""),
         "command": "python " + " ".join(sys.argv),
         "threads": args.threads,
         "load_average_1min_at_start": round(os.getloadavg()[0], 1),
@@ -381,9 +388,7 @@ def main() -> None:
                 Path(tmp),
             )
         result["conditions"] = "2 shared CPU cores, other engineers' jobs running"
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{result['benchmark']}.json").write_text(json.dumps(result, indent=2))
-        print(json.dumps(result, indent=2))
+        save_result(result["benchmark"], result, echo=True)
         return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_synthetic:
@@ -406,7 +411,7 @@ def main() -> None:
                 "wall_s": wall,
             }
         dummy = shared_data_dir() / "seisbench_dummy"
-        if dummy.is_dir():
+        if dummy.is_dir() and not args.skip_dummy:
             t0 = time.perf_counter()
             cfg = ClassifyConfig(
                 target="source_magnitude",
@@ -454,9 +459,7 @@ def main() -> None:
             result["seisbench_dummy"]["cnn_test_mae_seeds_0_to_4"] = per_seed
     result["conditions"] = "2 shared CPU cores, other engineers' jobs running"
     result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{result['benchmark']}.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    save_result(result["benchmark"], result, echo=True)
 
 
 if __name__ == "__main__":

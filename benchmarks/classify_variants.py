@@ -13,7 +13,6 @@ Usage: ``python benchmarks/classify_variants.py [--n 1500] [--variants P64,P32,S
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-RESULTS = Path(__file__).parent / "results"
+from results_io import save_result
 
 
 def metadata_control(meta, seed: int) -> float:
@@ -92,9 +91,7 @@ def main() -> None:
         "threads": args.threads,
         "conditions": "2 shared CPU cores, several other jobs running (timings under contention)",
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "classify_variants.json").write_text(json.dumps(result, indent=2, default=str))
-    print(json.dumps(result, indent=2, default=str))
+    save_result("classify_variants", result, echo=True, default=str)
 
 
 if __name__ == "__main__":

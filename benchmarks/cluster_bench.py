@@ -11,8 +11,6 @@ import logging
 import os
 import platform
 import resource
-import shlex
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from results_io import RESULTS, command_line, save_result
 
 
 def quiet() -> None:
@@ -110,10 +108,9 @@ def save(name: str, result: dict[str, Any]) -> Path:
     """Write ``results/<name>.json`` with the conditions of the measurement."""
     import torch
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         **result,
-        "command": "python " + shlex.join(["benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": command_line(),
         "conditions": {
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
@@ -123,10 +120,7 @@ def save(name: str, result: dict[str, Any]) -> Path:
             "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
     }
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path}")
-    return path
+    return save_result(name, result)
 
 
 def merge(name: str, parts: list[str]) -> Path:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from results_io import command_line, machine, save_result
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
@@ -102,7 +102,7 @@ def main() -> None:
     memory, stream = rows
     fit_ratio = memory["timings_s"]["fit"] / stream["timings_s"]["fit"]
     result = {
-        "command": "python " + " ".join(shlex.quote(x) for x in sys.argv),
+        "command": command_line(),
         "n_traces": args.n,
         "write_archive_s": round(write_s, 1),
         "runs": rows,
@@ -110,12 +110,9 @@ def main() -> None:
         "same_assignments": same_assignments,
         "same_metrics": ma == mb,
         "load_average": os.getloadavg(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
     }
-    print(json.dumps(result, indent=2))
-    path = HERE / "results" / f"{args.name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_result(args.name, result, echo=True)
 
 
 if __name__ == "__main__":

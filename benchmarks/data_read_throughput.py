@@ -29,7 +29,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -40,6 +39,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from results_io import write_json
 from seislearn.data.dataset import ArrayLoader, WaveformDataset
 from seislearn.data.streaming import streamed_loader
 from seislearn.io.seisbench import read_seisbench, write_seisbench
@@ -227,9 +227,7 @@ def main() -> None:
             **measure(path, args.repeat, args.batch_size, args.single),
         }
     results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    print(f"saved {args.out}")
+    write_json(results, args.out)
 
 
 if __name__ == "__main__":

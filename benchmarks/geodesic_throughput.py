@@ -15,16 +15,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 from obspy.geodetics import gps2dist_azimuth
 
+from results_io import save_result
 from seislearn.data.labels import geodesic_inverse
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
@@ -67,9 +64,7 @@ def main() -> None:
         "max_azimuth_difference_deg": wrapped(azimuth - reference[:, 1]),
         "max_back_azimuth_difference_deg": wrapped(back_azimuth - reference[:, 2]),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "geodesic_throughput.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    save_result("geodesic_throughput", results, echo=True)
 
 
 if __name__ == "__main__":

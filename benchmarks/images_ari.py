@@ -23,12 +23,11 @@ from pathlib import Path
 
 import torch
 
+from results_io import save_result
 from seislearn.data.synthetic_images import write_images
 from seislearn.images.api import ImagesConfig, fit_images, predict_images
 from seislearn.images.baselines import pixel_kmeans_ari
 from seislearn.io.images import read_images
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -105,11 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         "note": "2-core machine shared with other jobs: timings are upper bounds",
         **result,
     }
-    print(json.dumps(result, indent=2))
-    out = RESULTS / f"{args.name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"saved {out}")
+    save_result(args.name, result, echo=True)
 
 
 if __name__ == "__main__":

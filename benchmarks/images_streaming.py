@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -37,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path.insert(0, str(HERE))
 
+from results_io import command_line, machine, save_result  # noqa: E402
 from scale_stream import tree_memory_bytes  # noqa: E402  (the same /proc accounting)
 
 #: metrics.json keys that say how the data were read, not what the run found.
@@ -145,7 +144,7 @@ def main() -> None:
         features_equal = same_features(ca, cb)
     memory, stream = rows
     result = {
-        "command": "python " + " ".join(shlex.quote(x) for x in sys.argv),
+        "command": command_line(),
         "n_patches": args.n,
         "patch_size": args.size,
         "folder_mib": round(folder_mib, 1),
@@ -160,12 +159,9 @@ def main() -> None:
         "same_features": features_equal,
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
     }
-    print(json.dumps(result, indent=2))
-    path = HERE / "results" / f"{args.name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    save_result(args.name, result, echo=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ as the workflow runs it: batched, channels-last, ``torch.inference_mode``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from results_io import write_json
 from seislearn.models.backbones import build_backbone, extract_features
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,9 +67,7 @@ def main() -> None:
         "note": "random weights; measured on a machine shared with other jobs (see load average)",
         "results": rows,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"saved {args.out}")
+    write_json(result, args.out)
 
 
 if __name__ == "__main__":

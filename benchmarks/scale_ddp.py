@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_io import write_json
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -90,9 +92,7 @@ def main() -> None:
         "one torch thread per process; gloo backend",
         "runs": rows,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"saved {args.out}")
+    write_json(result, args.out)
 
 
 if __name__ == "__main__":

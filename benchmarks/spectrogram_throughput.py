@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 from scipy import signal
 
+from results_io import write_json
 from seislearn.features.spectrogram import PRESETS, spectrogram
 
 HERE = Path(__file__).resolve().parent
@@ -120,9 +120,7 @@ def main() -> None:
     for preset in ("spectra64", "spectra32"):
         print(preset)
         results[preset] = measure(x, 100.0, preset, args.batch, args.repeat)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    print(f"saved {args.out}")
+    write_json(results, args.out)
 
 
 if __name__ == "__main__":

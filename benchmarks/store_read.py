@@ -25,13 +25,14 @@ Best of ``--repeat`` rounds, milliseconds per batch; prints and saves JSON::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from results_io import write_json
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -137,9 +138,7 @@ def main() -> None:
         "platform": platform.platform(),
         "results_ms_per_batch": results,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1))
-    print(f"saved {args.out}")
+    write_json(out, args.out)
 
 
 if __name__ == "__main__":
