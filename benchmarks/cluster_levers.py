@@ -60,9 +60,33 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "pretrain_100_standardized": {"pretrain_epochs": 100, "standardize": True},
     "auto_channels": {"channels": None},
     "auto_channels_100": {"channels": None, "pretrain_epochs": 100},
+    # Gaussian mixtures with fewer covariance parameters than "full" (the "gmm" variant).
+    "gmm_diag": {"init": "gmm", "gmm_covariance": "diag"},
+    "gmm_spherical": {"init": "gmm", "gmm_covariance": "spherical"},
+    "gmm_tied": {"init": "gmm", "gmm_covariance": "tied"},
+    # One EM run of a spherical mixture from the KMeans centres (KMeans refined).
+    "kmeans_spherical": {"init": "gmm", "gmm_covariance": "spherical", "gmm_from_kmeans": True},
+    # The DEC phase only (same pretraining and start).
+    "tol_001": {"tol": 0.01},
+    "tol_1": {"tol": 1.0},
+    "update_5": {"update_interval": 5},
+    "no_recon": {"recon_weight": 0.0},
+    "recon_1": {"recon_weight": 1.0},
+    # The pretraining (a network of its own).
+    "noise_01": {"pretrain_noise": 0.1},
+    "noise_02": {"pretrain_noise": 0.2},
 }
+#: Parameters the hooks read (not the estimator's).
+HOOK_KEYS = ("standardize", "gmm_covariance", "gmm_from_kmeans")
 #: Parameters that change the pretraining (the others reuse the cached network).
-PRETRAIN_KEYS = ("latent_dim", "channels", "pretrain_epochs", "patience", "batch_size")
+PRETRAIN_KEYS = (
+    "latent_dim",
+    "channels",
+    "pretrain_epochs",
+    "patience",
+    "batch_size",
+    "pretrain_noise",
+)
 
 CACHE: dict[tuple, tuple] = {}
 
@@ -134,6 +158,23 @@ def install_hooks() -> None:
         return net, pre, centres, labels, gen
 
     def init_centres(self, z, seed=None):  # type: ignore[no-untyped-def]
+        covariance = getattr(self, "gmm_covariance", None)
+        if covariance is not None and self.init == "gmm":
+            from sklearn.mixture import GaussianMixture
+
+            start = {}
+            if getattr(self, "gmm_from_kmeans", None):
+                self.init = "kmeans"
+                start = {"means_init": original_init(self, z, seed)[0], "n_init": 1}
+                self.init = "gmm"
+            gmm = GaussianMixture(
+                self.n_clusters,
+                covariance_type=covariance,
+                **{"n_init": self.n_init, **start},
+                random_state=self.seed_ if seed is None else seed,
+            )
+            labels = gmm.fit_predict(z)
+            return gmm.means_.astype(np.float32), labels
         if not getattr(self, "standardize", False):
             return original_init(self, z, seed)
         mu, sd = z.mean(0), z.std(0) + 1e-12
@@ -145,19 +186,95 @@ def install_hooks() -> None:
     DeepEmbeddedClustering._init_centres = init_centres
 
 
+def make_estimator(n_clusters: int, seed: int, params: dict[str, Any]) -> Any:
+    """A ``DeepEmbeddedClustering`` with ``params``; the hooks' own keys set as attributes."""
+    from seislearn.cluster.dec import DeepEmbeddedClustering
+
+    params = dict(params)
+    hooks = {k: params.pop(k, None) for k in HOOK_KEYS}
+    est = DeepEmbeddedClustering(n_clusters=n_clusters, random_state=seed)
+    est.set_params(**params)
+    for k, v in hooks.items():
+        setattr(est, k, v)
+    return est
+
+
+def solution_scores(est: Any, X: np.ndarray) -> tuple[dict[str, float], Any]:
+    """Label-free criteria of a fitted DEC solution on its training samples ``X``.
+
+    Returns
+    -------
+    scores : dict
+        ``kl``: DEC's objective at the end, KL(P || Q) per sample (nats), P the
+        target distribution of Q; ``confidence``: mean largest soft assignment;
+        ``dec_silhouette``: silhouette of the DEC labels in the DEC latent space;
+        ``stability``: adjusted Rand index of the DEC labels with the initial
+        partition (how little DEC moved); ``init_silhouette``: silhouette of the
+        initial partition in the pretrained latent space.
+    kmeans : KMeans (``n_init`` restarts) fitted on the DEC latent space of ``X``
+        (the "final KMeans": ``kmeans.predict(est.transform(X_new))``)
+    """
+    import torch
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+    from seislearn.cluster.dec_network import target_distribution
+
+    q = est.predict_proba(X).astype(np.float64)
+    p = target_distribution(torch.from_numpy(q)).numpy()
+    kl = float(np.sum(p * (np.log(np.clip(p, 1e-12, None)) - np.log(np.clip(q, 1e-12, None)))))
+    labels = q.argmax(1)
+    z = est.transform(X)
+    many = len(np.unique(labels)) > 1
+    scores = {
+        "kl": kl / len(X),
+        "confidence": float(q.max(1).mean()),
+        "dec_silhouette": float(silhouette_score(z, labels)) if many else -1.0,
+        "stability": float(adjusted_rand_score(est.init_labels_, labels)),
+        "init_silhouette": float(silhouette_score(est.last_embedding_, est.init_labels_)),
+    }
+    km = KMeans(est.n_clusters, n_init=est.n_init, random_state=est.seed_).fit(z)
+    return scores, km
+
+
+#: Label-free rules choosing, per seed (per fold on NCEDC), one of the ``--choose``
+#: variants by a criterion of :func:`solution_scores` (True: the highest wins).
+CHOICE_RULES = {
+    "min_kl": ("kl", False),
+    "max_kl": ("kl", True),
+    "max_confidence": ("confidence", True),
+    "max_dec_silhouette": ("dec_silhouette", True),
+    "max_stability": ("stability", True),
+    "max_init_silhouette": ("init_silhouette", True),
+}
+
+
+def choose(scores: dict[str, dict[str, float]], rule: str) -> str:
+    """The variant ``rule`` picks from ``scores`` (variant -> criteria); first on ties."""
+    key, highest = CHOICE_RULES[rule]
+    names = list(scores)
+    values = [scores[v][key] * (1 if highest else -1) for v in names]
+    return names[int(np.argmax(values))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("demo", "digits", "ncedc"), default="demo")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--candidates", type=int, default=3)
     parser.add_argument("--variants", nargs="+", default=["base", "gmm", "standardized"])
+    parser.add_argument(
+        "--choose",
+        nargs="+",
+        default=["base", "gmm"],
+        help="variants the label-free CHOICE_RULES choose between (per seed / fold)",
+    )
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     quiet()
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-    from seislearn.cluster.dec import DeepEmbeddedClustering
     from seislearn.evaluation.clustering import clustering_scores
 
     install_hooks()
@@ -175,16 +292,17 @@ def main() -> None:
     for variant in args.variants:
         for seed in args.seeds:
             for r in range(args.candidates):
-                params = {**base, **VARIANTS[variant]}
-                standardize = params.pop("standardize", False)
-                est = DeepEmbeddedClustering(n_clusters=k, random_state=seed + 100_003 * r)
-                est.set_params(**params)
-                est.standardize = standardize
+                est = make_estimator(k, seed + 100_003 * r, {**base, **VARIANTS[variant]})
                 t0 = time.perf_counter()
                 est.fit(X[fit], dev_mask=dev)
                 fit_s = time.perf_counter() - t0
                 z = est.last_embedding_
-                pred = {"dec": est.predict(X), "ae_kmeans": est.predict_initial(X)}
+                scores, km = solution_scores(est, X[fit])
+                pred = {
+                    "dec": est.predict(X),
+                    "ae_kmeans": est.predict_initial(X),
+                    "dec_kmeans": km.predict(est.transform(X)),
+                }
                 row = {
                     "variant": variant,
                     "seed": seed,
@@ -199,6 +317,7 @@ def main() -> None:
                     "silhouette": float(silhouette_score(z, est.init_labels_)),
                     "init_labels": est.init_labels_.tolist(),
                     "dec_updates": len(est.history_["dec"]),
+                    "scores": scores,
                 }
                 for m, p in pred.items():
                     row[m] = {
@@ -210,7 +329,8 @@ def main() -> None:
                     f.write(json.dumps(row) + "\n")
                 print(
                     f"{variant} seed {seed} cand {r}: DEC {row['dec']['test']:.3f} "
-                    f"AE+KM {row['ae_kmeans']['test']:.3f} mse {row['best_val_mse']:.5f} "
+                    f"AE+KM {row['ae_kmeans']['test']:.3f} "
+                    f"DEC+KM {row['dec_kmeans']['test']:.3f} mse {row['best_val_mse']:.5f} "
                     f"sil {row['silhouette']:.3f} ({fit_s:.0f} s)",
                     flush=True,
                 )
@@ -247,12 +367,38 @@ def main() -> None:
                     }
                     for sub in ("test", "all")
                 }
-                for m in ("dec", "ae_kmeans")
+                for m in ("dec", "ae_kmeans", "dec_kmeans")
             }
         summary[variant]["all_candidates"] = {
             m: float(np.mean([r[m]["test"] for cs in by_seed for r in cs]))
-            for m in ("dec", "ae_kmeans")
+            for m in ("dec", "ae_kmeans", "dec_kmeans")
         }
+    # Label-free choice between the --choose variants, per seed (first candidate).
+    pool = [v for v in args.choose if v in args.variants]
+    choices: dict[str, Any] = {}
+    if len(pool) > 1:
+        first = {
+            (r["variant"], r["seed"]): r
+            for r in rows
+            if r["candidate"] == 0 and r["variant"] in pool
+        }
+        for rule in CHOICE_RULES:
+            picked = [choose({v: first[v, s]["scores"] for v in pool}, rule) for s in args.seeds]
+            chosen = [first[v, s] for v, s in zip(picked, args.seeds, strict=True)]
+            choices[rule] = {
+                "picked": picked,
+                **{
+                    m: {
+                        "mean": float(np.mean([c[m]["test"] for c in chosen])),
+                        "per_seed": [round(c[m]["test"], 3) for c in chosen],
+                    }
+                    for m in ("dec", "dec_kmeans")
+                },
+            }
+            print(
+                f"choice {rule:20s} DEC {choices[rule]['dec']['mean']:.3f} "
+                f"{choices[rule]['dec']['per_seed']} picked {picked}"
+            )
     for variant, rules in summary.items():
         for rule, s in rules.items():
             if rule == "all_candidates":
@@ -261,7 +407,9 @@ def main() -> None:
             print(
                 f"{variant:14s} {rule:20s} DEC test {s['dec']['test']['mean']:.3f} "
                 f"{s['dec']['test']['per_seed']} all {s['dec']['all']['mean']:.3f}  "
-                f"AE+KM test {s['ae_kmeans']['test']['mean']:.3f}"
+                f"AE+KM test {s['ae_kmeans']['test']['mean']:.3f}  "
+                f"DEC+KM test {s['dec_kmeans']['test']['mean']:.3f} "
+                f"{s['dec_kmeans']['test']['per_seed']}"
             )
     print("raw KMeans", raw_scores)
     for r in rows:
@@ -276,6 +424,8 @@ def main() -> None:
             "candidates": args.candidates,
             "raw_kmeans": raw_scores,
             "summary": summary,
+            "choose": pool,
+            "choices": choices,
             "runs": rows,
         },
     )
@@ -285,15 +435,15 @@ def ncedc(args: argparse.Namespace) -> None:
     """Out-of-fold ACC of each variant on the NCEDC windows (``cluster_ncedc.py --kfold 5``)."""
     from pathlib import Path
 
-    from sklearn.metrics import silhouette_score
-
     from cluster_ncedc import windows
-    from seislearn.cluster.dec import DeepEmbeddedClustering
     from seislearn.data.splits import assign_splits, kfold_by_event
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data" / "ncedc_phasenet"
     X, y, meta, excluded = windows(data)
     is_eq = y == "earthquake"
+    methods = ("dec", "ae_kmeans", "dec_kmeans")
+    pool = [v for v in args.choose if v in args.variants]
+    rules = {"silhouette_init": "max_init_silhouette", **{r: r for r in CHOICE_RULES}}
 
     def named(train_pred: np.ndarray, train_eq: np.ndarray, pred: np.ndarray) -> np.ndarray:
         eq_clusters = [c for c in np.unique(train_pred) if train_eq[train_pred == c].mean() > 0.5]
@@ -302,48 +452,70 @@ def ncedc(args: argparse.Namespace) -> None:
     runs = []
     for seed in args.seeds:
         split = assign_splits(meta, method="event", seed=seed).to_numpy()
-        out = {
-            v: {m: np.zeros(len(X), dtype=bool) for m in ("dec", "ae_kmeans")}
-            for v in args.variants
-        }
-        auto = {m: np.zeros(len(X), dtype=bool) for m in ("dec", "ae_kmeans")}
+        out = {v: {m: np.zeros(len(X), dtype=bool) for m in methods} for v in args.variants}
+        picked = {r: {m: np.zeros(len(X), dtype=bool) for m in methods} for r in rules}
         folds = []
         for train, test in kfold_by_event(meta, 5, seed):
-            sil = {}
+            scores = {}
             chosen_init = None
             for variant in args.variants:
-                params = dict(VARIANTS[variant])
-                standardize = params.pop("standardize", False)
-                est = DeepEmbeddedClustering(n_clusters=2, random_state=seed, **params)
-                est.standardize = standardize
+                est = make_estimator(2, seed, VARIANTS[variant])
                 est.fit(X[train], dev_mask=split[train] == "dev")
-                sil[variant] = float(silhouette_score(est.last_embedding_, est.init_labels_))
+                scores[variant], km = solution_scores(est, X[train])
                 if hasattr(est, "init_chosen_"):
                     chosen_init = {"init": est.init_chosen_, "bic": est.init_bic_}
-                for m, fn in (("dec", est.predict), ("ae_kmeans", est.predict_initial)):
+                fns = {
+                    "dec": est.predict,
+                    "ae_kmeans": est.predict_initial,
+                    "dec_kmeans": lambda x, est=est, km=km: km.predict(est.transform(x)),
+                }
+                for m, fn in fns.items():
                     out[variant][m][test] = named(fn(X[train]), is_eq[train], fn(X[test]))
-            best = max(sil, key=sil.__getitem__)
-            for m in auto:
-                auto[m][test] = out[best][m][test]
-            folds.append({"silhouette": sil, "silhouette_choice": best, "auto_init": chosen_init})
+            fold: dict[str, Any] = {"scores": scores, "auto_init": chosen_init}
+            for name, rule in rules.items():
+                # silhouette_init chooses among all variants (as before), the others in pool.
+                among = args.variants if name == "silhouette_init" else pool
+                if len(among) < 2:
+                    continue
+                best = choose({v: scores[v] for v in among}, rule)
+                fold[f"choice_{name}"] = best
+                for m in methods:
+                    picked[name][m][test] = out[best][m][test]
+            folds.append(fold)
         row: dict[str, Any] = {"seed": seed, "folds": folds}
         for variant in args.variants:
             row[variant] = {m: float(np.mean(p == is_eq)) for m, p in out[variant].items()}
-        row["silhouette_init"] = {m: float(np.mean(p == is_eq)) for m, p in auto.items()}
+        for name in rules:
+            if f"choice_{name}" in folds[0]:
+                row[f"choice_{name}"] = {
+                    m: float(np.mean(p == is_eq)) for m, p in picked[name].items()
+                }
         runs.append(row)
         print(
             f"seed {seed}: "
             + "  ".join(
-                f"{v} DEC {row[v]['dec']:.3f} AE+KM {row[v]['ae_kmeans']:.3f}"
-                for v in [*args.variants, "silhouette_init"]
+                f"{v} DEC {row[v]['dec']:.3f} AE+KM {row[v]['ae_kmeans']:.3f} "
+                f"DEC+KM {row[v]['dec_kmeans']:.3f}"
+                for v in args.variants
             ),
             flush=True,
         )
+    keys = [k for k in runs[0] if k not in ("seed", "folds")]
     summary = {
-        v: {m: float(np.mean([r[v][m] for r in runs])) for m in ("dec", "ae_kmeans")}
-        for v in [*args.variants, "silhouette_init"]
+        v: {
+            m: {
+                "mean": float(np.mean([r[v][m] for r in runs])),
+                "per_seed": [round(r[v][m], 3) for r in runs],
+            }
+            for m in methods
+        }
+        for v in keys
     }
-    print("summary", summary)
+    for v, s in summary.items():
+        print(
+            f"{v:28s} DEC {s['dec']['mean']:.3f} {s['dec']['per_seed']}  "
+            f"AE+KM {s['ae_kmeans']['mean']:.3f}  DEC+KM {s['dec_kmeans']['mean']:.3f}"
+        )
     save(
         args.name or "cluster_levers_ncedc",
         {
@@ -352,6 +524,7 @@ def ncedc(args: argparse.Namespace) -> None:
             "n_windows": len(X),
             "n_excluded": len(excluded),
             "variants": {v: VARIANTS[v] for v in args.variants},
+            "choose": pool,
             "seeds": args.seeds,
             "runs": runs,
             "summary": summary,
