@@ -69,6 +69,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # The DEC phase only (same pretraining and start).
     "tol_001": {"tol": 0.01},
     "tol_1": {"tol": 1.0},
+    "tol_0": {"tol": 0.0},  # never converged: all dec_max_epochs run
+    "dec_lr_1e3": {"dec_lr": 1e-3},
     "update_5": {"update_interval": 5},
     "no_recon": {"recon_weight": 0.0},
     "recon_1": {"recon_weight": 1.0},
