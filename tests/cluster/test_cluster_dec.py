@@ -314,3 +314,30 @@ def test_auto_init_records_its_choice() -> None:
     assert dec.init_chosen_ in ("kmeans", "gmm")
     assert set(dec.init_bic_) == {"spherical", "full"}
     assert cluster_accuracy(y, dec.init_labels_) >= 0.9
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=10, deadline=None)
+def test_kmeans_spherical_moves_the_boundary_away_from_the_tight_cluster(seed: int) -> None:
+    from sklearn.cluster import KMeans
+
+    from seislearn.cluster.dec import kmeans_spherical
+
+    # A tight cluster (sd 0.3) beside a wide one (sd 1.5), 4 apart: KMeans cuts half
+    # way and gives the tight cluster the wide one's near tail; the mixture does not.
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], 400)
+    z = np.where(y[:, None] == 0, 0.3, 1.5) * rng.normal(size=(800, 2))
+    z[:, 0] += 4.0 * y
+    km = KMeans(2, n_init=5, random_state=seed).fit_predict(z)
+    centres, labels = kmeans_spherical(z, 2, 5, seed)
+    assert centres.shape == (2, 2) and centres.dtype == np.float32
+    assert cluster_accuracy(y, labels) > cluster_accuracy(y, km) + 0.02
+    assert cluster_accuracy(y, labels) > 0.97
+
+
+def test_kmeans_spherical_init_is_accepted_by_the_estimator() -> None:
+    x, y = stripes(96, seed=2)
+    dec = tiny_dec(init="kmeans_spherical", dec_max_epochs=1).fit(x)
+    assert dec.init_centers_.shape == (2, 4)
+    assert cluster_accuracy(y, dec.init_labels_) >= 0.9

@@ -29,8 +29,11 @@ class ModelConfig(StrictModel):
 class TrainingConfig(StrictModel):
     """Pretraining and DEC settings (see :class:`DeepEmbeddedClustering`)."""
 
-    init: Literal["kmeans", "gmm", "auto"] = Field(
-        "kmeans", description="auto = KMeans or GMM by BIC (seislearn.cluster.dec.choose_init)"
+    init: Literal["kmeans", "gmm", "kmeans_spherical", "auto"] = Field(
+        "kmeans",
+        description="auto = KMeans or GMM by BIC (seislearn.cluster.dec.choose_init); "
+        "kmeans_spherical = KMeans refined by a spherical mixture "
+        "(seislearn.cluster.dec.kmeans_spherical)",
     )
     n_init: int = Field(20, ge=1)
     batch_size: int | None = Field(

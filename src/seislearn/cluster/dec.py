@@ -338,6 +338,43 @@ def choose_init(z: np.ndarray, n_clusters: int, seed: int) -> tuple[str, dict[st
     return ("gmm" if bic["full"] < bic["spherical"] else "kmeans"), bic
 
 
+def kmeans_spherical(
+    z: np.ndarray, n_clusters: int, n_init: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """KMeans, then one EM run of a spherical Gaussian mixture from its centres.
+
+    KMeans puts the boundary between two clusters half way between their
+    centres; the mixture (one variance and one weight per cluster, the model
+    KMeans assumes with these two freed) moves it away from the tighter or
+    smaller cluster. Starting from the KMeans partition keeps EM near it.
+
+    Parameters
+    ----------
+    z : array (n, d), embeddings
+    n_clusters : int
+    n_init : int, KMeans restarts (the mixture runs once, from the best of them)
+    seed : int
+
+    Returns
+    -------
+    centres : float32 array (n_clusters, d), the mixture's means
+    labels : int array (n,), the most probable component of each sample
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    km = KMeans(n_clusters, n_init=n_init, max_iter=1000, random_state=seed).fit(z)
+    gmm = GaussianMixture(
+        n_clusters,
+        covariance_type="spherical",
+        means_init=km.cluster_centers_,
+        n_init=1,
+        random_state=seed,
+    )
+    labels = gmm.fit_predict(z)
+    return gmm.means_.astype(np.float32), labels
+
+
 def pretrain_mse(history: Sequence[dict[str, float]]) -> float:
     """How well a pretrained autoencoder reconstructs: its best validation MSE, else
     (no validation) its last training MSE; ``inf`` for an empty history.
@@ -430,7 +467,7 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         channels: Sequence[int] | None = None,
         latent_dim: int = 6,
         nu: float = 1.0,
-        init: Literal["kmeans", "gmm", "auto"] = "kmeans",
+        init: Literal["kmeans", "gmm", "kmeans_spherical", "auto"] = "kmeans",
         n_init: int = 20,
         batch_size: int | None = None,
         pretrain_epochs: int = 200,
@@ -780,7 +817,11 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             gmm = GaussianMixture(self.n_clusters, n_init=self.n_init, random_state=seed)
             labels = gmm.fit_predict(embeddings)
             return gmm.means_.astype(np.float32), labels
-        raise ValueError(f"init must be 'kmeans', 'gmm' or 'auto'; got {init!r}")
+        if init == "kmeans_spherical":
+            return kmeans_spherical(embeddings, self.n_clusters, self.n_init, seed)
+        raise ValueError(
+            f"init must be 'kmeans', 'gmm', 'kmeans_spherical' or 'auto'; got {init!r}"
+        )
 
     # -- inference -------------------------------------------------------------
     def _check_fitted(self) -> None:
