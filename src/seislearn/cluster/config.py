@@ -30,7 +30,7 @@ class TrainingConfig(StrictModel):
     """Pretraining and DEC settings (see :class:`DeepEmbeddedClustering`)."""
 
     init: Literal["kmeans", "gmm", "kmeans_spherical", "auto"] = Field(
-        "kmeans",
+        "kmeans_spherical",
         description="auto = KMeans or GMM by BIC (seislearn.cluster.dec.choose_init); "
         "kmeans_spherical = KMeans refined by a spherical mixture "
         "(seislearn.cluster.dec.kmeans_spherical)",
