@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from seislearn.azimuth.config import AzimuthConfig
+from seislearn.azimuth.config import AzimuthConfig, resolve_batch_size
 from seislearn.azimuth.data import AzimuthData, polarization_of, prepare, prepare_streamed
 from seislearn.azimuth.evaluate import (  # noqa: F401  (re-exported: the workflow's API)
     calibrate_kappa,
@@ -215,7 +215,8 @@ def train_model(
     targets = np.column_stack([data.back_azimuth_deg, data.incidence_deg]).astype(np.float32)
     labelled = np.isfinite(data.back_azimuth_deg)
     split = np.where(labelled, data.split, "unlabelled")
-    datamodule = ArrayDataModule(data.windows, targets, split, t.batch_size, seed=seed)
+    batch_size = resolve_batch_size(t.batch_size, int((split == "train").sum()))
+    datamodule = ArrayDataModule(data.windows, targets, split, batch_size, seed=seed)
     net_args = net_arguments(
         config,
         data.windows.shape[-1],
@@ -244,6 +245,7 @@ def train_model(
     figures: dict[str, Any] = {
         "n_train": int((split == "train").sum()),
         "n_dev": int((split == "dev").sum()),
+        "batch_size": batch_size,
     }
     if t.mode == "end_to_end":
         module = AzimuthModule(stage="end_to_end", **common)

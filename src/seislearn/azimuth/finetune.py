@@ -28,7 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from seislearn.azimuth.config import FINETUNE_MIX_AUTO, FINETUNE_RECIPE, AzimuthConfig
+from seislearn.azimuth.config import (
+    FINETUNE_MIX_AUTO,
+    FINETUNE_RECIPE,
+    AzimuthConfig,
+    resolve_batch_size,
+)
 from seislearn.azimuth.data import AzimuthData, concatenate
 from seislearn.data import schema
 from seislearn.errors import DataError
@@ -254,7 +259,8 @@ def finetune_mix(
     synthetic = read_windows(path, start)
     config, applied = apply_recipe(config, explicit_training)
     mixed, record = mix_synthetic(data, synthetic, wanted, seed)
-    if (mixed.split == "train").sum() % config.training.batch_size == 1 and wanted > 1:
+    n_mixed = int((mixed.split == "train").sum())
+    if n_mixed % resolve_batch_size(config.training.batch_size, n_mixed) == 1 and wanted > 1:
         # A last batch of one window cannot train the net's batch normalisation.
         mixed, record = mix_synthetic(data, synthetic, record["synthetic_windows"] - 1, seed)
     manifest = Path(init_from) / "manifest.json"
