@@ -74,9 +74,9 @@ TTA_ROTATIONS = 8
 
 def labelled_by_event(meta, n: int, seed: int) -> np.ndarray:
     """Indices of ``n`` traces drawn whole event by whole event (events in a seeded order)."""
-    from seislearn.data.splits import _event_ids
+    from seislearn.data.splits import event_ids
 
-    events = _event_ids(meta)
+    events = event_ids(meta)
     order = np.random.default_rng(seed).permutation(np.unique(events))
     chosen: list[int] = []
     for event in order:

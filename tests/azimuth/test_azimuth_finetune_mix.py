@@ -95,7 +95,7 @@ def test_missing_starting_data_is_an_error_naming_it(start_run, real_folder, tmp
     manifest = json.loads((moved / "manifest.json").read_text())
     manifest["data"] = str(tmp_path / "gone")
     (moved / "manifest.json").write_text(json.dumps(manifest))
-    assert load_azimuth_config().training.finetune_mix == 0  # opt-in
+    assert load_azimuth_config().training.finetune_mix == "auto"  # on by default
     config = load_azimuth_config(overrides=[*TINY, "training.finetune_mix=auto"])
     with pytest.raises(DataError, match=r"gone.*training\.finetune_mix=0"):
         train(real_folder, tmp_path / "tuned", config, init_from=moved)

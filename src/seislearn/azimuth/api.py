@@ -125,8 +125,13 @@ def _fit_stage(
     patience: int,
     resume: bool,
     trainer_config: Any = None,
+    member: str = "",
 ) -> dict[str, float]:
-    """Fit one stage with early stopping on dev; return timing figures; load the best weights."""
+    """Fit one stage with early stopping on dev; return timing figures; load the best weights.
+
+    ``member``: the ensemble member this net is (``"member2"``; its checkpoints go into
+    their own folder and its progress line names it), empty for a single net.
+    """
 
     from seislearn.training.checkpoints import (
         best_checkpoint,
@@ -138,7 +143,7 @@ def _fit_stage(
     from seislearn.training.early_stopping import EarlyStopping
     from seislearn.training.trainer import build_trainer
 
-    folder = run.checkpoints / stage
+    folder = run.checkpoints / member / stage if member else run.checkpoints / stage
     checkpoint = best_checkpoint(folder, "best", monitor="val_loss", save_top_k=1)
     timer = _EpochTimer()
     trainer = build_trainer(
@@ -152,7 +157,7 @@ def _fit_stage(
             timer,
         ],
         deterministic=False,
-        stage=f"azimuth {stage.replace('_', '-')} training",
+        stage=f"azimuth {member + ' ' if member else ''}{stage.replace('_', '-')} training",
     )
     fit(
         trainer,
@@ -197,11 +202,13 @@ def train_model(
     baseline_window: tuple[int, int],
     resume: bool = False,
     init_state: dict[str, Any] | None = None,
+    member: str = "",
 ) -> tuple[Any, dict[str, Any]]:
     """Train the net on ``data`` (its split column) and return ``(net, training figures)``.
 
     ``init_state`` (a state dict of the same architecture) starts from a trained
     model, e.g. one trained on synthetic events, to fine-tune it on real data.
+    ``member``: the name of an ensemble member (its own checkpoint folder), or empty.
     """
     import lightning as L
     import torch
@@ -260,13 +267,22 @@ def train_model(
                 t.patience,
                 resume,
                 config.trainer,
+                member,
             )
         return module.net, figures
     vae_module = AzimuthModule(stage="vae", **common)
     _load_initial(vae_module, init_state)
     with run.timed("train_vae"):
         figures["vae"] = _fit_stage(
-            vae_module, datamodule, run, "vae", t.vae_epochs, t.patience, resume, config.trainer
+            vae_module,
+            datamodule,
+            run,
+            "vae",
+            t.vae_epochs,
+            t.patience,
+            resume,
+            config.trainer,
+            member,
         )
     head_module = AzimuthModule(stage="head", **common)
     head_module.net.load_state_dict(vae_module.net.state_dict())
@@ -281,6 +297,7 @@ def train_model(
             head_patience,
             resume,
             config.trainer,
+            member,
         )
     return head_module.net, figures
 
@@ -297,6 +314,201 @@ def _load_initial(module: Any, state: dict[str, Any] | None) -> None:
             "--init-from model does not match this configuration (window length, latent size, "
             f"features): {str(exc).splitlines()[0]}"
         ) from None
+
+
+def _initial_state(init_from: str | os.PathLike) -> dict[str, Any]:
+    """The weights ``init_from`` starts a fine-tuning from; an ensemble run is refused."""
+    from seislearn.azimuth.ensemble import AzimuthEnsemble
+    from seislearn.errors import ConfigError
+
+    net = _load_run(init_from)[0]
+    if isinstance(net, AzimuthEnsemble):
+        started = RunDir.open(init_from).path / "manifest.json"
+        raise ConfigError(
+            f"--init-from {init_from}: that run is an average of {len(net.members)} "
+            "fine-tuned nets, which cannot start another fine-tuning; start from the run "
+            f"it was fine-tuned from (init_from in {started})"
+        )
+    return net.state_dict()
+
+
+def _window_reader() -> Any:
+    """``read(path, config)``: the labelled P windows of the data set at ``path``, read once
+    per path and window settings (the members of a fine-tuning share them)."""
+    cache: dict[tuple[str, str], AzimuthData] = {}
+
+    def read(path: Any, cfg: AzimuthConfig) -> AzimuthData:
+        key = (str(path), cfg.window.model_dump_json())
+        if key not in cache:
+            cache[key] = prepare_input(read_input(path), cfg, path, "skip", True)
+        return cache[key]
+
+    return read
+
+
+def _dev_kappa_scale(
+    net: Any,
+    data: AzimuthData,
+    learned: dict[str, int],
+    min_events: int,
+    also_learned: list[str],
+) -> float:
+    """The concentration scale calibrated on the dev split, as the net predicts it."""
+    from seislearn.azimuth.evaluate import rotation_mask
+
+    dev = (data.split == "dev") & np.isfinite(data.back_azimuth_deg)
+    dev_out = predict_arrays(
+        net,
+        select_windows(data.windows, dev),
+        rotate=rotation_mask(data.metadata[dev], learned, min_events, also_learned),
+    )
+    _warn_few_calibration_traces(int(dev.sum()), "dev")
+    return calibrate_kappa(
+        angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
+    )
+
+
+def _warn_few_calibration_traces(n: int, which: str) -> None:
+    if n < MIN_DEV_FOR_CALIBRATION:
+        log.warning(
+            "the uncertainty is calibrated on only %d %s traces: the stated intervals may be "
+            "too narrow (check the coverage in metrics.json on data with labels)",
+            n,
+            which,
+        )
+
+
+def _train_members(
+    data: AzimuthData,
+    config: AzimuthConfig,
+    run: RunDir,
+    seed: int,
+    resume: bool,
+    init_from: str | os.PathLike,
+    init_state: dict[str, Any],
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    explicit_training: set[str],
+) -> dict[str, Any]:
+    """Fine-tune one member per fold (:mod:`seislearn.azimuth.ensemble`) and check them.
+
+    Member ``k`` trains on the pooled labelled rows outside fold ``k`` (mixed with
+    synthetic windows when ``training.finetune_mix`` applies, drawn with seed ``seed +
+    k``) and stops early on fold ``k``. The stations with fewer than
+    ``model.own_station_min_events`` events are checked, and the concentration
+    calibrated, on the out-of-fold predictions: every pooled trace predicted by the
+    member that never saw it.
+    """
+    from seislearn.azimuth.ensemble import AzimuthEnsemble, out_of_fold, with_split
+    from seislearn.azimuth.evaluate import compare_orientations, station_ids, training_stations
+    from seislearn.azimuth.finetune import finetune_mix
+
+    read_windows = _window_reader()
+    nets, training, mixes = [], [], []
+    baseline_window: tuple[int, int] | None = None
+    trained_config = config
+    predictions: dict[bool, list[dict[str, np.ndarray]]] = {False: [], True: []}
+    for k, (train_rows, dev_rows) in enumerate(folds):
+        member_data = with_split(data, train_rows, dev_rows)
+        with run.timed(f"finetune_mix_member{k}"):
+            member_data, trained_config, mixed = finetune_mix(
+                member_data, config, init_from, seed + k, explicit_training, read_windows
+            )
+        mixes.append(mixed)
+        if baseline_window is None:  # one window for all: the members share their shape
+            baseline_window = choose_baseline_window(member_data, trained_config)
+        net, figures = train_model(
+            member_data,
+            trained_config,
+            run,
+            seed + k,
+            baseline_window,
+            resume=resume,
+            init_state=init_state,
+            member=f"member{k}",
+        )
+        figures["dev_traces"] = len(dev_rows)
+        nets.append(net)
+        training.append(figures)
+        windows = select_windows(data.windows, np.isin(np.arange(len(data.windows)), dev_rows))
+        for rotate in (False, True):
+            predictions[rotate].append(
+                predict_arrays(net, windows, rotate=np.full(len(dev_rows), rotate))
+            )
+    assert baseline_window is not None
+    ensemble = AzimuthEnsemble(
+        len(nets),
+        net_arguments(
+            trained_config,
+            data.windows.shape[-1],
+            feature_window(data, trained_config, baseline_window),
+            data.sampling_rate,
+        ),
+    )
+    for member, net in zip(ensemble.members, nets, strict=True):
+        member.load_state_dict(net.state_dict())
+    ensemble.eval()
+    n = len(data.windows)
+    pooled = np.sort(np.concatenate([dev for _, dev in folds]))
+    oof = {
+        rotate: {
+            key: out_of_fold([p[key] for p in predictions[rotate]], folds, n)
+            for key in ("back_azimuth_deg", "kappa")
+        }
+        for rotate in (False, True)
+    }
+    in_pool = np.zeros(n, bool)
+    in_pool[pooled] = True
+    learned = training_stations(data.metadata, in_pool)
+    min_events = trained_config.model.own_station_min_events
+    rotations = int(getattr(ensemble, "test_time_rotations", 1))
+    few = sorted(s for s, c in learned.items() if c < min_events)
+    checked = (
+        {}
+        if min_events <= 0 or rotations <= 1
+        else compare_orientations(
+            station_ids(data.metadata)[pooled],
+            data.back_azimuth_deg[pooled],
+            oof[False]["back_azimuth_deg"][pooled],
+            oof[True]["back_azimuth_deg"][pooled],
+            few,
+        )
+    )
+    also_learned = sorted(s for s, c in checked.items() if c["learned"])
+    known = {s for s, c in learned.items() if c >= min_events} | set(also_learned)
+    as_recorded = np.isin(station_ids(data.metadata)[pooled], sorted(known)) | (rotations <= 1)
+    chosen = {
+        key: np.where(as_recorded, oof[False][key][pooled], oof[True][key][pooled])
+        for key in ("back_azimuth_deg", "kappa")
+    }
+    _warn_few_calibration_traces(len(pooled), "out-of-fold")
+    kappa = calibrate_kappa(
+        angle_error_deg(chosen["back_azimuth_deg"], data.back_azimuth_deg[pooled]), chosen["kappa"]
+    )
+    errors = np.abs(angle_error_deg(chosen["back_azimuth_deg"], data.back_azimuth_deg[pooled]))
+    members = {
+        "members": len(nets),
+        "folds": "whole events of the labelled train and dev traces; each member trains on "
+        "the other folds and stops early on its own",
+        "seeds": [seed + k for k in range(len(nets))],
+        "dev_traces": [len(dev) for _, dev in folds],
+        "out_of_fold_mae_deg": float(errors.mean()),
+        "out_of_fold_traces": len(pooled),
+    }
+    mixed_record = None
+    if any(m is not None for m in mixes):
+        mixed_record = {**mixes[0], "members": mixes}
+    return {
+        "net": ensemble,
+        "training": {"members": training},
+        "mixed": mixed_record,
+        "members": members,
+        "config": trained_config,
+        "baseline_window": baseline_window,
+        "learned": learned,
+        "checked": checked,
+        "also_learned": also_learned,
+        "kappa": kappa,
+    }
 
 
 # -- entry points -----------------------------------------------------------------
@@ -493,61 +705,65 @@ def train(
     with run.timed("prepare"):
         if data is None:
             data = prepare_input(dataset, config, data_path, on_error, True)
-    mixed = None
-    if init_from is not None:
-        from seislearn.azimuth.finetune import finetune_mix
-
-        # Few labelled real traces: the mixed recipe (synthetic windows of the starting
-        # run's data, its settings where the user set none); recorded in metrics.json.
-        with run.timed("finetune_mix"):
-            data, config, mixed = finetune_mix(
-                data,
-                config,
-                init_from,
-                seed,
-                explicit_training,
-                lambda path, cfg: prepare_input(read_input(path), cfg, path, "skip", True),
-            )
-        if mixed is not None:
-            run.write_config(config)
-    baseline_window = choose_baseline_window(data, config)
+    folds: list[tuple[np.ndarray, np.ndarray]] = []
+    members: dict[str, Any] | None = None
     init_state = None
     if init_from is not None:
-        init_state = _load_run(init_from)[0].state_dict()
-    net, training = train_model(
-        data, config, run, seed, baseline_window, resume=resume, init_state=init_state
-    )
-    from seislearn.azimuth.evaluate import (
-        check_few_event_stations,
-        rotation_mask,
-        training_stations,
-    )
+        from seislearn.azimuth.ensemble import member_folds, members_wanted
 
-    # The stations whose sensor frame the model learned: at least min_events distinct
-    # training events, or fewer but predicted better as recorded on their own labelled
-    # (train and dev) traces than averaged over orientations.
-    labelled = np.isfinite(data.back_azimuth_deg)
-    learned = training_stations(data.metadata, (data.split == "train") & labelled)
-    min_events = config.model.own_station_min_events
-    checked = check_few_event_stations(
-        net, data, np.isin(data.split, ["train", "dev"]) & labelled, learned, min_events
-    )
-    also_learned = sorted(s for s, c in checked.items() if c["learned"])
-    dev = (data.split == "dev") & labelled
-    dev_out = predict_arrays(
-        net,
-        select_windows(data.windows, dev),
-        rotate=rotation_mask(data.metadata[dev], learned, min_events, also_learned),
-    )
-    kappa_scale = calibrate_kappa(
-        angle_error_deg(dev_out["back_azimuth_deg"], data.back_azimuth_deg[dev]), dev_out["kappa"]
-    )
-    if int(dev.sum()) < MIN_DEV_FOR_CALIBRATION:
-        log.warning(
-            "the uncertainty is calibrated on only %d dev traces: the stated intervals may be "
-            "too narrow (check the coverage in metrics.json on data with labels)",
-            int(dev.sum()),
+        init_state = _initial_state(init_from)
+        labelled = np.isfinite(data.back_azimuth_deg)
+        wanted = members_wanted(config, int(((data.split == "train") & labelled).sum()))
+        if wanted > 1:
+            pool = np.isin(data.split, ["train", "dev"]) & labelled
+            folds = member_folds(data.metadata, pool, wanted, seed)
+            if not folds:
+                log.warning(
+                    "training.finetune_members=%s: the labelled train and dev traces hold "
+                    "fewer than 2 events, so one net is fine-tuned",
+                    config.training.finetune_members,
+                )
+    if folds:
+        # Few labelled traces: cross-fitted members, each stopped on its own fold, their
+        # out-of-fold predictions checking the stations and calibrating the uncertainty.
+        fit = _train_members(
+            data, config, run, seed, resume, init_from, init_state, folds, explicit_training
         )
+        net, training, mixed, members = fit["net"], fit["training"], fit["mixed"], fit["members"]
+        config, baseline_window, learned = fit["config"], fit["baseline_window"], fit["learned"]
+        checked, also_learned, kappa_scale = fit["checked"], fit["also_learned"], fit["kappa"]
+        min_events = config.model.own_station_min_events
+        run.write_config(config)
+    else:
+        mixed = None
+        if init_from is not None:
+            from seislearn.azimuth.finetune import finetune_mix
+
+            # Few labelled real traces: the mixed recipe (synthetic windows of the starting
+            # run's data, its settings where the user set none); recorded in metrics.json.
+            with run.timed("finetune_mix"):
+                data, config, mixed = finetune_mix(
+                    data, config, init_from, seed, explicit_training, _window_reader()
+                )
+            if mixed is not None:
+                run.write_config(config)
+        baseline_window = choose_baseline_window(data, config)
+        net, training = train_model(
+            data, config, run, seed, baseline_window, resume=resume, init_state=init_state
+        )
+        from seislearn.azimuth.evaluate import check_few_event_stations, training_stations
+
+        # The stations whose sensor frame the model learned: at least min_events distinct
+        # training events, or fewer but predicted better as recorded on their own labelled
+        # (train and dev) traces than averaged over orientations.
+        labelled = np.isfinite(data.back_azimuth_deg)
+        learned = training_stations(data.metadata, (data.split == "train") & labelled)
+        min_events = config.model.own_station_min_events
+        checked = check_few_event_stations(
+            net, data, np.isin(data.split, ["train", "dev"]) & labelled, learned, min_events
+        )
+        also_learned = sorted(s for s, c in checked.items() if c["learned"])
+        kappa_scale = _dev_kappa_scale(net, data, learned, min_events, also_learned)
     incidence_trained = bool(np.isfinite(data.incidence_deg[data.split == "train"]).any())
     correction = fit_baseline_correction(data, baseline_window)
     extra = {
@@ -564,18 +780,16 @@ def train(
         "stations_checked": checked,
         "stations_learned_by_check": also_learned,
     }
-    save_model(
-        net,
-        run.model_dir,
-        net_arguments(
-            config,
-            data.windows.shape[-1],
-            feature_window(data, config, baseline_window),
-            data.sampling_rate,
-        ),
-        extra=extra,
-        name=MODEL_PREFIX,
+    net_args = net_arguments(
+        config,
+        data.windows.shape[-1],
+        feature_window(data, config, baseline_window),
+        data.sampling_rate,
     )
+    if members is not None:
+        net_args = {"members": members["members"], "member_args": net_args}
+        extra["finetune_members"] = members
+    save_model(net, run.model_dir, net_args, extra=extra, name=MODEL_PREFIX)
     test = data.split == "test"
     with run.timed("evaluate"):
         metrics, table, raw = evaluate_arrays(
@@ -596,6 +810,8 @@ def train(
         metrics.setdefault("truth", {})["back_azimuth_all_splits"] = data.truth.summary()
     metrics["baseline_window_samples"] = list(baseline_window)
     metrics["kappa_scale_from_dev"] = kappa_scale
+    if members is not None:
+        metrics["finetune_members"] = members
     metrics["skipped"] = data.skipped
     metrics["data_streaming"] = data.streaming
     if init_from is not None:
@@ -621,6 +837,16 @@ def train(
             f"and the {mixed['real_train_traces']} real train traces "
             f"{mixed['real_train_copies']} times each; dev and test are real only.",
         )
+    if members is not None:
+        section.paragraphs.insert(
+            1,
+            f"An average of {members['members']} fine-tuned nets: the "
+            f"{members['out_of_fold_traces']} labelled train and dev traces in "
+            f"{members['members']} folds by event, each net trained on the others and "
+            "stopped early on its own fold. Their out-of-fold error is "
+            f"{members['out_of_fold_mae_deg']:.1f} deg; it decided the station check and "
+            "calibrated the uncertainty.",
+        )
     write_report(run.path / "report.html", "seislearn azimuth", [section])
     run.write_manifest(
         "azimuth",
@@ -631,6 +857,7 @@ def train(
             "skipped": len(data.skipped),
             **({} if init_from is None else {"init_from": str(init_from)}),
             **({} if mixed is None else {"finetune_mix": mixed}),
+            **({} if members is None else {"finetune_members": members["members"]}),
         },
     )
     return run.path
@@ -707,12 +934,13 @@ def fit_baseline_correction(
 def _load_run(
     model_run: str | os.PathLike, labels: TruthConfig | None = None
 ) -> tuple[Any, dict, AzimuthConfig]:
+    from seislearn.azimuth.ensemble import AzimuthEnsemble
     from seislearn.azimuth.heads import AzimuthNet
     from seislearn.config import parse_config
     from seislearn.models.serialization import load_model
 
     run = RunDir.open(model_run)
-    net, extra = load_model(run.model_dir, (AzimuthNet,), name=MODEL_PREFIX)
+    net, extra = load_model(run.model_dir, (AzimuthNet, AzimuthEnsemble), name=MODEL_PREFIX)
     config = parse_config(AzimuthConfig, {"window": extra["window"]}, str(run.model_dir))
     if labels is not None:
         config = config.model_copy(update={"labels": labels})

@@ -98,7 +98,8 @@ class ModelConfig(StrictModel):
         "as recorded (one orientation), since averaging orientations scrambles that frame "
         "(it doubled the error of the demo's model on its own station, 2.33 -> 4.71 deg); "
         "a training station with fewer events is learned when, on its own labelled train "
-        "and dev traces, the model's error as recorded is no larger than averaged (the "
+        "and dev traces (out of fold when several nets are fine-tuned: finetune_members), "
+        "the model's error as recorded is no larger than averaged (the "
         "check is in metrics.json); traces of any other station get test_time_rotations "
         "(0: every station counts as learned)",
     )
@@ -150,16 +151,21 @@ class TrainingConfig(StrictModel):
     augment_polarity: bool = True
     threads: int = Field(1, ge=1, description="torch CPU threads")
     finetune_mix: Literal["auto"] | int = Field(
-        0,
-        description="off by default (0): through the product the recipe was no better on "
-        "the mean of 3 seeds than fine-tuning on the real traces alone (22.9 vs 21.9 deg, "
-        "docs/azimuth.md), and it needs RUN's training data on disk. When on, fine-tuning "
-        "(--init-from RUN) on fewer labelled train traces than "
+        "auto",
+        description="fine-tuning (--init-from RUN) on fewer labelled train traces than "
         "finetune_mix_below: join this many synthetic train windows of RUN's own training "
         "data, drawn with the seed, to the real train traces repeated to a third as many "
         "(a quarter of the mixed set), and train with the recipe's settings where they are "
         "not set (FINETUNE_RECIPE: end to end, batch 16, 60 epochs, patience 10, Adam "
-        "3e-4); auto: 2,000, the recipe measured in docs/azimuth.md; 0: off",
+        "3e-4); auto: 2,000, the recipe measured in docs/azimuth.md; 0: off (the real "
+        "traces alone). RUN's training data must be on disk (finetune_mix_data)",
+    )
+    finetune_members: Literal["auto"] | int = Field(
+        "auto",
+        description="fine-tuning (--init-from RUN): nets fine-tuned on folds of the "
+        "labelled train and dev traces (whole events; each stops early on its own fold) "
+        "and averaged; the out-of-fold predictions decide the station check and calibrate "
+        "the uncertainty. auto: 5 below finetune_mix_below labelled train traces, else 1",
     )
     finetune_mix_below: int = Field(
         500,
@@ -179,6 +185,8 @@ class TrainingConfig(StrictModel):
             raise ValueError("training.batch_size must be auto or at least 2")
         if self.finetune_mix != "auto" and self.finetune_mix < 0:
             raise ValueError("training.finetune_mix must be auto, 0 (off) or a positive count")
+        if self.finetune_members != "auto" and self.finetune_members < 1:
+            raise ValueError("training.finetune_members must be auto or a count of at least 1")
         return self
 
 
@@ -221,8 +229,7 @@ def resolve_batch_size(batch_size: int | str, n_train: int) -> int:
     return batch
 
 
-#: Windows of the starting run's synthetic data ``training.finetune_mix=auto`` mixes in
-#: (opt-in; the default 0 mixes none).
+#: Windows of the starting run's synthetic data ``training.finetune_mix=auto`` mixes in.
 FINETUNE_MIX_AUTO = 2000
 
 #: The training settings of the mixed fine-tuning recipe (benchmarks/azimuth_sim2real.py,

@@ -57,16 +57,16 @@ def training_stations(metadata: pd.DataFrame, mask: np.ndarray) -> dict[str, int
 
     Events are counted, not traces, so copies of one trace (a small real set repeated
     beside synthetic windows) count once; rows without any event information are each
-    their own event (:func:`seislearn.data.splits._event_ids`).
+    their own event (:func:`seislearn.data.splits.event_ids`).
     """
-    from seislearn.data.splits import _event_ids
+    from seislearn.data.splits import event_ids
     from seislearn.errors import DataError
 
     rows = metadata[mask]
     if not len(rows):
         return {}
     try:
-        events = _event_ids(rows)
+        events = event_ids(rows)
     except DataError:
         events = rows[schema.TRACE_NAME].astype(str).to_numpy()
     pairs = pd.DataFrame({"station": station_ids(rows), "event": events})
@@ -126,17 +126,52 @@ def check_few_event_stations(
     if min_events <= 0 or int(getattr(net, "test_time_rotations", 1)) <= 1:
         return {}
     ids = station_ids(data.metadata)
+    stations = sorted(s for s, n in learned.items() if n < min_events)
+    rows = labelled & np.isin(ids, stations)
+    if not rows.any():
+        return {}
+    windows = select_windows(data.windows, rows)
+    out = [
+        predict_arrays(net, windows, rotate=np.full(int(rows.sum()), rotate))["back_azimuth_deg"]
+        for rotate in (False, True)
+    ]
+    return compare_orientations(ids[rows], data.back_azimuth_deg[rows], *out, stations)
+
+
+def compare_orientations(
+    stations_of_rows: np.ndarray,
+    true_deg: np.ndarray,
+    as_recorded_deg: np.ndarray,
+    averaged_deg: np.ndarray,
+    stations: Sequence[str],
+) -> dict[str, dict[str, float | int | bool]]:
+    """Per station of ``stations`` with rows: is it predicted better as recorded than averaged?
+
+    Parameters
+    ----------
+    stations_of_rows : ndarray of str
+        ``NETWORK.STATION`` of each row (:func:`station_ids`).
+    true_deg, as_recorded_deg, averaged_deg : ndarray
+        Per row: the true back-azimuth and the predictions as recorded and averaged over
+        the test-time orientations (degrees).
+    stations : sequence of str
+        The stations to decide.
+
+    Returns
+    -------
+    dict
+        Per station with rows: ``n_traces``, ``as_recorded_mae_deg``, ``averaged_mae_deg``
+        (circular mean absolute errors) and ``learned`` (as recorded no worse).
+    """
     checked: dict[str, dict[str, float | int | bool]] = {}
-    for station in sorted(s for s, n in learned.items() if n < min_events):
-        rows = labelled & (ids == station)
+    for station in sorted(stations):
+        rows = stations_of_rows == station
         if not rows.any():
             continue
-        windows = select_windows(data.windows, rows)
-        true = data.back_azimuth_deg[rows]
-        errors = []
-        for rotate in (False, True):
-            out = predict_arrays(net, windows, rotate=np.full(int(rows.sum()), rotate))
-            errors.append(float(np.abs(angle_error_deg(out["back_azimuth_deg"], true)).mean()))
+        errors = [
+            float(np.abs(angle_error_deg(p[rows], true_deg[rows])).mean())
+            for p in (as_recorded_deg, averaged_deg)
+        ]
         checked[station] = {
             "n_traces": int(rows.sum()),
             "as_recorded_mae_deg": errors[0],

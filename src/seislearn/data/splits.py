@@ -67,7 +67,7 @@ def derive_event_ids(metadata: pd.DataFrame, gap_s: float = EVENT_GAP_S) -> pd.S
     return ids.rename(schema.SOURCE_ID)
 
 
-def _event_ids(metadata: pd.DataFrame) -> np.ndarray:
+def event_ids(metadata: pd.DataFrame) -> np.ndarray:
     """Per row: ``source_id``, else ``source_origin_time``, else :func:`derive_event_ids`.
 
     Rows without any of these (e.g. noise traces) are each their own event.
@@ -135,11 +135,11 @@ def assign_splits(
         groups = np.arange(len(metadata)).astype(str)
         order = rng.permutation(np.unique(groups))
     elif method == "event":
-        groups = _event_ids(metadata)
+        groups = event_ids(metadata)
         order = rng.permutation(np.unique(groups))
     elif method == "time":
         groups = (
-            _event_ids(metadata)
+            event_ids(metadata)
             if schema.SOURCE_ID in metadata.columns
             else np.arange(len(metadata)).astype(str)
         )
@@ -160,7 +160,7 @@ def kfold_by_event(
     """Yield ``(train_idx, test_idx)`` position arrays for k folds, whole events per fold."""
     from sklearn.model_selection import GroupKFold
 
-    groups = _event_ids(metadata)
+    groups = event_ids(metadata)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(metadata))
     for train, test in GroupKFold(n_splits=k).split(perm, groups=groups[perm]):
@@ -171,7 +171,7 @@ def check_no_event_leak(metadata: pd.DataFrame) -> None:
     """Raise :class:`DataError` if one event has traces in more than one split."""
     if schema.SPLIT not in metadata.columns:
         return
-    groups = _event_ids(metadata)
+    groups = event_ids(metadata)
     n_splits = pd.Series(metadata[schema.SPLIT].to_numpy()).groupby(groups).nunique()
     leaked = n_splits[n_splits > 1]
     if len(leaked):
