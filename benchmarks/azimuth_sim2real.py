@@ -26,7 +26,8 @@ Per seed (the seed sets the synthetic events, the training and the folds):
   ``training.freeze_encoder=true``, Adam 3e-4, batch 16, at most 60 epochs, patience 10);
   ``--finetune-mix N`` adds end-to-end fine-tuning on the 16 traces joined to N synthetic
   train windows. ``--variants defaults`` fine-tunes with ``azimuth train --init-from``'s
-  own defaults (its ``training.finetune_mix``; the synthetic events are written to disk
+  own defaults (``training.finetune_mix`` and ``training.finetune_members``: 5 cross-fitted
+  nets; the synthetic events are written to disk
   for it, since a reused run trained in memory recorded no data path).
 
 Every "model" and "fine-tuned" column predicts as the product does: the test-time

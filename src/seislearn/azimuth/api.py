@@ -399,7 +399,12 @@ def _train_members(
     member that never saw it.
     """
     from seislearn.azimuth.ensemble import AzimuthEnsemble, out_of_fold, with_split
-    from seislearn.azimuth.evaluate import compare_orientations, station_ids, training_stations
+    from seislearn.azimuth.evaluate import (
+        compare_orientations,
+        rotation_mask,
+        station_ids,
+        training_stations,
+    )
     from seislearn.azimuth.finetune import finetune_mix
 
     read_windows = _window_reader()
@@ -474,8 +479,8 @@ def _train_members(
         )
     )
     also_learned = sorted(s for s, c in checked.items() if c["learned"])
-    known = {s for s, c in learned.items() if c >= min_events} | set(also_learned)
-    as_recorded = np.isin(station_ids(data.metadata)[pooled], sorted(known)) | (rotations <= 1)
+    rotate = rotation_mask(data.metadata.iloc[pooled], learned, min_events, also_learned)
+    as_recorded = ~rotate | (rotations <= 1)
     chosen = {
         key: np.where(as_recorded, oof[False][key][pooled], oof[True][key][pooled])
         for key in ("back_azimuth_deg", "kappa")
