@@ -204,3 +204,4 @@ def test_an_ensemble_cannot_start_another_fine_tuning(tuned, tmp_path: Path) -> 
     run, real = tuned
     with pytest.raises(ConfigError, match="fine-tuned from"):
         train(real, tmp_path / "again", load_azimuth_config(overrides=TINY), init_from=run)
+    assert not (tmp_path / "again").exists()  # refused before any run folder is made

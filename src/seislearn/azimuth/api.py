@@ -700,6 +700,8 @@ def train(
     if init_from is not None:
         config = inherit_settings(config, init_from)
         check_init_from(init_from, config)
+    # Loaded (and an ensemble refused) before the run folder is made or any data read.
+    init_state = None if init_from is None else _initial_state(init_from)
     run = RunDir(out, overwrite=overwrite, resume=resume)
     dataset = None
     if data is None:
@@ -712,11 +714,9 @@ def train(
             data = prepare_input(dataset, config, data_path, on_error, True)
     folds: list[tuple[np.ndarray, np.ndarray]] = []
     members: dict[str, Any] | None = None
-    init_state = None
     if init_from is not None:
         from seislearn.azimuth.ensemble import member_folds, members_wanted
 
-        init_state = _initial_state(init_from)
         labelled = np.isfinite(data.back_azimuth_deg)
         wanted = members_wanted(config, int(((data.split == "train") & labelled).sum()))
         if wanted > 1:
