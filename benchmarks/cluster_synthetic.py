@@ -13,6 +13,7 @@ pretraining); scored on all traces and on the held-out test split.
 
     python benchmarks/cluster_synthetic.py [--seeds 0 1 2] [--n 600]
     python benchmarks/cluster_synthetic.py --defaults   # DeepEmbeddedClustering(n_clusters=3)
+    python benchmarks/cluster_synthetic.py --name NAME  # results/NAME.json
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
         action="store_true",
         help="the estimator's defaults instead of PARAMS (writes cluster_synthetic_defaults.json)",
     )
+    parser.add_argument("--name", default=None, help="results file name (default by protocol)")
     args = parser.parse_args()
     quiet()
     from sklearn.cluster import KMeans
@@ -92,7 +94,7 @@ def main() -> None:
         )
     summary = summarize_acc(runs)
     save(
-        "cluster_synthetic" + ("_defaults" if args.defaults else ""),
+        args.name or ("cluster_synthetic" + ("_defaults" if args.defaults else "")),
         {
             "data": f"make_events({args.n}, seed=1): low_stress / high_stress / noise",
             "synthetic": {

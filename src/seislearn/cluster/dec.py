@@ -888,7 +888,21 @@ class DeepEmbeddedClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return self._batches(self._tensor(X), self.pretrained_autoencoder_.encode)
 
     def predict_initial(self, X: Any) -> np.ndarray:
-        """The AE + KMeans baseline: nearest initial centre in the pretrained embedding."""
+        """DEC's starting assignment: the nearest initial centre in the pretrained embedding.
+
+        With ``init="kmeans"`` this is the AE + KMeans baseline. With a mixture
+        (``"kmeans_spherical"``, ``"gmm"``) the centres are the mixture's means and the
+        nearest mean ignores its variances and weights, so on the training samples this
+        can differ from ``init_labels_`` (the mixture's most probable component).
+
+        Parameters
+        ----------
+        X : array-like (n, C, H, W), samples scaled as those given to ``fit``
+
+        Returns
+        -------
+        labels : int array (n,)
+        """
         z = self.transform_pretrained(X)
         d2 = ((z[:, None, :] - self.init_centers_[None]) ** 2).sum(-1)
         return d2.argmin(axis=1)
