@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seislearn.azimuth.evaluate import (
+    ORIENTATION_CHECK_ALPHA,
+    averaged_better_p_value,
     check_few_event_stations,
+    compare_orientations,
     predict_arrays,
     rotation_mask,
     training_stations,
@@ -117,26 +120,37 @@ def test_each_trace_gets_the_orientations_of_its_station(rotate):
     np.testing.assert_allclose(plain, (np.arange(len(rotate)) * 3.0 + 800.0) % 360.0, atol=1e-3)
 
 
-@settings(max_examples=20, deadline=None)
-@given(
-    offsets=st.lists(st.sampled_from([100.0, 800.0]), min_size=2, max_size=6),
-    n_events=st.integers(1, 200),
-)
-def test_a_few_event_station_is_checked_on_its_own_labelled_traces(offsets, n_events):
-    """Under the threshold, the station's labelled traces decide: as recorded when its
-    error there is no larger than averaged; a station at the threshold is not checked,
-    and a test row never counts."""
+def _check_data(
+    offsets: list[float], names: list[str] | None = None, markers: list[int] | None = None
+):
+    """One station's rows whose truth the stub hits as recorded (100) or averaged (800),
+    and a last test row; ``names``: the trace names of the labelled rows, ``markers``:
+    their windows' numbers (the same number, the same window)."""
     from types import SimpleNamespace
 
     n = len(offsets)
     windows = np.zeros((n + 1, 3, 8), np.float32)
-    windows[:, 0, 0] = np.arange(n + 1) * 3.0
+    windows[:, 0, 0] = np.r_[np.arange(n) if markers is None else markers, n + 100] * 3.0
     # The stub predicts marker + 100 as recorded and marker + 800 averaged, so a trace
     # whose truth is the other one is 20 degrees off (800 - 100 = 700 = 2 x 360 - 20).
     truth = (windows[:, 0, 0] + np.asarray([*offsets, 100.0])) % 360.0
-    data = SimpleNamespace(
-        windows=windows, metadata=_meta(["CX.PB01"] * (n + 1)), back_azimuth_deg=truth
-    )
+    meta = _meta(["CX.PB01"] * (n + 1))
+    if names is not None:
+        meta[schema.TRACE_NAME] = [*names, "test"]
+    return SimpleNamespace(windows=windows, metadata=meta, back_azimuth_deg=truth)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    offsets=st.lists(st.sampled_from([100.0, 800.0]), min_size=2, max_size=12),
+    n_events=st.integers(1, 200),
+)
+def test_a_few_event_station_is_checked_on_its_own_labelled_traces(offsets, n_events):
+    """Under the threshold, the station's labelled traces decide: as recorded unless the
+    average is better with significance; a station at the threshold is not checked, and
+    a test row never counts."""
+    n = len(offsets)
+    data = _check_data(offsets)
     labelled = np.r_[np.ones(n, bool), False]  # the last row: a test trace
     checked = check_few_event_stations(_StubNet(8), data, labelled, {"CX.PB01": n_events}, 100)
     if n_events >= 100:
@@ -147,5 +161,125 @@ def test_a_few_event_station_is_checked_on_its_own_labelled_traces(offsets, n_ev
     assert result["n_traces"] == n
     assert result["as_recorded_mae_deg"] == pytest.approx(20.0 * averaged_right / n, abs=1e-3)
     assert result["averaged_mae_deg"] == pytest.approx(20.0 * (n - averaged_right) / n, abs=1e-3)
-    assert result["learned"] == (averaged_right <= n - averaged_right)
+    # Each trace favours one setting by 20 degrees (to float32 rounding of the stub's
+    # angles): the test of the mean difference is the sign test of a fair coin, between
+    # P(more than k of n heads) + 2**-n and P(at least k).
+    from scipy.stats import binom
+
+    p_value = result["p_value_averaged_better"]
+    k = averaged_right
+    assert binom.sf(k, n, 0.5) + 2.0**-n - 1e-12 <= p_value <= binom.sf(k - 1, n, 0.5) + 1e-12
+    better = result["averaged_mae_deg"] < result["as_recorded_mae_deg"]
+    assert better == (k > n - k)
+    assert result["learned"] == (not (better and p_value < ORIENTATION_CHECK_ALPHA))
+    if k > n - k and binom.sf(k - 1, n, 0.5) < ORIENTATION_CHECK_ALPHA:
+        assert not result["learned"]  # a clear majority overrules the recording
+    if k <= n - k or binom.sf(k, n, 0.5) + 2.0**-n >= ORIENTATION_CHECK_ALPHA:
+        assert result["learned"]
     assert not check_few_event_stations(_StubNet(1), data, labelled, {"CX.PB01": n_events}, 100)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    offsets=st.lists(st.sampled_from([100.0, 800.0]), min_size=1, max_size=8),
+    copies=st.lists(st.integers(1, 6), min_size=8, max_size=8),
+)
+def test_copies_of_a_trace_are_one_piece_of_evidence(offsets, copies):
+    """A fine-tuning mix repeats each real trace: the check sees each trace name once, so
+    the copies decide nothing the traces alone would not."""
+    n = len(offsets)
+    repeats = copies[:n]
+    names = [f"t{i}" for i in range(n)]
+    once = check_few_event_stations(
+        _StubNet(8),
+        _check_data(offsets, names),
+        np.r_[np.ones(n, bool), False],
+        {"CX.PB01": 3},
+        100,
+    )
+    many_offsets = [o for o, r in zip(offsets, repeats, strict=True) for _ in range(r)]
+    many_names = [t for t, r in zip(names, repeats, strict=True) for _ in range(r)]
+    many_markers = [i for i, r in enumerate(repeats) for _ in range(r)]
+    many = check_few_event_stations(
+        _StubNet(8),
+        _check_data(many_offsets, many_names, many_markers),
+        np.r_[np.ones(len(many_names), bool), False],
+        {"CX.PB01": 3},
+        100,
+    )
+    assert list(many) == list(once) == ["CX.PB01"]
+    a, b = many["CX.PB01"], once["CX.PB01"]
+    assert a["n_traces"] == b["n_traces"] == n
+    assert a == b  # the same windows: the same check, to the bit
+
+
+def _exact_sign_flip_p(d: np.ndarray) -> float:
+    """The oracle: every one of the 2**n sign patterns, counted by hand."""
+    import itertools
+
+    observed = d.mean()
+    means = [
+        np.mean(d * np.asarray(signs)) for signs in itertools.product((1.0, -1.0), repeat=len(d))
+    ]
+    return float(np.mean(np.asarray(means) >= observed - 1e-9 * max(1.0, abs(observed))))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pairs=st.lists(
+        st.tuples(st.integers(-180, 180), st.integers(-180, 180)), min_size=2, max_size=10
+    )
+)
+def test_the_p_value_is_the_exact_sign_flip_test(pairs):
+    """Up to 13 traces the test enumerates every sign pattern: it equals the oracle.
+    Whole degrees keep every sum exact, so ties are ties for both."""
+    as_recorded, averaged = (np.asarray(x, float) for x in zip(*pairs, strict=True))
+    d = np.abs(as_recorded) - np.abs(averaged)
+    p_value = averaged_better_p_value(as_recorded, averaged)
+    if not np.any(d):
+        assert p_value == 1.0
+    else:
+        assert p_value == pytest.approx(_exact_sign_flip_p(d), abs=1e-9)
+
+
+def test_the_p_value_of_no_one_or_tied_traces():
+    assert averaged_better_p_value(np.array([]), np.array([])) == 1.0
+    assert averaged_better_p_value(np.array([30.0]), np.array([10.0])) == 0.5
+    assert averaged_better_p_value(np.array([10.0]), np.array([30.0])) == 1.0
+    assert averaged_better_p_value(np.array([5.0, -7.0]), np.array([-5.0, 7.0])) == 1.0
+    assert averaged_better_p_value(np.array([np.nan, 30.0]), np.array([1.0, 10.0])) == 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    errors=st.lists(
+        st.tuples(st.floats(0, 180, allow_nan=False), st.floats(0, 180, allow_nan=False)),
+        min_size=1,
+        max_size=30,
+    ),
+    truth=st.floats(0, 359, allow_nan=False),
+)
+def test_the_average_never_overrules_the_recording_without_significance(errors, truth):
+    """A station is rotated only when the average has the lower error and p < alpha; with
+    fewer than 5 traces (smallest p 2**-n > 0.05) it never is."""
+    as_recorded_err, averaged_err = (np.asarray(x) for x in zip(*errors, strict=True))
+    n = len(errors)
+    true_deg = np.full(n, truth)
+    checked = compare_orientations(
+        np.full(n, "CX.PB01"),
+        true_deg,
+        (true_deg + as_recorded_err) % 360.0,
+        (true_deg - averaged_err) % 360.0,
+        ["CX.PB01", "XS.S000"],
+    )
+    assert list(checked) == ["CX.PB01"]  # a station without rows is not decided
+    result = checked["CX.PB01"]
+    rotated = not result["learned"]
+    if rotated:
+        assert result["averaged_mae_deg"] < result["as_recorded_mae_deg"]
+        assert result["p_value_averaged_better"] < ORIENTATION_CHECK_ALPHA
+        assert n >= 5
+    if n < 5:
+        assert result["learned"]
+    if result["averaged_mae_deg"] >= result["as_recorded_mae_deg"]:
+        assert result["learned"]

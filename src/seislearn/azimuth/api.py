@@ -759,8 +759,8 @@ def train(
         from seislearn.azimuth.evaluate import check_few_event_stations, training_stations
 
         # The stations whose sensor frame the model learned: at least min_events distinct
-        # training events, or fewer but predicted better as recorded on their own labelled
-        # (train and dev) traces than averaged over orientations.
+        # training events, or fewer and the average over orientations not significantly
+        # better on their own labelled (train and dev) traces, each trace counted once.
         labelled = np.isfinite(data.back_azimuth_deg)
         learned = training_stations(data.metadata, (data.split == "train") & labelled)
         min_events = config.model.own_station_min_events

@@ -99,7 +99,8 @@ class ModelConfig(StrictModel):
         "(it doubled the error of the demo's model on its own station, 2.33 -> 4.71 deg); "
         "a training station with fewer events is learned when, on its own labelled train "
         "and dev traces (out of fold when several nets are fine-tuned: finetune_members), "
-        "the model's error as recorded is no larger than averaged (the "
+        "the average over orientations is not significantly better than as recorded "
+        "(one-sided paired sign-flip test, p < 0.05, each trace counted once; the "
         "check is in metrics.json); traces of any other station get test_time_rotations "
         "(0: every station counts as learned)",
     )
