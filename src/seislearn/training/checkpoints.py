@@ -34,6 +34,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.callbacks import ModelCheckpoint as _LightningModelCheckpoint
 
 from seislearn.errors import DataError
@@ -341,6 +342,30 @@ def load_checkpoint_weights(path: str | os.PathLike, module: Any) -> None:
     module.load_state_dict(verify_checkpoint(path, module)["state_dict"])
 
 
+class _InterruptGuard(Callback):
+    """Raises the Ctrl-C that Python swallowed, at the next batch or epoch boundary.
+
+    Python raises :class:`KeyboardInterrupt` wherever the main thread is when the
+    signal arrives; inside a finalizer (``__del__``, such as a DataLoader
+    iterator's at the end of an epoch, just when the epoch's checkpoint appears)
+    it is printed as "Exception ignored" and lost, and training would run on to
+    its last epoch. The handler of :func:`fit` also sets ``requested``; this
+    callback raises again from the training loop, where Lightning handles it.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def _check(self, *args: Any, **kwargs: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+    # Batch boundaries and the end, never an epoch's end: the checkpoint callbacks,
+    # which run after this one, save the finished epoch there first.
+    on_train_batch_start = on_train_batch_end = _check
+    on_validation_batch_start = on_validation_batch_end = on_train_end = _check
+
+
 def fit(trainer: Any, module: Any, *args: Any, ckpt_path: str | None = None, **kwargs: Any) -> None:
     """``trainer.fit`` (weights-only checkpoint loading) with Ctrl-C turned into a clear stop.
 
@@ -348,14 +373,28 @@ def fit(trainer: Any, module: Any, *args: Any, ckpt_path: str | None = None, **k
     ``sys.exit(1)``; here that becomes a :class:`KeyboardInterrupt` whose
     message says which checkpoint was kept and that ``--resume`` continues
     from it, which the command line prints before exiting with status 130.
+    A Ctrl-C that Python loses (raised inside a finalizer) is raised again at
+    the next batch (:class:`_InterruptGuard`), so it always stops training.
     """
+    import threading
+
+    guard = _InterruptGuard()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main_thread else None
+    if previous is signal.default_int_handler:
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            guard.requested = True
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_sigint)
+    trainer.callbacks.append(guard)
     try:
         # weights_only: a checkpoint is never unpickled, whatever TORCH_FORCE_* says
         trainer.fit(module, *args, ckpt_path=ckpt_path, weights_only=True, **kwargs)
     except SystemExit:
         if not trainer.interrupted:
             raise
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # Lightning left it ignored
         kept = [
             Path(cb.dirpath) / f"{cb.filename}.ckpt"
             for cb in trainer.checkpoint_callbacks
@@ -372,3 +411,8 @@ def fit(trainer: Any, module: Any, *args: Any, ckpt_path: str | None = None, **k
         raise KeyboardInterrupt(
             f"training stopped during epoch {trainer.current_epoch}; {where}"
         ) from None
+    finally:
+        if guard in trainer.callbacks:
+            trainer.callbacks.remove(guard)
+        if previous is not None:  # Lightning leaves SIGINT ignored after an interrupt
+            signal.signal(signal.SIGINT, previous)
