@@ -19,7 +19,8 @@ One mechanism for every workflow's training:
   best weights only after the same checks.
 * :func:`fit` runs ``trainer.fit`` so that Ctrl-C becomes a
   :class:`KeyboardInterrupt` saying what was kept and how to resume
-  (Lightning catches the signal and calls ``sys.exit(1)`` itself).
+  (Lightning catches the signal and calls ``sys.exit(1)`` itself), and so that
+  a Ctrl-C Python drops inside a finalizer still stops at the next batch.
 
 Imports Lightning at module level: import it only where training happens.
 """
