@@ -131,11 +131,10 @@ def check_few_event_stations(
         return {}
     ids = station_ids(data.metadata)
     stations = sorted(s for s, n in learned.items() if n < min_events)
-    rows = labelled & np.isin(ids, stations)
-    names = data.metadata[schema.TRACE_NAME].astype(str).to_numpy()
-    first = np.zeros(len(rows), bool)
-    first[np.unique(names, return_index=True)[1]] = True
-    rows &= first  # the first row of each trace name: copies count once
+    candidates = np.flatnonzero(labelled & np.isin(ids, stations))
+    names = data.metadata[schema.TRACE_NAME].astype(str).to_numpy()[candidates]
+    rows = np.zeros(len(ids), bool)  # the first row of each trace name: copies count once
+    rows[candidates[np.unique(names, return_index=True)[1]]] = True
     if not rows.any():
         return {}
     windows = select_windows(data.windows, rows)
