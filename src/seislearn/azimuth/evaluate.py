@@ -89,8 +89,8 @@ def rotation_mask(
     events of it (``learned``: :func:`training_stations` of the run), or when it is
     one of ``also_learned``: a station with fewer events on whose own labelled
     traces the orientation average was not significantly better than as recorded
-    (:func:`check_few_event_stations`, :func:`compare_orientations`). ``min_events`` 0 counts every station as
-    learned (no trace is rotated). ``None`` when the run recorded no training
+    (:func:`check_few_event_stations`, :func:`compare_orientations`). ``min_events``
+    0 counts every station as learned (no trace is rotated). ``None`` when the run recorded no training
     stations (a run made before the rule: its own ``test_time_rotations`` applies to
     every trace).
     """

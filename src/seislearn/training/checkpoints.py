@@ -344,7 +344,7 @@ def load_checkpoint_weights(path: str | os.PathLike, module: Any) -> None:
 
 
 class _InterruptGuard(Callback):
-    """Raises the Ctrl-C that Python swallowed, at the next batch or epoch boundary.
+    """Raises the Ctrl-C that Python swallowed, at the next batch or the end of training.
 
     Python raises :class:`KeyboardInterrupt` wherever the main thread is when the
     signal arrives; inside a finalizer (``__del__``, such as a DataLoader
