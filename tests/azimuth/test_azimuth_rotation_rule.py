@@ -283,3 +283,54 @@ def test_the_average_never_overrules_the_recording_without_significance(errors, 
         assert result["learned"]
     if result["averaged_mae_deg"] >= result["as_recorded_mae_deg"]:
         assert result["learned"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    checked=st.dictionaries(
+        st.sampled_from(["CX.PB01", "XS.S000", "GE.APE"]),
+        st.tuples(st.integers(1, 40), st.floats(0, 180), st.floats(0, 180), st.floats(0, 1)),
+        max_size=3,
+    ),
+    rotations=st.sampled_from([1, 8]),
+)
+def test_the_report_says_which_traces_were_averaged_and_why(checked, rotations):
+    """Every checked station is a row with its decision; a net that averages nothing
+    says nothing about orientations."""
+    from seislearn.azimuth.evaluate import summary_section
+
+    stations = {
+        s: {
+            "n_traces": n,
+            "as_recorded_mae_deg": a,
+            "averaged_mae_deg": b,
+            "p_value_averaged_better": p,
+            "learned": not (b < a and p < ORIENTATION_CHECK_ALPHA),
+        }
+        for s, (n, a, b, p) in checked.items()
+    }
+    section = {
+        "orientations": rotations,
+        "traces_rotated": 3 if rotations > 1 else 0,
+        "traces_as_recorded": 4,
+        "rule": "the rule",
+        "stations_checked": stations,
+    }
+    out = summary_section("t", {"test_time_rotations": section}, [])
+    said = [p for p in out.paragraphs if p.startswith("Orientations:")]
+    tables = [rows for caption, _, rows in out.tables if caption.startswith("station check")]
+    if rotations == 1:
+        assert not said and not tables
+        return
+    assert said == [
+        "Orientations: 3 traces averaged over 8 orientations of the horizontals, "
+        "4 predicted as recorded (the rule)."
+    ]
+    if not stations:
+        assert not tables
+        return
+    (rows,) = tables
+    assert [row[0] for row in rows] == list(stations)
+    for row, c in zip(rows, stations.values(), strict=True):
+        assert row[1] == c["n_traces"]
+        assert row[-1] == ("as recorded" if c["learned"] else "averaged")

@@ -994,6 +994,8 @@ def evaluate(
     data = load_data(data_path, config, format, on_error, True, picks, inventory)
     mask = np.ones(len(data.windows), bool) if split == "all" else data.split == split
     metrics, table, raw = evaluate_arrays(data, net, *_saved_settings(extra, mask))
+    if extra.get("stations_checked"):  # the training's check decided the rotations here
+        metrics["test_time_rotations"]["stations_checked"] = extra["stations_checked"]
     metrics["skipped"] = data.skipped
     metrics["data_streaming"] = data.streaming
     run.write_json("metrics.json", metrics)

@@ -546,6 +546,7 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
                 for k, v in coverage.items()
             ],
         )
+    add_orientation_check(section, metrics.get("test_time_rotations", {}))
     for path, caption in zip(
         figures,
         (
@@ -557,6 +558,43 @@ def summary_section(title: str, metrics: dict[str, Any], figures: list[Path]) ->
     ):
         section.add_figure(path, caption)
     return section
+
+
+def add_orientation_check(section: Any, rotations: dict[str, Any]) -> None:
+    """Say which traces were averaged over orientations, and why, in a report section.
+
+    ``rotations``: the ``test_time_rotations`` section of ``metrics.json``. A
+    sentence with the counts and the rule; a table of the stations checked on
+    their own labelled traces (errors as recorded and averaged, the p-value that
+    the average is better, the decision). Nothing when the net averages nothing.
+    """
+    if int(rotations.get("orientations", 1)) <= 1:
+        return
+    section.add_text(
+        f"Orientations: {rotations['traces_rotated']:,} traces averaged over "
+        f"{rotations['orientations']} orientations of the horizontals, "
+        f"{rotations['traces_as_recorded']:,} predicted as recorded ({rotations['rule']})."
+    )
+    checked = rotations.get("stations_checked") or {}
+    if checked:
+        section.add_table(
+            "station check on each few-event station's own labelled traces: it stays as "
+            f"recorded unless the average is better with p < {ORIENTATION_CHECK_ALPHA}",
+            ["station", "traces", "MAE as recorded (deg)", "MAE averaged (deg)", "p", "decision"],
+            [
+                [
+                    station,
+                    c["n_traces"],
+                    f"{c['as_recorded_mae_deg']:.1f}",
+                    f"{c['averaged_mae_deg']:.1f}",
+                    f"{c['p_value_averaged_better']:.3f}"
+                    if "p_value_averaged_better" in c
+                    else "-",
+                    "as recorded" if c["learned"] else "averaged",
+                ]
+                for station, c in checked.items()
+            ],
+        )
 
 
 def comparison_headline(metrics: dict[str, Any]) -> Any:
