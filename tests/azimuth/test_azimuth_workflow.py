@@ -162,6 +162,16 @@ def test_fine_tuning_starts_from_a_trained_run(trained_run, synthetic_folder, tm
     assert section["stations_checked"] == extra["stations_checked"]
     table = pd.read_csv(out / "predictions.csv")
     assert set(table["orientations_averaged"]) == ({1} if check["learned"] else {8})
+    # evaluate applies the training's decision and says which check made it
+    from seislearn.azimuth.api import evaluate
+
+    scored = evaluate(out, synthetic_folder, tmp_path / "scored", split="test")
+    section = json.loads((scored / "metrics.json").read_text())["test_time_rotations"]
+    assert section["stations_checked"] == extra["stations_checked"]
+    assert (section["traces_rotated"] == 0) == check["learned"]
+    table = pd.read_csv(scored / "predictions.csv")
+    assert set(table["orientations_averaged"]) == ({1} if check["learned"] else {8})
+    assert "station check" in (scored / "report.html").read_text()
 
 
 def test_fine_tuning_a_different_architecture_is_a_config_error(
