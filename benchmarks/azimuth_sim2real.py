@@ -181,6 +181,12 @@ def main() -> None:
         parts = [json.loads((RESULTS / f"{n}.json").read_text()) for n in args.merge]
         results = {**parts[0], "seeds": [s for p in parts for s in p["seeds"]]}
         results["merged_from"] = args.merge
+        # Each part's own command and conditions, so the merged file alone says how
+        # every seed was run (the top-level ones are the first part's).
+        results["parts"] = [
+            {"name": n, "command": p.get("command"), "conditions": p.get("conditions")}
+            for n, p in zip(args.merge, parts, strict=True)
+        ]
         write_json_atomic(RESULTS / f"{args.name}.json", results)
         print_table(results)
         return
